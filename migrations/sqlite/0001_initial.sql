@@ -1,0 +1,158 @@
+-- Times are epoch milliseconds (UTC) in every table, so both backends share one set of queries.
+
+CREATE TABLE plans (
+    id            INTEGER PRIMARY KEY,
+    fiscal_year   INTEGER NOT NULL UNIQUE,
+    title         TEXT    NOT NULL,
+    source_sha256 TEXT    NOT NULL,
+    imported_at   INTEGER NOT NULL
+);
+
+CREATE TABLE themes (
+    id       INTEGER PRIMARY KEY,
+    plan_id  INTEGER NOT NULL REFERENCES plans(id),
+    slug     TEXT    NOT NULL,
+    position INTEGER NOT NULL,
+    title_ja TEXT    NOT NULL,
+    title_en TEXT    NOT NULL,
+    UNIQUE (plan_id, slug)
+);
+
+-- What Tokyo does (甲) and what the Chamber does (乙): one row per ○ item, ・ sub-items as a JSON array.
+CREATE TABLE plan_items (
+    id        INTEGER PRIMARY KEY,
+    theme_id  INTEGER NOT NULL REFERENCES themes(id),
+    party     TEXT    NOT NULL CHECK (party IN ('tokyo', 'chamber')),
+    position  INTEGER NOT NULL,
+    text      TEXT    NOT NULL,
+    sub_items TEXT    NOT NULL,
+    -- Chamber duties only: comma-separated channel slugs named in the duty's parenthesis.
+    channels  TEXT    NOT NULL DEFAULT '',
+    UNIQUE (theme_id, party, position)
+);
+
+CREATE TABLE members (
+    id           INTEGER PRIMARY KEY,
+    email        TEXT    NOT NULL,
+    email_norm   TEXT    NOT NULL UNIQUE,
+    company      TEXT    NOT NULL,
+    contact_name TEXT    NOT NULL,
+    locale       TEXT    NOT NULL,
+    -- Current global state; every change is also appended to member_events.
+    status       TEXT    NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'unsubscribed', 'suppressed')),
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+
+-- Current per-theme choice; every change is also appended to member_events.
+CREATE TABLE member_themes (
+    member_id  INTEGER NOT NULL REFERENCES members(id),
+    theme_slug TEXT    NOT NULL,
+    subscribed INTEGER NOT NULL,
+    source     TEXT    NOT NULL,
+    changed_at INTEGER NOT NULL,
+    PRIMARY KEY (member_id, theme_slug)
+);
+CREATE INDEX member_themes_by_theme ON member_themes (theme_slug, subscribed);
+
+-- Append-only history of global and per-theme state changes.
+CREATE TABLE member_events (
+    id         INTEGER PRIMARY KEY,
+    member_id  INTEGER NOT NULL REFERENCES members(id),
+    theme_slug TEXT,
+    event      TEXT    NOT NULL,
+    source     TEXT    NOT NULL,
+    reason     TEXT    NOT NULL DEFAULT '',
+    at         INTEGER NOT NULL
+);
+CREATE INDEX member_events_by_member ON member_events (member_id, at);
+
+CREATE TABLE advisors (
+    id         INTEGER PRIMARY KEY,
+    email      TEXT    NOT NULL,
+    email_norm TEXT    NOT NULL UNIQUE,
+    name       TEXT    NOT NULL,
+    branch     TEXT    NOT NULL,
+    active     INTEGER NOT NULL DEFAULT 1,
+    updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE campaigns (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT    NOT NULL,
+    fiscal_year  INTEGER NOT NULL,
+    theme_slug   TEXT    NOT NULL,
+    -- The plan's words for the duty this campaign carries out, for reports per duty.
+    duty         TEXT    NOT NULL,
+    channel      TEXT    NOT NULL,
+    template     TEXT    NOT NULL,
+    -- Exactly one of at_ms / cron is set.
+    at_ms        INTEGER,
+    cron         TEXT,
+    time_zone    TEXT    NOT NULL,
+    from_ms      INTEGER,
+    until_ms     INTEGER,
+    state        TEXT    NOT NULL CHECK (state IN ('scheduled', 'paused', 'cancelled', 'finished')),
+    state_reason TEXT    NOT NULL DEFAULT '',
+    -- Ticks at or before this instant are settled (fired, skipped, or missed while paused).
+    settled_ms   INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+
+-- One run per firing: the natural key makes a tick fired twice (restart, two timers, two instances) one run.
+CREATE TABLE runs (
+    id            INTEGER PRIMARY KEY,
+    campaign_id   INTEGER NOT NULL REFERENCES campaigns(id),
+    scheduled_for INTEGER NOT NULL,
+    trigger       TEXT    NOT NULL,
+    status        TEXT    NOT NULL CHECK (status IN ('sending', 'done')),
+    audience      INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    finished_at   INTEGER,
+    UNIQUE (campaign_id, scheduled_for)
+);
+
+-- The ledger: one row per recipient and run, frozen when the run starts.
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY,
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    recipient_kind  TEXT    NOT NULL,
+    recipient_id    INTEGER,
+    email           TEXT    NOT NULL,
+    email_norm      TEXT    NOT NULL,
+    status          TEXT    NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'cancelled')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    lease_owner     TEXT,
+    lease_until     INTEGER,
+    last_code       INTEGER,
+    last_reply      TEXT    NOT NULL DEFAULT '',
+    updated_at      INTEGER NOT NULL,
+    UNIQUE (run_id, email_norm)
+);
+CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
+CREATE INDEX deliveries_by_run ON deliveries (run_id, status);
+
+-- One row per SMTP attempt. Denormalised on purpose: an auditor reads it without joins that later edits could change.
+CREATE TABLE send_log (
+    id             INTEGER PRIMARY KEY,
+    at             INTEGER NOT NULL,
+    delivery_id    INTEGER NOT NULL REFERENCES deliveries(id),
+    attempt        INTEGER NOT NULL,
+    run_id         INTEGER NOT NULL,
+    campaign_id    INTEGER NOT NULL,
+    theme_slug     TEXT    NOT NULL,
+    duty           TEXT    NOT NULL,
+    channel        TEXT    NOT NULL,
+    recipient      TEXT    NOT NULL,
+    message_id     TEXT    NOT NULL,
+    template       TEXT    NOT NULL,
+    content_sha256 TEXT    NOT NULL,
+    smtp_code      INTEGER,
+    smtp_reply     TEXT    NOT NULL,
+    outcome        TEXT    NOT NULL CHECK (outcome IN ('sent', 'deferred', 'failed')),
+    UNIQUE (delivery_id, attempt)
+);
+CREATE INDEX send_log_by_at ON send_log (at);
+CREATE INDEX send_log_by_campaign ON send_log (campaign_id, at);

@@ -1,0 +1,501 @@
+//! The application: settings, store, clock and the services the command line (and later the web) calls.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::campaigns::{Campaign, CampaignState, NewCampaign, Schedule};
+use crate::clock::Clock;
+use crate::config::{Settings, TransportKind};
+use crate::delivery::transport::{FileTransport, SmtpTransport, Transport};
+use crate::delivery::{BatchSummary, Worker};
+use crate::error::AppError;
+use crate::plan::{Channel, Plan, PlanSaved, parse_plan};
+use crate::recipients::ImportReport;
+use crate::recipients::csv::{self as recipients_csv, Parsed, RowError};
+use crate::schedule::{Scheduler, Tick, audience_of};
+use crate::store::{self, Audience, Store};
+use crate::templates::context::{Links, MailContext, Recipient};
+use crate::templates::{RenderedMail, Templates};
+
+/// The plan table this service was built for, shipped as config/plans/fy2020.tsv.
+pub const SHIPPED_PLAN: &str = include_str!("../config/plans/fy2020.tsv");
+pub const SHIPPED_PLAN_YEAR: i32 = 2020;
+
+pub struct Application {
+    pub settings: Arc<Settings>,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What an import of a CSV file did, or would do with --dry-run.
+#[derive(Debug, Clone, Default)]
+pub struct CsvImport {
+    pub report: ImportReport,
+    pub rejected: Vec<RowError>,
+    pub imported: bool,
+}
+
+/// A campaign as staff ask for it on the command line.
+#[derive(Debug, Clone)]
+pub struct CampaignRequest {
+    pub name: String,
+    pub theme_slug: String,
+    pub channel: Channel,
+    pub at: Option<String>,
+    pub cron: Option<String>,
+    pub from: Option<String>,
+    pub until: Option<String>,
+    pub fiscal_year: Option<i32>,
+}
+
+impl Application {
+    pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, AppError> {
+        let store = store::connect(&settings.database.url, settings.database.max_connections).await?;
+        Ok(Self {
+            settings: Arc::new(settings),
+            store: Arc::new(store),
+            clock,
+        })
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Imports the shipped plan when none exists and creates the signing key file when no key is configured.
+    pub async fn init(&self) -> Result<Vec<String>, AppError> {
+        let mut done = Vec::new();
+        if self.store.plan(None).await?.is_none() {
+            self.import_plan(SHIPPED_PLAN, "config/plans/fy2020.tsv", SHIPPED_PLAN_YEAR, false)
+                .await?;
+            done.push(format!("imported the fiscal year {SHIPPED_PLAN_YEAR} plan"));
+        }
+        if self.settings.signing_key()?.is_none() && !self.settings.web.signing_key_file.is_empty() {
+            let path = Path::new(&self.settings.web.signing_key_file);
+            if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(folder).map_err(|e| AppError::Io(format!("{}: {e}", folder.display())))?;
+            }
+            let key: [u8; 32] = rand::random();
+            write_private(path, &hex::encode(key)).map_err(|e| AppError::Io(format!("{}: {e}", path.display())))?;
+            done.push(format!("created the signing key {}", path.display()));
+        }
+        Ok(done)
+    }
+
+    pub async fn import_plan(
+        &self,
+        text: &str,
+        file: &str,
+        fiscal_year: i32,
+        replace: bool,
+    ) -> Result<PlanSaved, AppError> {
+        let parsed = parse_plan(text).map_err(|e| AppError::input(format!("{file}: {e}")))?;
+        if let Some(year) = parsed.fiscal_year.filter(|y| *y != fiscal_year) {
+            return Err(AppError::input(format!(
+                "{file}: line {}: the title says fiscal year {year}, but --fiscal-year is {fiscal_year}",
+                title_line(text)
+            )));
+        }
+        let plan = Plan::from_parsed(parsed, fiscal_year, &self.settings.themes);
+        Ok(self.store.save_plan(&plan, replace, self.now()).await?)
+    }
+
+    pub async fn plan(&self, fiscal_year: Option<i32>) -> Result<Plan, AppError> {
+        self.store.plan(fiscal_year).await?.ok_or_else(|| match fiscal_year {
+            Some(y) => AppError::input(format!(
+                "no plan for fiscal year {y}; import one with `outreach plan import`"
+            )),
+            None => AppError::input("no plan imported yet; run `outreach init`"),
+        })
+    }
+
+    /// Theme slugs members may choose: the configured seven plus any in the latest plan.
+    pub async fn theme_slugs(&self) -> Result<Vec<String>, AppError> {
+        let mut slugs: Vec<String> = self.settings.themes.iter().map(|t| t.slug.clone()).collect();
+        if let Some(plan) = self.store.plan(None).await? {
+            for t in plan.themes {
+                if !slugs.contains(&t.slug) {
+                    slugs.push(t.slug);
+                }
+            }
+        }
+        Ok(slugs)
+    }
+
+    pub async fn import_members(&self, bytes: &[u8], dry_run: bool, skip_invalid: bool) -> Result<CsvImport, AppError> {
+        let slugs = self.theme_slugs().await?;
+        let refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
+        let parsed = recipients_csv::parse_members(bytes, &refs).map_err(|e| AppError::input(e.to_string()))?;
+        self.import_rows(parsed, dry_run, skip_invalid, |rows| {
+            let store = self.store.clone();
+            let slugs = slugs.clone();
+            let now = self.now();
+            async move { store.import_members(&rows, &slugs, now).await }
+        })
+        .await
+    }
+
+    pub async fn import_advisors(
+        &self,
+        bytes: &[u8],
+        dry_run: bool,
+        skip_invalid: bool,
+    ) -> Result<CsvImport, AppError> {
+        let parsed = recipients_csv::parse_advisors(bytes).map_err(|e| AppError::input(e.to_string()))?;
+        self.import_rows(parsed, dry_run, skip_invalid, |rows| {
+            let store = self.store.clone();
+            let now = self.now();
+            async move { store.import_advisors(&rows, now).await }
+        })
+        .await
+    }
+
+    /// All or nothing unless `skip_invalid`; nothing is written on a dry run.
+    async fn import_rows<T, F, Fut>(
+        &self,
+        parsed: Parsed<T>,
+        dry_run: bool,
+        skip_invalid: bool,
+        save: F,
+    ) -> Result<CsvImport, AppError>
+    where
+        F: FnOnce(Vec<T>) -> Fut,
+        Fut: std::future::Future<Output = Result<ImportReport, store::StoreError>>,
+    {
+        let rejected = parsed.errors;
+        if (!rejected.is_empty() && !skip_invalid) || dry_run {
+            return Ok(CsvImport {
+                report: ImportReport::default(),
+                rejected,
+                imported: false,
+            });
+        }
+        let report = save(parsed.rows).await?;
+        Ok(CsvImport {
+            report,
+            rejected,
+            imported: true,
+        })
+    }
+
+    pub fn templates(&self) -> Result<Arc<Templates>, AppError> {
+        Ok(Arc::new(Templates::load(&self.settings.templates.dir)?))
+    }
+
+    pub fn signing_key(&self) -> Result<Vec<u8>, AppError> {
+        match self.settings.signing_key()? {
+            Some(key) => Ok(key.expose().as_bytes().to_vec()),
+            None => Err(AppError::Config(crate::config::ConfigError::new(
+                "web.signing_key",
+                "no signing key: run `outreach init`, or set OUTREACH_WEB__SIGNING_KEY",
+            ))),
+        }
+    }
+
+    /// Renders one mail as it would be sent: to a named member, or to a sample recipient.
+    pub async fn preview(
+        &self,
+        templates: &Templates,
+        theme_slug: &str,
+        channel: Channel,
+        member: Option<&str>,
+        fiscal_year: Option<i32>,
+    ) -> Result<RenderedMail, AppError> {
+        let plan = self.plan(fiscal_year).await?;
+        let theme = plan.theme(theme_slug).ok_or_else(|| unknown_theme(&plan, theme_slug))?;
+        let (recipient, member_id) = match member {
+            Some(email) => {
+                let m = self
+                    .store
+                    .member(email)
+                    .await?
+                    .ok_or_else(|| AppError::input(format!("no member {email}")))?;
+                let r = Recipient {
+                    kind: "member".into(),
+                    email: m.email,
+                    name: m.contact_name,
+                    company: m.company,
+                    branch: String::new(),
+                };
+                (r, m.id)
+            }
+            None => (Recipient::sample(channel), 0),
+        };
+        let links = (channel == Channel::Newsletter)
+            .then(|| {
+                self.signing_key()
+                    .map(|k| Links::for_member(&self.settings.web.base_url, &k, member_id, theme_slug))
+            })
+            .transpose()?;
+        let context = MailContext {
+            organization: &self.settings.organization,
+            plan: &plan,
+            theme,
+            channel,
+            campaign_name: "プレビュー",
+            scheduled_for_ms: self.now(),
+            time_zone: self.settings.schedule.tz(),
+            recipient: &recipient,
+            links,
+        };
+        Ok(templates.render(&format!("{}/{}", channel.slug(), theme_slug), &context.to_json())?)
+    }
+
+    /// Checks and stores a campaign; refuses one that would not render or never fires.
+    pub async fn create_campaign(&self, templates: &Templates, req: &CampaignRequest) -> Result<i64, AppError> {
+        use crate::campaigns::schedule::{format_local, parse_local_date, parse_local_datetime};
+        let tz = self.settings.schedule.tz();
+        let input = |e: crate::campaigns::ScheduleError| AppError::input(e.to_string());
+        let plan = self.plan(req.fiscal_year).await?;
+        let theme = plan
+            .theme(&req.theme_slug)
+            .ok_or_else(|| unknown_theme(&plan, &req.theme_slug))?;
+        let duty = theme.duty_for(req.channel).ok_or_else(|| {
+            AppError::input(format!(
+                "the plan names no duty on channel {} for theme {}",
+                req.channel, theme.slug
+            ))
+        })?;
+        let schedule = match (&req.at, &req.cron) {
+            (Some(at), None) => Schedule::Once {
+                at_ms: parse_local_datetime("--at", at, tz).map_err(input)?,
+            },
+            (None, Some(expr)) => Schedule::cron(expr, &self.settings.schedule.time_zone).map_err(input)?,
+            _ => return Err(AppError::input("give exactly one of --at and --cron")),
+        };
+        let from_ms = req
+            .from
+            .as_deref()
+            .map(|d| parse_local_date("--from", d, tz, false))
+            .transpose()
+            .map_err(input)?;
+        let until_ms = req
+            .until
+            .as_deref()
+            .map(|d| parse_local_date("--until", d, tz, true))
+            .transpose()
+            .map_err(input)?;
+        let now = self.now();
+        let new = NewCampaign {
+            name: req.name.clone(),
+            fiscal_year: plan.fiscal_year,
+            theme_slug: theme.slug.clone(),
+            duty: duty.text.clone(),
+            channel: req.channel,
+            template: format!("{}/{}", req.channel.slug(), theme.slug),
+            schedule,
+            from_ms,
+            until_ms,
+            settled_ms: now,
+        };
+        let probe = Campaign {
+            id: 0,
+            name: new.name.clone(),
+            fiscal_year: new.fiscal_year,
+            theme_slug: new.theme_slug.clone(),
+            duty: new.duty.clone(),
+            channel: new.channel,
+            template: new.template.clone(),
+            schedule: new.schedule.clone(),
+            from_ms,
+            until_ms,
+            state: CampaignState::Scheduled,
+            state_reason: String::new(),
+            settled_ms: now,
+            created_at: now,
+            updated_at: now,
+        };
+        if probe.ticks_after(now, 1).is_empty() {
+            let bounds = format!(
+                "between {} and {}",
+                format_local(from_ms.unwrap_or(now).max(now), tz),
+                until_ms.map_or_else(|| "the end of time".to_owned(), |u| format_local(u, tz))
+            );
+            return Err(AppError::input(format!(
+                "the schedule {} never fires {bounds}",
+                new.schedule.describe(tz)
+            )));
+        }
+        if let Audience::Addresses(a) = audience_of(&probe, &self.settings)
+            && a.is_empty()
+        {
+            {
+                return Err(AppError::input(
+                    "no Tosho Shimbun editorial desk address is configured (tosho_shimbun.editorial_desk)",
+                ));
+            }
+        }
+        // Render for a real member of the audience when there is one, so a template that fails on real data
+        // is caught now, not at nine in the morning.
+        let member = match req.channel {
+            Channel::Newsletter => self
+                .store
+                .members(Some(&theme.slug))
+                .await?
+                .into_iter()
+                .next()
+                .map(|m| m.email),
+            _ => None,
+        };
+        self.preview(
+            templates,
+            &theme.slug,
+            req.channel,
+            member.as_deref(),
+            Some(plan.fiscal_year),
+        )
+        .await
+        .map_err(|e| {
+            AppError::input(format!(
+                "the template does not render for this campaign's audience: {e}"
+            ))
+        })?;
+        Ok(self.store.create_campaign(&new, now).await?)
+    }
+
+    pub async fn campaign(&self, id: i64) -> Result<Campaign, AppError> {
+        self.store
+            .campaign(id)
+            .await?
+            .ok_or_else(|| AppError::input(format!("no campaign {id}")))
+    }
+
+    /// pause / resume / cancel. Resuming settles the ticks missed while paused, so they never fire.
+    pub async fn set_campaign_state(&self, id: i64, to: CampaignState) -> Result<(), AppError> {
+        use CampaignState::*;
+        let campaign = self.campaign(id).await?;
+        let (from, settled): (&[CampaignState], Option<i64>) = match to {
+            Paused => (&[Scheduled], None),
+            Scheduled => (&[Paused], Some(self.now())),
+            Cancelled => (&[Scheduled, Paused], None),
+            Finished => return Err(AppError::input("a campaign finishes by itself")),
+        };
+        let reason = match to {
+            Paused => "paused by staff",
+            Scheduled => "",
+            _ => "cancelled by staff",
+        };
+        if !self
+            .store
+            .set_campaign_state(id, from, to, reason, settled, self.now())
+            .await?
+        {
+            return Err(AppError::input(format!(
+                "campaign {id} is {}; it cannot become {}",
+                campaign.state.as_str(),
+                to.as_str()
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn scheduler(&self) -> Scheduler {
+        Scheduler::new(self.store.clone(), self.settings.clone(), self.clock.clone())
+    }
+
+    pub fn transport(&self) -> Result<Arc<dyn Transport>, AppError> {
+        Ok(match self.settings.delivery.transport {
+            TransportKind::Smtp => Arc::new(SmtpTransport::new(&self.settings.smtp)),
+            TransportKind::File => Arc::new(
+                FileTransport::new(self.settings.delivery.outbox.clone())
+                    .map_err(|e| AppError::Io(format!("{}: {e}", self.settings.delivery.outbox.display())))?,
+            ),
+        })
+    }
+
+    pub fn worker(&self, transport: Arc<dyn Transport>) -> Result<Worker, AppError> {
+        Ok(Worker::new(
+            self.store.clone(),
+            transport,
+            self.templates()?,
+            self.settings.clone(),
+            self.clock.clone(),
+            self.signing_key()?,
+        ))
+    }
+
+    /// `send-due`: fire what is due, drain the queue, report.
+    pub async fn send_due(&self) -> Result<(Tick, BatchSummary), AppError> {
+        let transport = self.transport()?;
+        let worker = self.worker(transport.clone())?;
+        let tick = self.scheduler().fire_due().await?;
+        let summary = worker.drain().await?;
+        transport.close().await;
+        Ok((tick, summary))
+    }
+
+    /// `serve`: the scheduler woken by tokio-cron-scheduler and the worker loop, until `shutdown` resolves.
+    pub async fn serve(&self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), AppError> {
+        let transport = self.transport()?;
+        let worker = Arc::new(self.worker(transport.clone())?);
+        let scheduler = Arc::new(self.scheduler());
+        let mut cron = JobScheduler::new()
+            .await
+            .map_err(|e| AppError::Io(format!("scheduler: {e}")))?;
+        let every = self.settings.schedule.tick_secs.clamp(1, 59);
+        let busy = Arc::new(tokio::sync::Mutex::new(()));
+        let job = Job::new_async(format!("*/{every} * * * * *"), move |_, _| {
+            let scheduler = scheduler.clone();
+            let busy = busy.clone();
+            Box::pin(async move {
+                // A slow look at the schedule must not overlap the next one.
+                let Ok(_guard) = busy.try_lock() else { return };
+                if let Err(e) = scheduler.fire_due().await {
+                    tracing::error!(error = %e, "scheduler tick failed");
+                }
+            })
+        })
+        .map_err(|e| AppError::Io(format!("scheduler: {e}")))?;
+        cron.add(job)
+            .await
+            .map_err(|e| AppError::Io(format!("scheduler: {e}")))?;
+        // One look before the first alarm, so catch-up after a downtime happens at start.
+        if let Err(e) = self.scheduler().fire_due().await {
+            tracing::error!(error = %e, "scheduler tick failed");
+        }
+        cron.start()
+            .await
+            .map_err(|e| AppError::Io(format!("scheduler: {e}")))?;
+        let stop = worker.stop_flag();
+        let runner = {
+            let worker = worker.clone();
+            tokio::spawn(async move { worker.run(Duration::from_millis(200)).await })
+        };
+        tracing::info!(
+            "serving: scheduler every {every}s, transport {:?}",
+            self.settings.delivery.transport
+        );
+        shutdown.await;
+        tracing::info!("stopping: no new claims; finishing what is in flight");
+        stop.store(true, Ordering::SeqCst);
+        let grace = Duration::from_secs(self.settings.delivery.shutdown_grace_secs);
+        if tokio::time::timeout(grace, runner).await.is_err() {
+            tracing::warn!("shutdown grace ran out; unfinished deliveries will be claimed again after their lease");
+        }
+        let _ = cron.shutdown().await;
+        transport.close().await;
+        Ok(())
+    }
+}
+
+fn unknown_theme(plan: &Plan, slug: &str) -> AppError {
+    let known: Vec<&str> = plan.themes.iter().map(|t| t.slug.as_str()).collect();
+    AppError::input(format!("unknown theme {slug:?} (known: {})", known.join(", ")))
+}
+
+fn title_line(text: &str) -> usize {
+    text.lines().position(|l| !l.trim().is_empty()).map_or(1, |i| i + 1)
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}

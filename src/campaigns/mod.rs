@@ -1,0 +1,83 @@
+//! Campaigns: a theme × channel × template on a one-time or recurring schedule, read in the configured zone.
+
+pub mod schedule;
+
+use serde::Serialize;
+
+use crate::plan::Channel;
+pub use schedule::{Schedule, ScheduleError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CampaignState {
+    Scheduled,
+    Paused,
+    Cancelled,
+    Finished,
+}
+
+impl CampaignState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignState::Scheduled => "scheduled",
+            CampaignState::Paused => "paused",
+            CampaignState::Cancelled => "cancelled",
+            CampaignState::Finished => "finished",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Scheduled, Self::Paused, Self::Cancelled, Self::Finished]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    pub name: String,
+    pub fiscal_year: i32,
+    pub theme_slug: String,
+    pub duty: String,
+    pub channel: Channel,
+    pub template: String,
+    pub schedule: Schedule,
+    pub from_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    /// Ticks at or before this instant are never fired (creation time).
+    pub settled_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Campaign {
+    pub id: i64,
+    pub name: String,
+    pub fiscal_year: i32,
+    pub theme_slug: String,
+    pub duty: String,
+    pub channel: Channel,
+    pub template: String,
+    pub schedule: Schedule,
+    pub from_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub state: CampaignState,
+    pub state_reason: String,
+    pub settled_ms: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Campaign {
+    /// Firing times strictly after `after_ms`, inside the bounds, at most `n`.
+    pub fn ticks_after(&self, after_ms: i64, n: usize) -> Vec<i64> {
+        self.schedule
+            .ticks_after(after_ms.max(self.from_ms.map_or(i64::MIN, |f| f - 1)), n, self.until_ms)
+    }
+
+    /// The latest firing time in (`after_ms`, `now_ms`], inside the bounds.
+    pub fn latest_tick(&self, after_ms: i64, now_ms: i64) -> Option<i64> {
+        let after = after_ms.max(self.from_ms.map_or(i64::MIN, |f| f - 1));
+        let upto = self.until_ms.map_or(now_ms, |u| u.min(now_ms));
+        self.schedule.latest_tick(after, upto)
+    }
+}

@@ -1,0 +1,426 @@
+//! Settings: the embedded `config/default.toml`, then an optional file, then `OUTREACH_<SECTION>__<KEY>`
+//! environment variables. Every value is checked here once, so the rest of the program can trust it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+const ENV_PREFIX: &str = "OUTREACH";
+
+/// A configuration problem: the key and what is wrong with it. Exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {key}: {reason}")]
+pub struct ConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A secret value: never printed, not even by `Debug`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "Secret(empty)"
+        } else {
+            "Secret(redacted)"
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub schedule: ScheduleSettings,
+    pub delivery: DeliverySettings,
+    pub smtp: SmtpSettings,
+    pub web: WebSettings,
+    pub templates: TemplateSettings,
+    pub organization: Organization,
+    pub tosho_shimbun: ToshoShimbunSettings,
+    pub themes: Vec<ThemeName>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CatchUp {
+    Latest,
+    Skip,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSettings {
+    pub time_zone: String,
+    pub catch_up: CatchUp,
+    pub max_lateness_secs: u64,
+    pub on_time_secs: u64,
+    pub tick_secs: u64,
+}
+
+impl ScheduleSettings {
+    /// The validated zone (checked in [`Settings::validate`]).
+    pub fn tz(&self) -> Tz {
+        Tz::from_str(&self.time_zone).unwrap_or(chrono_tz::Asia::Tokyo)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    pub transport: TransportKind,
+    pub outbox: PathBuf,
+    pub from: String,
+    pub message_id_domain: String,
+    pub batch_size: u32,
+    pub max_attempts: u32,
+    pub retry_base_secs: u64,
+    pub retry_max_secs: u64,
+    pub lease_secs: u64,
+    pub rate_per_second: u32,
+    pub failure_rate_pause: f64,
+    pub failure_min_sample: u32,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    #[serde(default)]
+    pub password: Secret,
+    pub password_file: String,
+    pub timeout_secs: u64,
+    pub pool_size: u32,
+    pub hello_name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    pub base_url: String,
+    #[serde(default)]
+    pub signing_key: Secret,
+    pub signing_key_file: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSettings {
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    pub name: String,
+    pub department: String,
+    pub email: String,
+    pub phone: String,
+    pub website: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToshoShimbunSettings {
+    pub editorial_desk: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThemeName {
+    pub slug: String,
+    pub title_ja: String,
+    pub title_en: String,
+}
+
+impl Settings {
+    /// Loads the layered settings from the real environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// Loads the layered settings with the given environment (tests pass their own).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULT_TOML, config::FileFormat::Toml));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::new(
+                    "--config",
+                    format!("{} is not a readable file", path.display()),
+                ));
+            }
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
+        }
+        let env: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}_")))
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix(ENV_PREFIX)
+                .prefix_separator("_")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("tosho_shimbun.editorial_desk")
+                .try_parsing(true)
+                .source(Some(env)),
+        );
+        let settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| config_error_from(&e))?;
+        settings.validate()
+    }
+
+    fn validate(mut self) -> Result<Self, ConfigError> {
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::new(
+                "database.url",
+                format!("{url:?} is neither sqlite:… nor postgres://…"),
+            ));
+        }
+        positive("database.max_connections", u64::from(self.database.max_connections))?;
+        Tz::from_str(&self.schedule.time_zone).map_err(|_| {
+            ConfigError::new(
+                "schedule.time_zone",
+                format!("unknown time zone {:?}", self.schedule.time_zone),
+            )
+        })?;
+        positive("schedule.tick_secs", self.schedule.tick_secs)?;
+        lettre::message::Mailbox::from_str(&self.delivery.from).map_err(|e| {
+            ConfigError::new(
+                "delivery.from",
+                format!("{:?} is not a mailbox: {e}", self.delivery.from),
+            )
+        })?;
+        if self.delivery.message_id_domain.is_empty() || self.delivery.message_id_domain.contains(['<', '>', '@', ' '])
+        {
+            return Err(ConfigError::new(
+                "delivery.message_id_domain",
+                "must be a bare domain name",
+            ));
+        }
+        positive("delivery.batch_size", u64::from(self.delivery.batch_size))?;
+        positive("delivery.max_attempts", u64::from(self.delivery.max_attempts))?;
+        positive("delivery.lease_secs", self.delivery.lease_secs)?;
+        if !(0.0..=1.0).contains(&self.delivery.failure_rate_pause) {
+            return Err(ConfigError::new(
+                "delivery.failure_rate_pause",
+                "must be between 0 and 1",
+            ));
+        }
+        positive("smtp.pool_size", u64::from(self.smtp.pool_size))?;
+        positive("smtp.timeout_secs", self.smtp.timeout_secs)?;
+        if self.smtp.password.is_empty() && !self.smtp.password_file.is_empty() {
+            self.smtp.password = read_secret_file("smtp.password_file", &self.smtp.password_file)?;
+        }
+        if !self.web.base_url.starts_with("http://") && !self.web.base_url.starts_with("https://") {
+            return Err(ConfigError::new("web.base_url", "must start with http:// or https://"));
+        }
+        self.web.base_url = self.web.base_url.trim_end_matches('/').to_owned();
+        for (i, address) in self.tosho_shimbun.editorial_desk.iter().enumerate() {
+            lettre::Address::from_str(address.trim()).map_err(|e| {
+                ConfigError::new(
+                    format!("tosho_shimbun.editorial_desk[{i}]"),
+                    format!("{address:?}: {e}"),
+                )
+            })?;
+        }
+        for (i, theme) in self.themes.iter().enumerate() {
+            if !is_slug(&theme.slug) {
+                return Err(ConfigError::new(
+                    format!("themes[{i}].slug"),
+                    format!("{:?} must be lowercase letters, digits and dashes", theme.slug),
+                ));
+            }
+        }
+        Ok(self)
+    }
+
+    /// The signing key for member links: the configured secret, else the key file if it exists.
+    pub fn signing_key(&self) -> Result<Option<Secret>, ConfigError> {
+        if !self.web.signing_key.is_empty() {
+            return Ok(Some(self.web.signing_key.clone()));
+        }
+        if self.web.signing_key_file.is_empty() || !Path::new(&self.web.signing_key_file).exists() {
+            return Ok(None);
+        }
+        read_secret_file("web.signing_key_file", &self.web.signing_key_file).map(Some)
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database.url.starts_with("postgres")
+    }
+}
+
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn positive(key: &str, value: u64) -> Result<(), ConfigError> {
+    if value == 0 {
+        Err(ConfigError::new(key, "must be greater than 0"))
+    } else {
+        Ok(())
+    }
+}
+
+fn read_secret_file(key: &str, path: &str) -> Result<Secret, ConfigError> {
+    std::fs::read_to_string(path)
+        .map(|s| Secret::new(s.trim()))
+        .map_err(|e| ConfigError::new(key, format!("cannot read {path}: {e}")))
+}
+
+/// Turns the config crate's error into key + reason, never echoing a secret's value.
+fn config_error_from(error: &config::ConfigError) -> ConfigError {
+    let text = error.to_string();
+    // The crate words these as "<reason> for key `<key>`" (sometimes followed by " in <origin>").
+    if let Some((reason, rest)) = text.split_once(" for key `") {
+        let key = rest.split('`').next().unwrap_or_default();
+        return ConfigError::new(key, reason);
+    }
+    if let Some(field) = text.strip_prefix("unknown field `") {
+        let name = field.split('`').next().unwrap_or_default();
+        return ConfigError::new(name, text.clone());
+    }
+    if let Some(field) = text.strip_prefix("missing field `") {
+        let name = field.split('`').next().unwrap_or_default();
+        return ConfigError::new(name, "missing");
+    }
+    ConfigError::new("configuration", text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn embedded_defaults_load() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.database.url, "sqlite://data/outreach.db");
+        assert_eq!(s.schedule.tz(), chrono_tz::Asia::Tokyo);
+        assert_eq!(s.delivery.transport, TransportKind::File);
+        assert_eq!(s.themes.len(), 7);
+    }
+
+    #[test]
+    fn environment_overrides_file_and_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("site.toml");
+        std::fs::write(&file, "[smtp]\nport = 2525\nhost = \"mail.example\"\n").unwrap();
+        let s = Settings::load_from(
+            Some(&file),
+            env(&[
+                ("OUTREACH_SMTP__PORT", "2626"),
+                ("OUTREACH_DATABASE__URL", "postgres://127.0.0.1/x"),
+                ("OUTREACH_TOSHO_SHIMBUN__EDITORIAL_DESK", "a@example.org,b@example.org"),
+                ("OTHER_SMTP__PORT", "1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.smtp.port, 2626);
+        assert_eq!(s.smtp.host, "mail.example");
+        assert!(s.is_postgres());
+        assert_eq!(s.tosho_shimbun.editorial_desk, vec!["a@example.org", "b@example.org"]);
+    }
+
+    #[test]
+    fn invalid_values_name_the_key() {
+        let cases = [
+            ("OUTREACH_SMTP__PORT", "not-a-port", "smtp.port"),
+            ("OUTREACH_SCHEDULE__TIME_ZONE", "Mars/Olympus", "schedule.time_zone"),
+            ("OUTREACH_SCHEDULE__CATCH_UP", "sometimes", "schedule.catch_up"),
+            ("OUTREACH_DATABASE__URL", "mysql://x", "database.url"),
+            ("OUTREACH_DELIVERY__FROM", "not a mailbox", "delivery.from"),
+            ("OUTREACH_SMTP__POOL_SIZE", "0", "smtp.pool_size"),
+        ];
+        for (var, value, key) in cases {
+            let err = Settings::load_from(None, env(&[(var, value)])).unwrap_err();
+            assert_eq!(err.key, key, "{var}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let s = Settings::load_from(None, env(&[("OUTREACH_SMTP__PASSWORD", "hunter2-very-secret")])).unwrap();
+        assert_eq!(s.smtp.password.expose(), "hunter2-very-secret");
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn password_file_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "s3cret\n").unwrap();
+        let s = Settings::load_from(None, env(&[("OUTREACH_SMTP__PASSWORD_FILE", file.to_str().unwrap())])).unwrap();
+        assert_eq!(s.smtp.password.expose(), "s3cret");
+        let err = Settings::load_from(None, env(&[("OUTREACH_SMTP__PASSWORD_FILE", "/nonexistent/pw")])).unwrap_err();
+        assert_eq!(err.key, "smtp.password_file");
+    }
+}

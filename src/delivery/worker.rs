@@ -1,0 +1,374 @@
+//! The worker: one public step (claim a batch, send it, record every outcome) and a loop around it.
+//! No database transaction is open while a mail is on the wire: claim commits first, each outcome after.
+
+use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use lettre::message::Mailbox;
+use rand::Rng;
+use serde::Serialize;
+
+use super::message::{compose, message_id};
+use super::transport::{Reply, Transport};
+use super::{AttemptRecord, ClaimedDelivery, Outcome};
+use crate::campaigns::{Campaign, CampaignState};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::plan::{Channel, Plan};
+use crate::store::{Store, StoreError};
+use crate::templates::Templates;
+use crate::templates::context::{Links, MailContext, Recipient};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Batch(BatchSummary),
+    NothingDue,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BatchSummary {
+    pub claimed: u64,
+    pub sent: u64,
+    pub deferred: u64,
+    pub failed: u64,
+    /// Claimed but given back because the worker is stopping.
+    pub released: u64,
+}
+
+impl BatchSummary {
+    fn add(&mut self, other: BatchSummary) {
+        self.claimed += other.claimed;
+        self.sent += other.sent;
+        self.deferred += other.deferred;
+        self.failed += other.failed;
+        self.released += other.released;
+    }
+}
+
+struct CampaignInfo {
+    campaign: Campaign,
+    plan: Option<Plan>,
+}
+
+pub struct Worker {
+    store: Arc<dyn Store>,
+    transport: Arc<dyn Transport>,
+    templates: Arc<Templates>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    owner: String,
+    from: Mailbox,
+    signing_key: Vec<u8>,
+    limiter: Option<DefaultDirectRateLimiter>,
+    campaigns: Mutex<HashMap<i64, Arc<CampaignInfo>>>,
+    stopping: Arc<AtomicBool>,
+}
+
+enum Attempted {
+    Recorded(Outcome),
+    Released(i64),
+}
+
+impl Worker {
+    pub fn new(
+        store: Arc<dyn Store>,
+        transport: Arc<dyn Transport>,
+        templates: Arc<Templates>,
+        settings: Arc<Settings>,
+        clock: Arc<dyn Clock>,
+        signing_key: Vec<u8>,
+    ) -> Self {
+        let from = Mailbox::from_str(&settings.delivery.from).unwrap_or_else(|_| {
+            Mailbox::new(
+                None,
+                lettre::Address::new("outreach", "localhost").unwrap_or_else(|_| unreachable!()),
+            )
+        });
+        let limiter =
+            NonZeroU32::new(settings.delivery.rate_per_second).map(|n| RateLimiter::direct(Quota::per_second(n)));
+        let owner = format!("{}-{}", std::process::id(), rand::rng().random::<u32>());
+        Self {
+            store,
+            transport,
+            templates,
+            settings,
+            clock,
+            owner,
+            from,
+            signing_key,
+            limiter,
+            campaigns: Mutex::new(HashMap::new()),
+            stopping: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Set to stop claiming; deliveries not yet on the wire are released.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stopping.clone()
+    }
+
+    /// Claims one batch of due deliveries, sends it and records every outcome.
+    pub async fn step(&self) -> Result<Step, WorkerError> {
+        if self.stopping.load(Ordering::SeqCst) {
+            return Ok(Step::NothingDue);
+        }
+        let now = self.clock.now_ms();
+        let lease_until = now + (self.settings.delivery.lease_secs as i64) * 1000;
+        let claimed = self
+            .store
+            .claim(&self.owner, now, lease_until, self.settings.delivery.batch_size)
+            .await?;
+        if claimed.is_empty() {
+            self.store.finish_runs(now).await?;
+            return Ok(Step::NothingDue);
+        }
+        let mut summary = BatchSummary {
+            claimed: claimed.len() as u64,
+            ..Default::default()
+        };
+        let runs: HashSet<(i64, i64)> = claimed.iter().map(|d| (d.run_id, d.campaign_id)).collect();
+        let parallel = self.settings.smtp.pool_size as usize;
+        let results: Vec<Result<Attempted, WorkerError>> = futures::stream::iter(claimed)
+            .map(|d| self.attempt(d))
+            .buffer_unordered(parallel)
+            .collect()
+            .await;
+        let mut released = Vec::new();
+        for result in results {
+            match result? {
+                Attempted::Recorded(Outcome::Sent) => summary.sent += 1,
+                Attempted::Recorded(Outcome::Deferred) => summary.deferred += 1,
+                Attempted::Recorded(Outcome::Failed) => summary.failed += 1,
+                Attempted::Released(id) => released.push(id),
+            }
+        }
+        summary.released = released.len() as u64;
+        self.store.release(&self.owner, &released, self.clock.now_ms()).await?;
+        for (run_id, campaign_id) in runs {
+            self.pause_if_failing(run_id, campaign_id).await?;
+        }
+        self.store.finish_runs(self.clock.now_ms()).await?;
+        Ok(Step::Batch(summary))
+    }
+
+    /// Steps until nothing is due now (deliveries waiting for a retry later are left for later).
+    pub async fn drain(&self) -> Result<BatchSummary, WorkerError> {
+        let mut total = BatchSummary::default();
+        while let Step::Batch(summary) = self.step().await? {
+            total.add(summary);
+            if summary.released > 0 {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Steps until stopped, idling `idle` between empty steps.
+    pub async fn run(&self, idle: Duration) -> Result<(), WorkerError> {
+        while !self.stopping.load(Ordering::SeqCst) {
+            match self.step().await {
+                Ok(Step::Batch(_)) => {}
+                Ok(Step::NothingDue) => tokio::time::sleep(idle).await,
+                Err(e) => {
+                    // The database may be restarting: say so and keep going.
+                    tracing::error!(error = %e, "worker step failed; retrying");
+                    tokio::time::sleep(idle * 5).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn campaign_info(&self, campaign_id: i64) -> Result<Arc<CampaignInfo>, WorkerError> {
+        if let Some(info) = self.campaigns.lock().ok().and_then(|c| c.get(&campaign_id).cloned()) {
+            return Ok(info);
+        }
+        let campaign = self
+            .store
+            .campaign(campaign_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("campaign {campaign_id}")))?;
+        let plan = self.store.plan(Some(campaign.fiscal_year)).await?;
+        let info = Arc::new(CampaignInfo { campaign, plan });
+        if let Ok(mut cache) = self.campaigns.lock() {
+            cache.insert(campaign_id, info.clone());
+        }
+        Ok(info)
+    }
+
+    async fn attempt(&self, d: ClaimedDelivery) -> Result<Attempted, WorkerError> {
+        if self.stopping.load(Ordering::SeqCst) {
+            return Ok(Attempted::Released(d.id));
+        }
+        let info = self.campaign_info(d.campaign_id).await?;
+        let c = &info.campaign;
+        let id = message_id(d.run_id, d.id, &self.settings.delivery.message_id_domain);
+        let attempt = d.attempts + 1;
+        let mut record = AttemptRecord {
+            delivery_id: d.id,
+            owner: self.owner.clone(),
+            at: 0,
+            attempt,
+            outcome: Outcome::Failed,
+            next_attempt_at: 0,
+            smtp_code: None,
+            smtp_reply: String::new(),
+            suppress_member: None,
+            run_id: d.run_id,
+            campaign_id: c.id,
+            theme_slug: c.theme_slug.clone(),
+            duty: c.duty.clone(),
+            channel: c.channel.slug().to_owned(),
+            recipient: d.email.clone(),
+            message_id: id.clone(),
+            template: c.template.clone(),
+            content_sha256: String::new(),
+        };
+        let prepared = self.prepare(&info, &d, &id);
+        let reply = match prepared {
+            Err(reason) => Reply::Permanent {
+                code: None,
+                text: reason,
+            },
+            Ok((composed, sha)) => {
+                record.content_sha256 = sha;
+                if let Some(limiter) = &self.limiter {
+                    limiter.until_ready().await;
+                }
+                let stem = format!("{}-{}", d.run_id, d.id);
+                self.transport.send(&composed.envelope, &composed.bytes, &stem).await
+            }
+        };
+        record.at = self.clock.now_ms();
+        record.smtp_code = reply.code().map(i64::from);
+        record.smtp_reply = reply.text().to_owned();
+        record.outcome = match &reply {
+            Reply::Accepted { .. } => Outcome::Sent,
+            Reply::Transient { .. } if attempt < i64::from(self.settings.delivery.max_attempts) => {
+                record.next_attempt_at = record.at + self.backoff_ms(attempt);
+                Outcome::Deferred
+            }
+            Reply::Transient { .. } | Reply::Permanent { .. } => Outcome::Failed,
+        };
+        if reply.is_address_rejection() && d.recipient_kind == "member" {
+            record.suppress_member = d.recipient_id;
+        }
+        self.store.record_attempt(&record).await?;
+        Ok(Attempted::Recorded(record.outcome))
+    }
+
+    fn prepare(
+        &self,
+        info: &CampaignInfo,
+        d: &ClaimedDelivery,
+        id: &str,
+    ) -> Result<(super::message::Composed, String), String> {
+        let c = &info.campaign;
+        let plan = info
+            .plan
+            .as_ref()
+            .ok_or_else(|| format!("no plan for fiscal year {}", c.fiscal_year))?;
+        let theme = plan
+            .theme(&c.theme_slug)
+            .ok_or_else(|| format!("theme {} not in the plan", c.theme_slug))?;
+        let recipient = Recipient {
+            kind: d.recipient_kind.clone(),
+            email: d.email.clone(),
+            name: if d.recipient_kind == "editorial" {
+                "編集部".into()
+            } else {
+                d.name.clone()
+            },
+            company: d.company.clone(),
+            branch: d.branch.clone(),
+        };
+        let links = match (c.channel, d.recipient_id) {
+            (Channel::Newsletter, Some(member_id)) => Some(Links::for_member(
+                &self.settings.web.base_url,
+                &self.signing_key,
+                member_id,
+                &c.theme_slug,
+            )),
+            _ => None,
+        };
+        let list_unsubscribe = links.as_ref().map(|l| l.unsubscribe.clone());
+        let context = MailContext {
+            organization: &self.settings.organization,
+            plan,
+            theme,
+            channel: c.channel,
+            campaign_name: &c.name,
+            scheduled_for_ms: d.scheduled_for,
+            time_zone: self.settings.schedule.tz(),
+            recipient: &recipient,
+            links,
+        };
+        let mail = self
+            .templates
+            .render(&c.template, &context.to_json())
+            .map_err(|e| format!("render: {e}"))?;
+        let composed =
+            compose(&self.from, &d.email, &mail, id, list_unsubscribe.as_deref()).map_err(|e| e.to_string())?;
+        Ok((composed, mail.sha256()))
+    }
+
+    /// retry_base × 2^(attempt−1), capped, plus up to 20% jitter so retries of one batch spread out.
+    fn backoff_ms(&self, attempt: i64) -> i64 {
+        let base = self.settings.delivery.retry_base_secs.saturating_mul(1000);
+        let exp = base.saturating_mul(1u64 << (attempt - 1).clamp(0, 30));
+        let capped = exp.min(self.settings.delivery.retry_max_secs.saturating_mul(1000));
+        let jitter = rand::rng().random_range(0..=capped / 5);
+        i64::try_from(capped + jitter).unwrap_or(i64::MAX)
+    }
+
+    async fn pause_if_failing(&self, run_id: i64, campaign_id: i64) -> Result<(), WorkerError> {
+        let counts = self.store.run_counts(run_id).await?;
+        let done = counts.sent + counts.failed;
+        let d = &self.settings.delivery;
+        if done < i64::from(d.failure_min_sample) || done == 0 {
+            return Ok(());
+        }
+        let rate = counts.failed as f64 / done as f64;
+        if rate > d.failure_rate_pause {
+            let reason = format!(
+                "paused automatically: {} of {} deliveries of run {run_id} failed ({:.0}% > {:.0}%)",
+                counts.failed,
+                done,
+                rate * 100.0,
+                d.failure_rate_pause * 100.0
+            );
+            let now = self.clock.now_ms();
+            if self
+                .store
+                .set_campaign_state(
+                    campaign_id,
+                    &[CampaignState::Scheduled],
+                    CampaignState::Paused,
+                    &reason,
+                    None,
+                    now,
+                )
+                .await?
+            {
+                tracing::warn!(campaign = campaign_id, "{reason}");
+                if let Ok(mut cache) = self.campaigns.lock() {
+                    cache.remove(&campaign_id);
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,58 @@
+//! One error type for the program's edge, mapped once to exit codes (and later to HTTP responses).
+//!
+//! Exit codes: 0 success · 1 bad input (a file, row or field is named) or a request the data refuses ·
+//! 2 configuration or usage error · 3 the database failed or is unreachable.
+
+use crate::config::ConfigError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Bad input: the message says what and where.
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => AppError::Input(m),
+            StoreError::NotFound(m) => AppError::Input(format!("not found: {m}")),
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl From<crate::delivery::WorkerError> for AppError {
+    fn from(e: crate::delivery::WorkerError) -> Self {
+        match e {
+            crate::delivery::WorkerError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::templates::TemplateError> for AppError {
+    fn from(e: crate::templates::TemplateError) -> Self {
+        AppError::Input(e.to_string())
+    }
+}
+
+impl AppError {
+    pub fn input(message: impl Into<String>) -> Self {
+        AppError::Input(message.into())
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AppError::Input(_) | AppError::Io(_) => 1,
+            AppError::Config(_) => 2,
+            AppError::Store(_) => 3,
+        }
+    }
+}

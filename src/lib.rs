@@ -1,0 +1,18 @@
+//! outreach: the Tokyo Chamber of Commerce and Industry's awareness duties as timed mail campaigns, with a
+//! per-recipient ledger and a send log auditors can trust.
+
+pub mod app;
+pub mod campaigns;
+pub mod clock;
+pub mod config;
+pub mod delivery;
+pub mod error;
+pub mod plan;
+pub mod recipients;
+pub mod schedule;
+pub mod store;
+pub mod templates;
+pub mod web;
+
+pub use app::Application;
+pub mod cli;

@@ -1,0 +1,139 @@
+//! The scheduler: finds each campaign's due tick and starts its run. Schedules and run state live in our
+//! tables; tokio-cron-scheduler only wakes us (see [`crate::app`]), so a restart, two timers or two instances
+//! firing the same tick still make one run, keyed by (campaign, tick).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::campaigns::{Campaign, CampaignState};
+use crate::clock::Clock;
+use crate::config::{CatchUp, Settings};
+use crate::plan::Channel;
+use crate::store::{Audience, Run, Store, StoreError};
+
+/// What one look at the schedule did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Tick {
+    pub fired: Vec<Run>,
+    /// (campaign, tick) left unfired, with why.
+    pub skipped: Vec<(i64, i64, String)>,
+    pub finished: Vec<i64>,
+}
+
+pub struct Scheduler {
+    store: Arc<dyn Store>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+}
+
+/// The audience a campaign's channel reaches.
+pub fn audience_of(campaign: &Campaign, settings: &Settings) -> Audience {
+    match campaign.channel {
+        Channel::Newsletter => Audience::Members {
+            theme_slug: campaign.theme_slug.clone(),
+        },
+        Channel::AdvisorHandout => Audience::Advisors,
+        Channel::ToshoShimbun => Audience::Addresses(settings.tosho_shimbun.editorial_desk.clone()),
+    }
+}
+
+impl Scheduler {
+    pub fn new(store: Arc<dyn Store>, settings: Arc<Settings>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, settings, clock }
+    }
+
+    /// Fires what is due now under the catch-up policy.
+    pub async fn fire_due(&self) -> Result<Tick, StoreError> {
+        let now = self.clock.now_ms();
+        let mut report = Tick::default();
+        for campaign in self.store.campaigns().await? {
+            if campaign.state == CampaignState::Scheduled {
+                self.consider(&campaign, now, &mut report).await?;
+            }
+        }
+        Ok(report)
+    }
+
+    async fn consider(&self, c: &Campaign, now: i64, report: &mut Tick) -> Result<(), StoreError> {
+        let s = &self.settings.schedule;
+        if let Some(tick) = c.latest_tick(c.settled_ms, now) {
+            let late = now - tick;
+            let missed_before = c
+                .ticks_after(c.settled_ms, 10_000)
+                .iter()
+                .filter(|t| **t < tick)
+                .count();
+            let on_time = late <= (s.on_time_secs as i64) * 1000;
+            let within = s.catch_up == CatchUp::Latest && late <= (s.max_lateness_secs as i64) * 1000;
+            if on_time || within {
+                let trigger = if on_time { "schedule" } else { "catch-up" };
+                // Start first, settle after: a crash in between re-finds the tick, and the run key absorbs it.
+                let run = self
+                    .store
+                    .start_run(c.id, tick, trigger, &audience_of(c, &self.settings), now)
+                    .await?;
+                self.store.settle(c.id, c.settled_ms, tick).await?;
+                if let Some(run) = run {
+                    if !on_time {
+                        tracing::warn!(
+                            campaign = c.id,
+                            tick,
+                            late_secs = late / 1000,
+                            missed_before,
+                            "catch-up: fired the latest missed tick (policy latest, within max_lateness)"
+                        );
+                    }
+                    tracing::info!(
+                        campaign = c.id,
+                        run = run.id,
+                        audience = run.audience,
+                        trigger,
+                        "run started"
+                    );
+                    report.fired.push(run);
+                }
+            } else if self.store.settle(c.id, c.settled_ms, tick).await? {
+                let why = match s.catch_up {
+                    CatchUp::Skip => format!("{}s late and catch_up = skip", late / 1000),
+                    CatchUp::Latest => format!(
+                        "{}s late, more than max_lateness_secs = {}",
+                        late / 1000,
+                        s.max_lateness_secs
+                    ),
+                };
+                tracing::warn!(campaign = c.id, tick, missed_before, "skipped a missed tick: {why}");
+                report.skipped.push((c.id, tick, why));
+            }
+        }
+        // Nothing left to fire: a recurring campaign past its bounds, or a one-time one whose tick was skipped.
+        let settled = c.latest_tick(c.settled_ms, now).unwrap_or(c.settled_ms).max(now);
+        let fired_once = c.schedule.is_once() && !self.store.runs(Some(c.id)).await?.is_empty();
+        if !fired_once && c.ticks_after(settled, 1).is_empty() {
+            let reason = "no firing time left inside the campaign's bounds";
+            if self
+                .store
+                .set_campaign_state(
+                    c.id,
+                    &[CampaignState::Scheduled],
+                    CampaignState::Finished,
+                    reason,
+                    None,
+                    now,
+                )
+                .await?
+            {
+                report.finished.push(c.id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a run now, outside the schedule (`campaign send-now`).
+    pub async fn send_now(&self, c: &Campaign) -> Result<Option<Run>, StoreError> {
+        let now = self.clock.now_ms();
+        self.store
+            .start_run(c.id, now, "manual", &audience_of(c, &self.settings), now)
+            .await
+    }
+}

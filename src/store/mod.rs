@@ -1,0 +1,212 @@
+//! The store: one interface over SQLite (embedded, one machine) and PostgreSQL (shared by several instances).
+//!
+//! Both backends run the same SQL through sqlx's `Any` driver; what differs between them (connection set-up,
+//! migrations, the queue claim) lives in [`Backend`]. Times are epoch milliseconds everywhere.
+
+mod sql;
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::campaigns::{Campaign, CampaignState, NewCampaign};
+use crate::delivery::{AttemptRecord, ClaimedDelivery};
+use crate::plan::{Plan, PlanSaved};
+use crate::recipients::csv::{AdvisorRow, MemberRow};
+use crate::recipients::{Advisor, ImportReport, Member, MemberSource};
+
+pub use sql::SqlStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder { path: String, source: std::io::Error },
+    /// The request contradicts what is stored (e.g. another plan file for the same year).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("unexpected value in the database: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The audience of a run, frozen into deliveries when the run starts.
+#[derive(Debug, Clone)]
+pub enum Audience {
+    /// Members subscribed to the theme, active, each address once.
+    Members { theme_slug: String },
+    /// Active business advisors.
+    Advisors,
+    /// Fixed addresses (the Tosho Shimbun editorial desk).
+    Addresses(Vec<String>),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub scheduled_for: i64,
+    pub trigger: String,
+    pub status: String,
+    pub audience: i64,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// Delivery counts of one run by status.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct RunCounts {
+    pub queued: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub failed: i64,
+}
+
+impl RunCounts {
+    pub fn total(&self) -> i64 {
+        self.queued + self.sending + self.sent + self.failed
+    }
+}
+
+/// Filters of the send log, all optional.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub campaign_id: Option<i64>,
+    pub theme_slug: Option<String>,
+    pub channel: Option<String>,
+    pub recipient: Option<String>,
+    pub outcome: Option<String>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LogEntry {
+    pub id: i64,
+    pub at: i64,
+    pub delivery_id: i64,
+    pub attempt: i64,
+    pub run_id: i64,
+    pub campaign_id: i64,
+    pub theme_slug: String,
+    pub duty: String,
+    pub channel: String,
+    pub recipient: String,
+    pub message_id: String,
+    pub template: String,
+    pub content_sha256: String,
+    pub smtp_code: Option<i64>,
+    pub smtp_reply: String,
+    pub outcome: String,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn backend(&self) -> Backend;
+
+    // The plan.
+    /// Saves a plan; the same file again changes nothing, another file for the same year needs `replace`.
+    async fn save_plan(&self, plan: &Plan, replace: bool, now: i64) -> StoreResult<PlanSaved>;
+    /// The plan of the year, or the latest one.
+    async fn plan(&self, fiscal_year: Option<i32>) -> StoreResult<Option<Plan>>;
+
+    // Recipients.
+    async fn import_members(&self, rows: &[MemberRow], all_themes: &[String], now: i64) -> StoreResult<ImportReport>;
+    async fn members(&self, theme_slug: Option<&str>) -> StoreResult<Vec<Member>>;
+    async fn member(&self, email: &str) -> StoreResult<Option<Member>>;
+    /// Unsubscribes from one theme, or from everything with `None`. False when there was no such member.
+    async fn unsubscribe(
+        &self,
+        email: &str,
+        theme_slug: Option<&str>,
+        source: MemberSource,
+        now: i64,
+    ) -> StoreResult<bool>;
+    async fn suppress(&self, email: &str, reason: &str, source: MemberSource, now: i64) -> StoreResult<bool>;
+    async fn import_advisors(&self, rows: &[AdvisorRow], now: i64) -> StoreResult<ImportReport>;
+    async fn advisors(&self) -> StoreResult<Vec<Advisor>>;
+
+    // Campaigns.
+    async fn create_campaign(&self, campaign: &NewCampaign, now: i64) -> StoreResult<i64>;
+    async fn campaign(&self, id: i64) -> StoreResult<Option<Campaign>>;
+    async fn campaigns(&self) -> StoreResult<Vec<Campaign>>;
+    /// Moves a campaign to `to` if it is in one of `from`; `settled_ms` also moves the settled mark forward.
+    async fn set_campaign_state(
+        &self,
+        id: i64,
+        from: &[CampaignState],
+        to: CampaignState,
+        reason: &str,
+        settled_ms: Option<i64>,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Moves the settled mark forward (never back). False when another instance got there first.
+    async fn settle(&self, id: i64, previous_ms: i64, settled_ms: i64) -> StoreResult<bool>;
+
+    // Runs.
+    /// Starts the run of a tick and freezes its audience, in one transaction. `None` when the tick already has
+    /// a run (fired twice by a restart, two timers or two instances).
+    async fn start_run(
+        &self,
+        campaign_id: i64,
+        scheduled_for: i64,
+        trigger: &str,
+        audience: &Audience,
+        now: i64,
+    ) -> StoreResult<Option<Run>>;
+    async fn runs(&self, campaign_id: Option<i64>) -> StoreResult<Vec<Run>>;
+    async fn run_counts(&self, run_id: i64) -> StoreResult<RunCounts>;
+    /// Marks runs with nothing left to send as done, and one-time campaigns whose run is done as finished.
+    async fn finish_runs(&self, now: i64) -> StoreResult<Vec<i64>>;
+
+    // The queue.
+    /// Claims up to `limit` due deliveries for `owner` until `lease_until`, skipping rows others hold.
+    async fn claim(&self, owner: &str, now: i64, lease_until: i64, limit: u32) -> StoreResult<Vec<ClaimedDelivery>>;
+    /// Records one attempt: the delivery's new state and its send-log row, in one transaction.
+    async fn record_attempt(&self, record: &AttemptRecord) -> StoreResult<()>;
+    /// Gives back claimed deliveries that were not attempted (shutdown).
+    async fn release(&self, owner: &str, ids: &[i64], now: i64) -> StoreResult<()>;
+
+    // The send log.
+    /// One page of the log in id order, after `after_id`; callers stream by paging.
+    async fn send_log(&self, filter: &LogFilter, after_id: i64, limit: u32) -> StoreResult<Vec<LogEntry>>;
+}
+
+/// Connects, creating the SQLite file and its folder when needed, and applies the embedded migrations.
+pub async fn connect(url: &str, max_connections: u32) -> StoreResult<SqlStore> {
+    let backend = if url.starts_with("postgres") {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    if backend == Backend::Sqlite
+        && let Some(folder) = sqlite_path(url).and_then(|p| p.parent().map(Path::to_path_buf))
+        && !folder.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(&folder).map_err(|source| StoreError::Folder {
+            path: folder.display().to_string(),
+            source,
+        })?;
+    }
+    SqlStore::connect(backend, url, max_connections, Duration::from_secs(10)).await
+}
+
+fn sqlite_path(url: &str) -> Option<&Path> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
+}

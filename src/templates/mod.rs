@@ -1,0 +1,151 @@
+//! Mail templates: Handlebars in strict mode, compiled once at start.
+//!
+//! Every `.hbs` file under the template folder is registered under its path without `.hbs`
+//! (`layouts/html`, `newsletter/telework/subject`). `html.hbs` renders with HTML escaping; `subject.hbs` and
+//! `text.hbs` render without it. A mail is a folder `<channel>/<theme>/` holding all three.
+
+pub mod context;
+
+use std::path::{Path, PathBuf};
+
+use handlebars::Handlebars;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// A template that does not compile or render: the file, the line when known, and why.
+    #[error("{file}{}: {reason}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Template {
+        file: String,
+        line: Option<usize>,
+        reason: String,
+    },
+    #[error("no mail template {0:?} (expected the folder with subject.hbs, html.hbs and text.hbs)")]
+    Missing(String),
+    #[error("cannot read the template folder {path}: {reason}")]
+    Folder { path: String, reason: String },
+}
+
+/// A mail as it will be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedMail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl RenderedMail {
+    /// What the send log records, so an auditor can prove which content went out.
+    pub fn sha256(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [&self.subject, &self.text, &self.html] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+#[derive(Debug)]
+pub struct Templates {
+    root: PathBuf,
+    html: Handlebars<'static>,
+    text: Handlebars<'static>,
+    mails: Vec<String>,
+}
+
+impl Templates {
+    pub fn load(root: &Path) -> Result<Self, TemplateError> {
+        let mut html = Handlebars::new();
+        html.set_strict_mode(true);
+        let mut text = Handlebars::new();
+        text.set_strict_mode(true);
+        text.register_escape_fn(handlebars::no_escape);
+        let mut files = Vec::new();
+        collect_files(root, root, &mut files)?;
+        files.sort();
+        let mut mails = Vec::new();
+        for (name, path) in &files {
+            let source = std::fs::read_to_string(path).map_err(|e| TemplateError::Template {
+                file: path.display().to_string(),
+                line: None,
+                reason: e.to_string(),
+            })?;
+            for registry in [&mut html, &mut text] {
+                registry
+                    .register_template_string(name, &source)
+                    .map_err(|e| TemplateError::Template {
+                        file: path.display().to_string(),
+                        line: e.pos().map(|(line, _)| line),
+                        reason: e.reason().to_string(),
+                    })?;
+            }
+            if let Some(mail) = name.strip_suffix("/subject")
+                && !mail.starts_with("layouts/")
+            {
+                mails.push(mail.to_owned());
+            }
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+            html,
+            text,
+            mails,
+        })
+    }
+
+    /// Mail folders (`<channel>/<theme>`), sorted.
+    pub fn mails(&self) -> &[String] {
+        &self.mails
+    }
+
+    pub fn has(&self, mail: &str) -> bool {
+        self.mails.iter().any(|m| m == mail)
+    }
+
+    pub fn render(&self, mail: &str, context: &serde_json::Value) -> Result<RenderedMail, TemplateError> {
+        if !self.has(mail) {
+            return Err(TemplateError::Missing(mail.to_owned()));
+        }
+        let part = |registry: &Handlebars<'static>, name: &str| {
+            let full = format!("{mail}/{name}");
+            registry.render(&full, context).map_err(|e| {
+                let file = e.template_name.clone().unwrap_or(full);
+                TemplateError::Template {
+                    file: self.root.join(format!("{file}.hbs")).display().to_string(),
+                    line: e.line_no,
+                    reason: e.reason().to_string(),
+                }
+            })
+        };
+        let subject = part(&self.text, "subject")?;
+        Ok(RenderedMail {
+            // Header values are one line.
+            subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
+            text: part(&self.text, "text")?,
+            html: part(&self.html, "html")?,
+        })
+    }
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), TemplateError> {
+    let folder_error = |e: std::io::Error| TemplateError::Folder {
+        path: dir.display().to_string(),
+        reason: e.to_string(),
+    };
+    for entry in std::fs::read_dir(dir).map_err(folder_error)? {
+        let path = entry.map_err(folder_error)?.path();
+        if path.is_dir() {
+            collect_files(root, &path, out)?;
+        } else if path.extension().is_some_and(|e| e == "hbs") {
+            let relative = path.strip_prefix(root).unwrap_or(&path).with_extension("");
+            let name = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            out.push((name, path));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! What members reach from a mail: signed links for one-click unsubscribe and the preferences page.
+
+pub mod token;

@@ -211,7 +211,8 @@ impl Settings {
         }
         let env: config::Map<String, String> = env
             .into_iter()
-            .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}_")))
+            // Only OUTREACH_<SECTION>__<KEY>: other OUTREACH_* variables (like OUTREACH_LOG) are not settings.
+            .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}_")) && k.contains("__"))
             .collect();
         builder = builder.add_source(
             config::Environment::with_prefix(ENV_PREFIX)

@@ -1,0 +1,359 @@
+//! The command line as staff use it: the real binary, on SQLite and PostgreSQL, with every bad input's
+//! message and exit code.
+
+mod common;
+
+use common::TestEnv;
+
+const PLAN: &str = include_str!("../config/plans/fy2020.tsv");
+
+fn ok(env: &TestEnv, args: &[&str]) -> String {
+    let (code, out, err) = env.run(args);
+    assert_eq!(code, 0, "outreach {args:?} failed: {err}");
+    out
+}
+
+both_backends!(init_then_plan_show_lists_seven_themes, |env: TestEnv| async move {
+    ok(&env, &["init"]);
+    let json: serde_json::Value = serde_json::from_str(&ok(&env, &["plan", "show", "--format", "json"])).unwrap();
+    let themes = json["themes"].as_array().unwrap();
+    let slugs: Vec<&str> = themes.iter().map(|t| t["slug"].as_str().unwrap()).collect();
+    assert_eq!(
+        slugs,
+        [
+            "work-style-reform",
+            "telework",
+            "smooth-biz",
+            "life-work-balance",
+            "women-advancement",
+            "volunteer-leave",
+            "sme-talent"
+        ]
+    );
+    for theme in themes {
+        let duties = theme["duties"].as_array().unwrap();
+        assert!(!duties.is_empty());
+        assert_eq!(
+            duties[0]["channels"],
+            serde_json::json!(["newsletter", "tosho-shimbun", "advisor-handout"])
+        );
+    }
+    let table = ok(&env, &["plan", "show"]);
+    assert!(table.contains("channels: newsletter, tosho-shimbun, advisor-handout"));
+    assert!(table.contains("no mail channel"));
+    // Importing the same file again changes nothing; init again does nothing.
+    let file = env.write("plan.tsv", PLAN);
+    assert!(ok(&env, &["plan", "import", &file, "--fiscal-year", "2020"]).contains("unchanged"));
+    assert!(!ok(&env, &["init"]).contains("imported"));
+});
+
+both_backends!(malformed_plan_is_rejected_whole, |env: TestEnv| async move {
+    // A data row with two cells instead of three, on line 8.
+    let mut lines: Vec<String> = PLAN.lines().map(str::to_owned).collect();
+    let cells: Vec<&str> = lines[7].split('\t').collect();
+    lines[7] = format!("{}\t{}", cells[0], cells[1]);
+    let file = env.write("broken.tsv", lines.join("\n"));
+    let (code, _, err) = env.run(&["plan", "import", &file, "--fiscal-year", "2020"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("broken.tsv: line 8:"), "{err}");
+    // Nothing half-written: no plan at all.
+    let (code, _, err) = env.run(&["plan", "show", "--fiscal-year", "2020"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no plan for fiscal year 2020"), "{err}");
+    // The title names 2020; another year is refused.
+    let good = env.write("plan.tsv", PLAN);
+    let (code, _, err) = env.run(&["plan", "import", &good, "--fiscal-year", "2021"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("line 3: the title says fiscal year 2020"), "{err}");
+    // Invalid UTF-8.
+    let bad = env.write("latin1.tsv", b"\n\n\xe9t\xe9\n");
+    let (code, _, err) = env.run(&["plan", "import", &bad, "--fiscal-year", "2020"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("line 3: invalid UTF-8"), "{err}");
+    // Another file for a year that has a plan needs --replace.
+    ok(&env, &["plan", "import", &good, "--fiscal-year", "2020"]);
+    let changed = env.write(
+        "changed.tsv",
+        PLAN.replace("テレワーク推進デスクの設置・周知協力", "テレワーク推進デスクの設置"),
+    );
+    let (code, _, err) = env.run(&["plan", "import", &changed, "--fiscal-year", "2020"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--replace"), "{err}");
+    assert!(
+        ok(
+            &env,
+            &["plan", "import", &changed, "--fiscal-year", "2020", "--replace"]
+        )
+        .contains("replaced")
+    );
+    assert!(ok(&env, &["plan", "show"]).contains("テレワーク推進デスクの設置\n"));
+});
+
+const MEMBERS: &str = "email,company,contact_name,themes,locale\n\
+    a@example.co.jp,株式会社エー,青木 一郎,telework;sme-talent,ja\n\
+    b@example.co.jp,ビー商事,馬場 二郎,*,\n\
+    c@example.co.jp,シー工業,千葉 三郎,women-advancement,en\n";
+
+both_backends!(members_import_all_or_nothing, |env: TestEnv| async move {
+    ok(&env, &["init"]);
+    let bad = env.write(
+        "bad.csv",
+        "email,company,contact_name,themes,locale\n\
+         good@example.co.jp,株式会社グッド,山田 太郎,telework,ja\n\
+         not-an-address,株式会社バッド,山田 花子,telework,ja\n\
+         x@example.co.jp,株式会社エックス,佐藤 次郎,golf,ja\n\
+         GOOD@example.co.jp,株式会社グッド,山田 太郎,telework,ja\n\
+         y@example.co.jp,株式会社ワイ,鈴木 三郎,telework\n\
+         z@example.co.jp,株式会社ゼット,高橋 四郎,telework,fr\n",
+    );
+    let (code, _, err) = env.run(&["members", "import", &bad]);
+    assert_eq!(code, 1, "{err}");
+    for expected in [
+        "line 3: ",
+        "not-an-address",
+        "line 4: ",
+        "unknown theme \"golf\"",
+        "line 5: duplicate address",
+        "(first on line 2)",
+        "line 6: expected 5 fields, found 4",
+        "line 7: ",
+        "unknown locale",
+        "nothing imported",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in: {err}");
+    }
+    assert_eq!(
+        ok(&env, &["members", "list"]),
+        "",
+        "nothing may be imported from a bad file"
+    );
+
+    // --dry-run writes nothing, --skip-invalid imports the good row.
+    assert!(ok(&env, &["members", "import", &bad, "--dry-run", "--skip-invalid"]).contains("dry run"));
+    assert_eq!(ok(&env, &["members", "list"]), "");
+    let out = ok(&env, &["members", "import", &bad, "--skip-invalid"]);
+    assert!(out.contains("1 created") && out.contains("5 rejected"), "{out}");
+    assert_eq!(ok(&env, &["members", "list"]).lines().count(), 1);
+
+    // Missing file.
+    let (code, _, err) = env.run(&["members", "import", "/nonexistent/members.csv"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("/nonexistent/members.csv"), "{err}");
+    // Bad header.
+    let header = env.write("header.csv", "mail,company\nx@example.org,X\n");
+    let (code, _, err) = env.run(&["members", "import", &header]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("line 1:") && err.contains("email,company,contact_name,themes,locale"),
+        "{err}"
+    );
+});
+
+both_backends!(
+    members_reimport_updates_and_keeps_unsubscribes,
+    |env: TestEnv| async move {
+        ok(&env, &["init"]);
+        let file = env.write("members.csv", MEMBERS);
+        assert!(ok(&env, &["members", "import", &file]).contains("3 created"));
+        assert_eq!(ok(&env, &["members", "list", "--theme", "telework"]).lines().count(), 2);
+        ok(
+            &env,
+            &["members", "unsubscribe", "A@example.co.jp", "--theme", "telework"],
+        );
+        // Re-import by address, case-insensitively, with a changed company name.
+        let again = env.write(
+            "again.csv",
+            MEMBERS.replace("a@example.co.jp,株式会社エー", "A@Example.co.jp,株式会社エー改"),
+        );
+        let out = ok(&env, &["members", "import", &again]);
+        assert!(out.contains("0 created, 1 updated, 2 unchanged"), "{out}");
+        assert!(out.contains("left unsubscribed from telework"), "{out}");
+        let list = ok(&env, &["members", "list"]);
+        assert_eq!(list.lines().count(), 3, "{list}");
+        assert!(list.contains("株式会社エー改"));
+        let telework = ok(&env, &["members", "list", "--theme", "telework"]);
+        assert!(
+            !telework.contains("example.co.jp\t株式会社エー改"),
+            "unsubscribed member came back: {telework}"
+        );
+        let export = ok(&env, &["members", "export"]);
+        assert!(export.starts_with("email,company,contact_name,themes,locale,status\n"));
+        assert_eq!(export.lines().count(), 4);
+    }
+);
+
+both_backends!(excel_encodings_are_read, |env: TestEnv| async move {
+    ok(&env, &["init"]);
+    let (sjis, _, failed) = encoding_rs::SHIFT_JIS.encode(MEMBERS);
+    assert!(!failed);
+    let file = env.write("sjis.csv", sjis.as_ref());
+    assert!(ok(&env, &["members", "import", &file]).contains("3 created"));
+    let mut bom = vec![0xEF, 0xBB, 0xBF];
+    bom.extend_from_slice(MEMBERS.replace("ビー商事", "ビー商事BOM").as_bytes());
+    let file = env.write("bom.csv", bom);
+    ok(&env, &["members", "import", &file]);
+    let list = ok(&env, &["members", "list"]);
+    assert!(list.contains("株式会社エー") && list.contains("ビー商事BOM"), "{list}");
+});
+
+both_backends!(advisors_import, |env: TestEnv| async move {
+    ok(&env, &["init"]);
+    let file = env.write(
+        "advisors.csv",
+        "email,name,branch\nsato@tokyo-cci.example,佐藤 花子,中央支部\n",
+    );
+    assert!(ok(&env, &["advisors", "import", &file]).contains("1 created"));
+    assert!(ok(&env, &["advisors", "import", &file]).contains("1 unchanged"));
+    let bad = env.write(
+        "bad.csv",
+        "email,name,branch\nsato@tokyo-cci.example,,中央支部\nbroken,鈴木,北支部\n",
+    );
+    let (code, _, err) = env.run(&["advisors", "import", &bad]);
+    assert_eq!(code, 1);
+    assert!(err.contains("line 2:") && err.contains("line 3:"), "{err}");
+    assert_eq!(ok(&env, &["advisors", "list"]).lines().count(), 1);
+});
+
+both_backends!(campaigns_are_checked_at_create, |env: TestEnv| async move {
+    ok(&env, &["init"]);
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "campaign",
+            "create",
+            "--name",
+            "テレワーク",
+            "--theme",
+            "telework",
+            "--channel",
+            "newsletter",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    let (code, _, err) = create(&["--cron", "0 9 * *"]);
+    assert_eq!((code, err.contains("expected 5 fields")), (1, true), "{err}");
+    let (code, _, err) = create(&[
+        "--cron",
+        "0 9 * * MON#1",
+        "--from",
+        "2020-04-01",
+        "--until",
+        "2021-03-31",
+    ]);
+    assert_eq!((code, err.contains("never fires")), (1, true), "{err}");
+    let (code, _, err) = create(&["--at", "2020-06-01T09:00"]);
+    assert_eq!((code, err.contains("never fires")), (1, true), "{err}");
+    let (code, _, err) = create(&["--at", "tomorrow"]);
+    assert_eq!((code, err.contains("--at")), (1, true), "{err}");
+    let (code, _, err) = env.run(&[
+        "campaign",
+        "create",
+        "--name",
+        "x",
+        "--theme",
+        "golf",
+        "--channel",
+        "newsletter",
+        "--cron",
+        "0 9 * * *",
+    ]);
+    assert_eq!((code, err.contains("unknown theme \"golf\"")), (1, true), "{err}");
+    let (code, _, err) = env.run(&[
+        "campaign",
+        "create",
+        "--name",
+        "x",
+        "--theme",
+        "telework",
+        "--channel",
+        "tosho-shimbun",
+        "--cron",
+        "0 9 * * *",
+    ]);
+    assert_eq!((code, err.contains("editorial desk")), (1, true), "{err}");
+
+    let id = ok(
+        &env,
+        &[
+            "campaign",
+            "create",
+            "--name",
+            "テレワーク月報",
+            "--theme",
+            "telework",
+            "--channel",
+            "newsletter",
+            "--cron",
+            "0 9 * * MON#1",
+        ],
+    );
+    let id = id.trim();
+    let show = ok(&env, &["campaign", "show", id]);
+    assert_eq!(
+        show.lines()
+            .filter(|l| l.starts_with("  20") && l.contains("09:00:00 JST"))
+            .count(),
+        5,
+        "{show}"
+    );
+    ok(&env, &["campaign", "pause", id]);
+    let (code, _, err) = env.run(&["campaign", "pause", id]);
+    assert_eq!((code, err.contains("is paused")), (1, true), "{err}");
+    ok(&env, &["campaign", "resume", id]);
+    ok(&env, &["campaign", "cancel", id]);
+    assert!(ok(&env, &["campaign", "list"]).contains("cancelled"));
+    let (code, _, err) = env.run(&["campaign", "show", "999"]);
+    assert_eq!((code, err.contains("no campaign 999")), (1, true), "{err}");
+});
+
+#[tokio::test]
+async fn configuration_errors_exit_2_naming_the_key() {
+    let mut env = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    env.set("OUTREACH_SMTP__PORT", "seventy");
+    let (code, _, err) = env.run(&["plan", "show"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("smtp.port"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    let env = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    let (code, _, err) = env.run(&["--config", "/nonexistent.toml", "plan", "show"]);
+    assert_eq!((code, err.contains("--config")), (2, true), "{err}");
+    let bad = env.write("site.toml", "[schedule]\ncatch_up = \"sometimes\"\n");
+    let (code, _, err) = env.run(&["--config", &bad, "plan", "show"]);
+    assert_eq!((code, err.contains("schedule.catch_up")), (2, true), "{err}");
+}
+
+#[tokio::test]
+async fn template_with_unknown_variable_fails_with_file_and_line() {
+    let mut env = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    let dir = env.path().join("templates");
+    copy_dir(&common::repo().join("templates/email"), &dir);
+    let text = dir.join("newsletter/telework/text.hbs");
+    let mut body = std::fs::read_to_string(&text).unwrap();
+    body.insert_str(0, "\n\n{{recipient.nickname}}\n");
+    std::fs::write(&text, body).unwrap();
+    env.set("OUTREACH_TEMPLATES__DIR", dir.display().to_string());
+    assert_eq!(env.run(&["init"]).0, 0);
+    let (code, _, err) = env.run(&["template", "check"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("newsletter/telework/text.hbs:3"), "{err}");
+    assert!(err.contains("nickname"), "{err}");
+    // The shipped templates pass.
+    let env = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    assert_eq!(env.run(&["init"]).0, 0);
+    let (code, out, err) = env.run(&["template", "check"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("21 mails"), "{out}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}

@@ -314,7 +314,7 @@ impl Handler for ScriptHandler {
             // QUIT, the next MAIL) would be swallowed as message text and the
             // client would hang. Marking the reply as non-error makes mailin
             // return to the ready state; the client still receives the 554.
-            refused.is_error = false;
+            refused.is_error = true;
             return refused;
         }
         lock(&self.shared.messages).push(Captured {
@@ -439,7 +439,7 @@ fn pump_commands(client: TcpStream, mut upstream: &TcpStream, in_data: &AtomicBo
             if line == b".\r\n" {
                 in_data.store(false, Ordering::SeqCst);
             }
-        } else if rcpt_path(&line).is_some_and(|to| rule_for(&to) == Rule::Accept && false) {
+        } else if rcpt_path(&line).is_some_and(|to| rule_for(&to) == Rule::Drop) {
             // Received, never answered: the caller closes both sides.
             return;
         }

@@ -1,0 +1,84 @@
+//! kill -9 in the middle of a run, against a real SMTP server, then a restart: every delivery ends sent, none
+//! is lost, and a recipient gets a second copy only if the server had accepted the mail as the process died
+//! (at most pool_size such copies, with the same Message-ID).
+
+mod common;
+mod support;
+
+use std::collections::HashMap;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::TestEnv;
+use support::smtp::TestSmtp;
+
+const MEMBERS: usize = 400;
+const POOL: usize = 4;
+
+fn serve(env: &TestEnv) -> Child {
+    env.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start outreach serve")
+}
+
+fn sent_rows(env: &TestEnv) -> usize {
+    let (code, out, err) = env.run(&["log", "list", "--status", "sent"]);
+    assert_eq!(code, 0, "{err}");
+    out.lines().count()
+}
+
+both_backends!(kill_9_mid_run_loses_nothing, |mut env: TestEnv| async move {
+    let smtp = TestSmtp::start();
+    env.set("OUTREACH_DELIVERY__TRANSPORT", "smtp")
+        .set("OUTREACH_SMTP__HOST", "127.0.0.1")
+        .set("OUTREACH_SMTP__PORT", smtp.port().to_string())
+        .set("OUTREACH_SMTP__POOL_SIZE", POOL.to_string())
+        .set("OUTREACH_DELIVERY__BATCH_SIZE", "20")
+        // Slow enough to be killed in the middle; short lease so the restart reclaims at once.
+        .set("OUTREACH_DELIVERY__RATE_PER_SECOND", "150")
+        .set("OUTREACH_DELIVERY__LEASE_SECS", "1")
+        .set("OUTREACH_WEB__SIGNING_KEY", "crash-test-key");
+    assert_eq!(env.run(&["init"]).0, 0);
+    let mut csv = String::from("email,company,contact_name,themes,locale\n");
+    for i in 0..MEMBERS {
+        csv.push_str(&format!("crash{i:04}@example.co.jp,株式会社クラッシュ,担当 {i},telework,ja\n"));
+    }
+    let file = env.write("members.csv", csv);
+    assert_eq!(env.run(&["members", "import", &file]).0, 0);
+    let (code, id, err) = env.run(&[
+        "campaign", "create", "--name", "crash", "--theme", "telework", "--channel", "newsletter", "--cron", "0 9 * * *",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(env.run(&["campaign", "send-now", id.trim()]).0, 0);
+
+    // First life: killed with SIGKILL once some mail has gone out, well before the end.
+    let mut first = serve(&env);
+    assert!(smtp.wait_for(MEMBERS / 4, Duration::from_secs(60)), "serve did not start sending");
+    first.kill().expect("kill -9");
+    first.wait().expect("reap");
+    let before_restart = smtp.messages().len();
+    assert!(before_restart < MEMBERS, "killed too late to test anything ({before_restart})");
+
+    // Second life: finishes the run.
+    let mut second = serve(&env);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while sent_rows(&env) < MEMBERS && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    second.kill().ok();
+    second.wait().ok();
+
+    assert_eq!(sent_rows(&env), MEMBERS, "every delivery ends sent, once in the log");
+    let mut copies: HashMap<String, Vec<String>> = HashMap::new();
+    for m in smtp.messages() {
+        let raw = String::from_utf8_lossy(&m.data).into_owned();
+        let id = raw.lines().find_map(|l| l.strip_prefix("Message-ID: ")).unwrap_or_default().to_owned();
+        copies.entry(m.rcpt_to[0].to_lowercase()).or_default().push(id);
+    }
+    assert_eq!(copies.len(), MEMBERS, "somebody got no mail");
+    let duplicates: Vec<_> = copies.iter().filter(|(_, ids)| ids.len() > 1).collect();
+    assert!(duplicates.len() <= POOL, "more second copies than connections in flight: {duplicates:?}");
+    for (who, ids) in duplicates {
+        assert!(ids.len() == 2 && ids[0] == ids[1], "{who}: a second copy must carry the same Message-ID: {ids:?}");
+    }
+    let (_, show, _) = env.run(&["campaign", "show", id.trim()]);
+    assert!(show.contains(&format!("sent {MEMBERS}, failed 0, waiting 0")), "{show}");
+});

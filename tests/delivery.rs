@@ -1,0 +1,286 @@
+//! Scheduling and delivery against a real SMTP server (in process), on SQLite and PostgreSQL.
+//! Time is a hand-moved clock: no test sleeps for a cron tick.
+
+mod common;
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use common::TestEnv;
+use outreach::Application;
+use outreach::app::CampaignRequest;
+use outreach::campaigns::CampaignState;
+use outreach::campaigns::schedule::parse_local_datetime;
+use outreach::clock::ManualClock;
+use outreach::delivery::Worker;
+use outreach::plan::Channel;
+use outreach::store::{LogEntry, LogFilter};
+use support::smtp::TestSmtp;
+
+fn tokyo(s: &str) -> i64 {
+    parse_local_datetime("test", s, chrono_tz::Asia::Tokyo).unwrap()
+}
+
+struct Rig {
+    app: Application,
+    clock: ManualClock,
+    worker: Worker,
+}
+
+async fn rig(env: &mut TestEnv, smtp: &TestSmtp, start: &str, extra: &[(&str, &str)]) -> Rig {
+    env.set("OUTREACH_DELIVERY__TRANSPORT", "smtp")
+        .set("OUTREACH_SMTP__HOST", "127.0.0.1")
+        .set("OUTREACH_SMTP__PORT", smtp.port().to_string())
+        .set("OUTREACH_SMTP__TIMEOUT_SECS", "5")
+        .set("OUTREACH_WEB__SIGNING_KEY", "test-signing-key")
+        .set("OUTREACH_WEB__BASE_URL", "https://outreach.example.org")
+        .set("OUTREACH_DELIVERY__FAILURE_MIN_SAMPLE", "1000");
+    for (k, v) in extra {
+        env.set(k, *v);
+    }
+    let clock = ManualClock::at(tokyo(start));
+    let app = env.app(Arc::new(clock.clone())).await;
+    let worker = app.worker(app.transport().unwrap()).unwrap();
+    Rig { app, clock, worker }
+}
+
+async fn import(app: &Application, rows: &[(&str, &str)]) {
+    let mut csv = String::from("email,company,contact_name,themes,locale\n");
+    for (email, themes) in rows {
+        csv.push_str(&format!("{email},株式会社テスト,担当 太郎,{themes},ja\n"));
+    }
+    let result = app.import_members(csv.as_bytes(), false, false).await.unwrap();
+    assert!(result.rejected.is_empty(), "{:?}", result.rejected);
+}
+
+async fn campaign(app: &Application, channel: Channel, at: Option<&str>, cron: Option<&str>) -> i64 {
+    let templates = app.templates().unwrap();
+    let request = CampaignRequest {
+        name: "テスト配信".into(),
+        theme_slug: "telework".into(),
+        channel,
+        at: at.map(str::to_owned),
+        cron: cron.map(str::to_owned),
+        from: None,
+        until: None,
+        fiscal_year: None,
+    };
+    app.create_campaign(&templates, &request).await.unwrap()
+}
+
+async fn log(app: &Application) -> Vec<LogEntry> {
+    app.store.send_log(&LogFilter::default(), 0, 1_000_000).await.unwrap()
+}
+
+fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+    let head = raw.split("\r\n\r\n").next().unwrap_or("");
+    head.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
+}
+
+both_backends!(one_time_newsletter_to_1000_members, |mut env: TestEnv| async move {
+    let smtp = TestSmtp::start();
+    let r = rig(&mut env, &smtp, "2020-05-01T00:00", &[]).await;
+    let members: Vec<(String, &str)> = (0..1000).map(|i| (format!("member{i:04}@example.co.jp"), "telework")).collect();
+    let mut rows: Vec<(&str, &str)> = members.iter().map(|(e, t)| (e.as_str(), *t)).collect();
+    // Not in the audience: another theme only, unsubscribed from the theme, suppressed.
+    rows.extend([("other@example.co.jp", "sme-talent"), ("left@example.co.jp", "telework"), ("gone@example.co.jp", "*")]);
+    import(&r.app, &rows).await;
+    let now = r.app.now();
+    r.app.store.unsubscribe("left@example.co.jp", Some("telework"), outreach::recipients::MemberSource::Member, now).await.unwrap();
+    r.app.store.suppress("gone@example.co.jp", "bounced", outreach::recipients::MemberSource::Staff, now).await.unwrap();
+
+    let id = campaign(&r.app, Channel::Newsletter, Some("2020-06-01T09:00"), None).await;
+    assert!(r.app.scheduler().fire_due().await.unwrap().fired.is_empty(), "nothing is due a month early");
+    r.clock.set(tokyo("2020-06-01T09:00") + 400);
+    let tick = r.app.scheduler().fire_due().await.unwrap();
+    assert_eq!(tick.fired.len(), 1);
+    assert_eq!(tick.fired[0].audience, 1000);
+    let summary = r.worker.drain().await.unwrap();
+    assert_eq!((summary.sent, summary.failed, summary.deferred), (1000, 0, 0));
+
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1000);
+    let mut by_recipient: HashMap<String, String> = HashMap::new();
+    for m in &messages {
+        assert_eq!(m.rcpt_to.len(), 1);
+        let raw = String::from_utf8_lossy(&m.data);
+        let message_id = header(&raw, "Message-ID").expect("Message-ID").to_owned();
+        let unsubscribe = header(&raw, "List-Unsubscribe").expect("List-Unsubscribe");
+        assert!(unsubscribe.starts_with("<https://outreach.example.org/u/"), "{unsubscribe}");
+        assert_eq!(header(&raw, "List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
+        assert!(header(&raw, "Subject").unwrap().starts_with("=?utf-8?"), "RFC 2047 subject");
+        assert!(raw.contains("multipart/alternative") && raw.contains("text/plain") && raw.contains("text/html"));
+        assert!(by_recipient.insert(m.rcpt_to[0].to_lowercase(), message_id).is_none(), "two mails to {:?}", m.rcpt_to);
+    }
+    let expected: HashSet<String> = members.iter().map(|(e, _)| e.clone()).collect();
+    assert_eq!(by_recipient.keys().cloned().collect::<HashSet<_>>(), expected);
+
+    let entries = log(&r.app).await;
+    assert_eq!(entries.len(), 1000);
+    assert!(entries.iter().all(|e| e.outcome == "sent" && e.smtp_code == Some(250) && e.campaign_id == id));
+    assert!(entries.iter().all(|e| e.theme_slug == "telework" && e.channel == "newsletter" && e.content_sha256.len() == 64));
+    assert!(entries[0].duty.contains("周知啓発"), "{}", entries[0].duty);
+
+    // The CSV export, as an auditor runs it, matches what arrived, mail for mail.
+    let (code, csv, err) = env.run(&["log", "export", "--format", "csv", "--campaign", &id.to_string()]);
+    assert_eq!(code, 0, "{err}");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (recipient, message_id, outcome) = (col("recipient"), col("message_id"), col("outcome"));
+    let exported: HashMap<String, String> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .inspect(|r| assert_eq!(&r[outcome], "sent"))
+        .map(|r| (r[recipient].to_lowercase(), r[message_id].to_owned()))
+        .collect();
+    assert_eq!(exported, by_recipient);
+    let (_, jsonl, _) = env.run(&["log", "export", "--format", "jsonl", "--recipient", "MEMBER0007@example.co.jp"]);
+    assert_eq!(jsonl.lines().count(), 1, "{jsonl}");
+
+    // The run is done, the one-time campaign finished, and nothing fires again.
+    assert_eq!(r.app.campaign(id).await.unwrap().state, CampaignState::Finished);
+    r.clock.advance_secs(3600);
+    assert!(r.app.scheduler().fire_due().await.unwrap().fired.is_empty());
+    assert_eq!(r.worker.drain().await.unwrap().claimed, 0);
+    assert_eq!(smtp.messages().len(), 1000);
+});
+
+both_backends!(a_tick_fired_twice_makes_one_run, |mut env: TestEnv| async move {
+    let smtp = TestSmtp::start();
+    let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
+    let emails: Vec<String> = (0..60).map(|i| format!("m{i}@example.co.jp")).collect();
+    import(&r.app, &emails.iter().map(|e| (e.as_str(), "telework")).collect::<Vec<_>>()).await;
+    campaign(&r.app, Channel::Newsletter, None, Some("0 9 * * *")).await;
+    r.clock.set(tokyo("2020-06-01T09:00:01"));
+    // A second instance on the same database, with its own scheduler and worker.
+    let other = Application::open(env.settings(), Arc::new(r.clock.clone())).await.unwrap();
+    let other_worker = other.worker(other.transport().unwrap()).unwrap();
+    let (s1, s2, s3) = (r.app.scheduler(), other.scheduler(), r.app.scheduler());
+    let (a, b, c) = tokio::join!(s1.fire_due(), s2.fire_due(), s3.fire_due());
+    let fired = a.unwrap().fired.len() + b.unwrap().fired.len() + c.unwrap().fired.len();
+    assert_eq!(fired, 1, "one run for one tick");
+    assert_eq!(r.app.store.runs(None).await.unwrap().len(), 1);
+    let (x, y) = tokio::join!(r.worker.drain(), other_worker.drain());
+    assert_eq!(x.unwrap().sent + y.unwrap().sent, 60);
+    assert_eq!(smtp.messages().len(), 60);
+    for e in &emails {
+        assert_eq!(smtp.count_for(e), 1, "{e}");
+    }
+});
+
+both_backends!(faults_retry_fail_and_suppress, |mut env: TestEnv| async move {
+    let smtp = TestSmtp::start();
+    let extra = [("OUTREACH_DELIVERY__MAX_ATTEMPTS", "3"), ("OUTREACH_DELIVERY__RETRY_BASE_SECS", "60")];
+    let r = rig(&mut env, &smtp, "2020-06-01T08:00", &extra).await;
+    let who = ["ok@example.co.jp", "flaky@example.co.jp", "tempfail@example.co.jp", "reject@example.co.jp",
+        "denied@example.co.jp", "drop@example.co.jp"];
+    import(&r.app, &who.iter().map(|e| (*e, "telework")).collect::<Vec<_>>()).await;
+    campaign(&r.app, Channel::Newsletter, Some("2020-06-01T09:00"), None).await;
+    r.clock.set(tokyo("2020-06-01T09:00:01"));
+    r.app.scheduler().fire_due().await.unwrap();
+    let first = r.worker.drain().await.unwrap();
+    assert_eq!((first.sent, first.deferred, first.failed), (1, 3, 2), "{first:?} {:#?}", log(&r.app).await);
+    let member = |e: &'static str| {
+        let app = &r.app;
+        async move { app.store.member(e).await.unwrap().unwrap().status }
+    };
+    assert_eq!(member("reject@example.co.jp").await, "suppressed", "550 suppresses the address");
+    assert_eq!(member("denied@example.co.jp").await, "active", "a message-level 554 does not");
+    // Nothing is due before the backoff has passed.
+    assert_eq!(r.worker.drain().await.unwrap().claimed, 0);
+    r.clock.advance_secs(75);
+    let second = r.worker.drain().await.unwrap();
+    assert_eq!((second.sent, second.deferred, second.failed), (1, 2, 0), "{second:?}");
+    r.clock.advance_secs(150);
+    let third = r.worker.drain().await.unwrap();
+    assert_eq!((third.sent, third.deferred, third.failed), (0, 0, 2), "{third:?}");
+
+    let entries = log(&r.app).await;
+    let of = |e: &str| entries.iter().filter(|x| x.recipient == e).collect::<Vec<_>>();
+    let tempfail = of("tempfail@example.co.jp");
+    assert_eq!(tempfail.iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>(), ["deferred", "deferred", "failed"]);
+    assert!(tempfail.iter().all(|e| e.smtp_code == Some(451) && e.message_id == tempfail[0].message_id));
+    assert_eq!(of("reject@example.co.jp")[0].smtp_code, Some(550));
+    assert_eq!(of("denied@example.co.jp")[0].smtp_code, Some(554));
+    assert!(of("drop@example.co.jp").iter().all(|e| e.smtp_code.is_none()));
+    assert_eq!(of("flaky@example.co.jp").iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>(), ["deferred", "sent"]);
+    assert_eq!((smtp.count_for("ok@example.co.jp"), smtp.count_for("flaky@example.co.jp")), (1, 1));
+    assert_eq!(smtp.messages().len(), 2);
+});
+
+both_backends!(failing_campaign_is_paused, |mut env: TestEnv| async move {
+    let smtp = TestSmtp::start();
+    let extra = [("OUTREACH_DELIVERY__FAILURE_MIN_SAMPLE", "4"), ("OUTREACH_DELIVERY__FAILURE_RATE_PAUSE", "0.2")];
+    let r = rig(&mut env, &smtp, "2020-06-01T08:00", &extra).await;
+    let emails: Vec<String> = (0..6).map(|i| format!("reject{i}@example.co.jp")).collect();
+    import(&r.app, &emails.iter().map(|e| (e.as_str(), "telework")).collect::<Vec<_>>()).await;
+    let id = campaign(&r.app, Channel::Newsletter, None, Some("0 9 * * *")).await;
+    r.clock.set(tokyo("2020-06-01T09:00:01"));
+    r.app.scheduler().fire_due().await.unwrap();
+    r.worker.drain().await.unwrap();
+    let c = r.app.campaign(id).await.unwrap();
+    assert_eq!(c.state, CampaignState::Paused);
+    assert!(c.state_reason.contains("6 of 6 deliveries"), "{}", c.state_reason);
+    // Paused: tomorrow's tick does not fire.
+    r.clock.set(tokyo("2020-06-02T09:00:01"));
+    assert!(r.app.scheduler().fire_due().await.unwrap().fired.is_empty());
+});
+
+both_backends!(catch_up_policy_and_pause, |mut env: TestEnv| async move {
+    let smtp = TestSmtp::start();
+    let r = rig(&mut env, &smtp, "2020-06-01T00:00", &[]).await;
+    import(&r.app, &[("a@example.co.jp", "telework")]).await;
+    let daily = campaign(&r.app, Channel::Newsletter, None, Some("0 9 * * *")).await;
+    // Down from before 09:00 on the 1st until 10:00 on the 3rd: only the latest missed tick fires, once.
+    r.clock.set(tokyo("2020-06-03T10:00"));
+    let tick = r.app.scheduler().fire_due().await.unwrap();
+    assert_eq!(tick.fired.len(), 1);
+    assert_eq!((tick.fired[0].scheduled_for, tick.fired[0].trigger.as_str()), (tokyo("2020-06-03T09:00"), "catch-up"));
+    assert!(r.app.scheduler().fire_due().await.unwrap().fired.is_empty());
+    // Seven hours late is beyond max_lateness (6 h): skipped, and said why.
+    r.clock.set(tokyo("2020-06-04T16:00"));
+    let tick = r.app.scheduler().fire_due().await.unwrap();
+    assert!(tick.fired.is_empty());
+    assert_eq!(tick.skipped.len(), 1);
+    assert!(tick.skipped[0].2.contains("max_lateness"), "{:?}", tick.skipped);
+    // Paused over a tick; resuming does not fire it; the next one fires.
+    r.clock.set(tokyo("2020-06-05T08:00"));
+    r.app.set_campaign_state(daily, CampaignState::Paused).await.unwrap();
+    r.clock.set(tokyo("2020-06-05T09:30"));
+    assert!(r.app.scheduler().fire_due().await.unwrap().fired.is_empty());
+    r.app.set_campaign_state(daily, CampaignState::Scheduled).await.unwrap();
+    assert!(r.app.scheduler().fire_due().await.unwrap().fired.is_empty(), "resume must not fire the missed tick");
+    r.clock.set(tokyo("2020-06-06T09:00:02"));
+    let tick = r.app.scheduler().fire_due().await.unwrap();
+    assert_eq!(tick.fired.len(), 1);
+    assert_eq!(tick.fired[0].trigger, "schedule");
+
+    // Policy skip: an hour late is not on time, so nothing fires.
+    let mut skip_env = TestEnv::new(env.db).await.unwrap();
+    let r2 = rig(&mut skip_env, &smtp, "2020-06-01T00:00", &[("OUTREACH_SCHEDULE__CATCH_UP", "skip")]).await;
+    campaign(&r2.app, Channel::Newsletter, None, Some("0 9 * * *")).await;
+    r2.clock.set(tokyo("2020-06-01T10:00"));
+    let tick = r2.app.scheduler().fire_due().await.unwrap();
+    assert!(tick.fired.is_empty());
+    assert!(tick.skipped[0].2.contains("catch_up = skip"), "{:?}", tick.skipped);
+});
+
+both_backends!(advisors_and_editorial_desk_get_their_mails, |mut env: TestEnv| async move {
+    let smtp = TestSmtp::start();
+    env.set("OUTREACH_TOSHO_SHIMBUN__EDITORIAL_DESK", "desk@shimbun.example");
+    let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
+    let advisors = "email,name,branch\nsato@cci.example,佐藤 花子,中央支部\nito@cci.example,伊藤 次郎,\n";
+    r.app.import_advisors(advisors.as_bytes(), false, false).await.unwrap();
+    campaign(&r.app, Channel::AdvisorHandout, Some("2020-06-01T09:00"), None).await;
+    campaign(&r.app, Channel::ToshoShimbun, Some("2020-06-01T09:00"), None).await;
+    r.clock.set(tokyo("2020-06-01T09:00:01"));
+    assert_eq!(r.app.scheduler().fire_due().await.unwrap().fired.len(), 2);
+    assert_eq!(r.worker.drain().await.unwrap().sent, 3);
+    assert_eq!(smtp.count_for("desk@shimbun.example"), 1);
+    assert_eq!(smtp.count_for("sato@cci.example"), 1);
+    let desk = smtp.messages().into_iter().find(|m| m.rcpt_to[0] == "desk@shimbun.example").unwrap();
+    let raw = String::from_utf8_lossy(&desk.data);
+    assert!(header(&raw, "List-Unsubscribe").is_none(), "only newsletters carry List-Unsubscribe");
+});

@@ -323,11 +323,9 @@ impl Application {
         if let Audience::Addresses(a) = audience_of(&probe, &self.settings)
             && a.is_empty()
         {
-            {
-                return Err(AppError::input(
-                    "no Tosho Shimbun editorial desk address is configured (tosho_shimbun.editorial_desk)",
-                ));
-            }
+            return Err(AppError::input(
+                "no Tosho Shimbun editorial desk address is configured (tosho_shimbun.editorial_desk)",
+            ));
         }
         // Render for a real member of the audience when there is one, so a template that fails on real data
         // is caught now, not at nine in the morning.

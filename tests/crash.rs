@@ -16,7 +16,11 @@ const MEMBERS: usize = 400;
 const POOL: usize = 4;
 
 fn serve(env: &TestEnv) -> Child {
-    env.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start outreach serve")
+    env.command(&["serve"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start outreach serve")
 }
 
 fn sent_rows(env: &TestEnv) -> usize {
@@ -39,23 +43,40 @@ both_backends!(kill_9_mid_run_loses_nothing, |mut env: TestEnv| async move {
     assert_eq!(env.run(&["init"]).0, 0);
     let mut csv = String::from("email,company,contact_name,themes,locale\n");
     for i in 0..MEMBERS {
-        csv.push_str(&format!("crash{i:04}@example.co.jp,株式会社クラッシュ,担当 {i},telework,ja\n"));
+        csv.push_str(&format!(
+            "crash{i:04}@example.co.jp,株式会社クラッシュ,担当 {i},telework,ja\n"
+        ));
     }
     let file = env.write("members.csv", csv);
     assert_eq!(env.run(&["members", "import", &file]).0, 0);
     let (code, id, err) = env.run(&[
-        "campaign", "create", "--name", "crash", "--theme", "telework", "--channel", "newsletter", "--cron", "0 9 * * *",
+        "campaign",
+        "create",
+        "--name",
+        "crash",
+        "--theme",
+        "telework",
+        "--channel",
+        "newsletter",
+        "--cron",
+        "0 9 * * *",
     ]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(env.run(&["campaign", "send-now", id.trim()]).0, 0);
 
     // First life: killed with SIGKILL once some mail has gone out, well before the end.
     let mut first = serve(&env);
-    assert!(smtp.wait_for(MEMBERS / 4, Duration::from_secs(60)), "serve did not start sending");
+    assert!(
+        smtp.wait_for(MEMBERS / 4, Duration::from_secs(60)),
+        "serve did not start sending"
+    );
     first.kill().expect("kill -9");
     first.wait().expect("reap");
     let before_restart = smtp.messages().len();
-    assert!(before_restart < MEMBERS, "killed too late to test anything ({before_restart})");
+    assert!(
+        before_restart < MEMBERS,
+        "killed too late to test anything ({before_restart})"
+    );
 
     // Second life: finishes the run.
     let mut second = serve(&env);
@@ -70,14 +91,24 @@ both_backends!(kill_9_mid_run_loses_nothing, |mut env: TestEnv| async move {
     let mut copies: HashMap<String, Vec<String>> = HashMap::new();
     for m in smtp.messages() {
         let raw = String::from_utf8_lossy(&m.data).into_owned();
-        let id = raw.lines().find_map(|l| l.strip_prefix("Message-ID: ")).unwrap_or_default().to_owned();
+        let id = raw
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .unwrap_or_default()
+            .to_owned();
         copies.entry(m.rcpt_to[0].to_lowercase()).or_default().push(id);
     }
     assert_eq!(copies.len(), MEMBERS, "somebody got no mail");
     let duplicates: Vec<_> = copies.iter().filter(|(_, ids)| ids.len() > 1).collect();
-    assert!(duplicates.len() <= POOL, "more second copies than connections in flight: {duplicates:?}");
+    assert!(
+        duplicates.len() <= POOL,
+        "more second copies than connections in flight: {duplicates:?}"
+    );
     for (who, ids) in duplicates {
-        assert!(ids.len() == 2 && ids[0] == ids[1], "{who}: a second copy must carry the same Message-ID: {ids:?}");
+        assert!(
+            ids.len() == 2 && ids[0] == ids[1],
+            "{who}: a second copy must carry the same Message-ID: {ids:?}"
+        );
     }
     let (_, show, _) = env.run(&["campaign", "show", id.trim()]);
     assert!(show.contains(&format!("sent {MEMBERS}, failed 0, waiting 0")), "{show}");

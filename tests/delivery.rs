@@ -29,9 +29,13 @@ struct Rig {
 }
 
 async fn rig(env: &mut TestEnv, smtp: &TestSmtp, start: &str, extra: &[(&str, &str)]) -> Rig {
+    rig_on(env, smtp.port(), start, extra).await
+}
+
+async fn rig_on(env: &mut TestEnv, port: u16, start: &str, extra: &[(&str, &str)]) -> Rig {
     env.set("OUTREACH_DELIVERY__TRANSPORT", "smtp")
         .set("OUTREACH_SMTP__HOST", "127.0.0.1")
-        .set("OUTREACH_SMTP__PORT", smtp.port().to_string())
+        .set("OUTREACH_SMTP__PORT", port.to_string())
         .set("OUTREACH_SMTP__TIMEOUT_SECS", "5")
         .set("OUTREACH_WEB__SIGNING_KEY", "test-signing-key")
         .set("OUTREACH_WEB__BASE_URL", "https://outreach.example.org")
@@ -75,23 +79,51 @@ async fn log(app: &Application) -> Vec<LogEntry> {
 
 fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
     let head = raw.split("\r\n\r\n").next().unwrap_or("");
-    head.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
+    head.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
 }
 
 both_backends!(one_time_newsletter_to_1000_members, |mut env: TestEnv| async move {
     let smtp = TestSmtp::start();
     let r = rig(&mut env, &smtp, "2020-05-01T00:00", &[]).await;
-    let members: Vec<(String, &str)> = (0..1000).map(|i| (format!("member{i:04}@example.co.jp"), "telework")).collect();
+    let members: Vec<(String, &str)> = (0..1000)
+        .map(|i| (format!("member{i:04}@example.co.jp"), "telework"))
+        .collect();
     let mut rows: Vec<(&str, &str)> = members.iter().map(|(e, t)| (e.as_str(), *t)).collect();
     // Not in the audience: another theme only, unsubscribed from the theme, suppressed.
-    rows.extend([("other@example.co.jp", "sme-talent"), ("left@example.co.jp", "telework"), ("gone@example.co.jp", "*")]);
+    rows.extend([
+        ("other@example.co.jp", "sme-talent"),
+        ("left@example.co.jp", "telework"),
+        ("gone@example.co.jp", "*"),
+    ]);
     import(&r.app, &rows).await;
     let now = r.app.now();
-    r.app.store.unsubscribe("left@example.co.jp", Some("telework"), outreach::recipients::MemberSource::Member, now).await.unwrap();
-    r.app.store.suppress("gone@example.co.jp", "bounced", outreach::recipients::MemberSource::Staff, now).await.unwrap();
+    r.app
+        .store
+        .unsubscribe(
+            "left@example.co.jp",
+            Some("telework"),
+            outreach::recipients::MemberSource::Member,
+            now,
+        )
+        .await
+        .unwrap();
+    r.app
+        .store
+        .suppress(
+            "gone@example.co.jp",
+            "bounced",
+            outreach::recipients::MemberSource::Staff,
+            now,
+        )
+        .await
+        .unwrap();
 
     let id = campaign(&r.app, Channel::Newsletter, Some("2020-06-01T09:00"), None).await;
-    assert!(r.app.scheduler().fire_due().await.unwrap().fired.is_empty(), "nothing is due a month early");
+    assert!(
+        r.app.scheduler().fire_due().await.unwrap().fired.is_empty(),
+        "nothing is due a month early"
+    );
     r.clock.set(tokyo("2020-06-01T09:00") + 400);
     let tick = r.app.scheduler().fire_due().await.unwrap();
     assert_eq!(tick.fired.len(), 1);
@@ -107,19 +139,40 @@ both_backends!(one_time_newsletter_to_1000_members, |mut env: TestEnv| async mov
         let raw = String::from_utf8_lossy(&m.data);
         let message_id = header(&raw, "Message-ID").expect("Message-ID").to_owned();
         let unsubscribe = header(&raw, "List-Unsubscribe").expect("List-Unsubscribe");
-        assert!(unsubscribe.starts_with("<https://outreach.example.org/u/"), "{unsubscribe}");
-        assert_eq!(header(&raw, "List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
-        assert!(header(&raw, "Subject").unwrap().starts_with("=?utf-8?"), "RFC 2047 subject");
+        assert!(
+            unsubscribe.starts_with("<https://outreach.example.org/u/"),
+            "{unsubscribe}"
+        );
+        assert_eq!(
+            header(&raw, "List-Unsubscribe-Post"),
+            Some("List-Unsubscribe=One-Click")
+        );
+        assert!(
+            header(&raw, "Subject").unwrap().starts_with("=?utf-8?"),
+            "RFC 2047 subject"
+        );
         assert!(raw.contains("multipart/alternative") && raw.contains("text/plain") && raw.contains("text/html"));
-        assert!(by_recipient.insert(m.rcpt_to[0].to_lowercase(), message_id).is_none(), "two mails to {:?}", m.rcpt_to);
+        assert!(
+            by_recipient.insert(m.rcpt_to[0].to_lowercase(), message_id).is_none(),
+            "two mails to {:?}",
+            m.rcpt_to
+        );
     }
     let expected: HashSet<String> = members.iter().map(|(e, _)| e.clone()).collect();
     assert_eq!(by_recipient.keys().cloned().collect::<HashSet<_>>(), expected);
 
     let entries = log(&r.app).await;
     assert_eq!(entries.len(), 1000);
-    assert!(entries.iter().all(|e| e.outcome == "sent" && e.smtp_code == Some(250) && e.campaign_id == id));
-    assert!(entries.iter().all(|e| e.theme_slug == "telework" && e.channel == "newsletter" && e.content_sha256.len() == 64));
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.outcome == "sent" && e.smtp_code == Some(250) && e.campaign_id == id)
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.theme_slug == "telework" && e.channel == "newsletter" && e.content_sha256.len() == 64)
+    );
     assert!(entries[0].duty.contains("周知啓発"), "{}", entries[0].duty);
 
     // The CSV export, as an auditor runs it, matches what arrived, mail for mail.
@@ -136,7 +189,14 @@ both_backends!(one_time_newsletter_to_1000_members, |mut env: TestEnv| async mov
         .map(|r| (r[recipient].to_lowercase(), r[message_id].to_owned()))
         .collect();
     assert_eq!(exported, by_recipient);
-    let (_, jsonl, _) = env.run(&["log", "export", "--format", "jsonl", "--recipient", "MEMBER0007@example.co.jp"]);
+    let (_, jsonl, _) = env.run(&[
+        "log",
+        "export",
+        "--format",
+        "jsonl",
+        "--recipient",
+        "MEMBER0007@example.co.jp",
+    ]);
     assert_eq!(jsonl.lines().count(), 1, "{jsonl}");
 
     // The run is done, the one-time campaign finished, and nothing fires again.
@@ -151,11 +211,17 @@ both_backends!(a_tick_fired_twice_makes_one_run, |mut env: TestEnv| async move {
     let smtp = TestSmtp::start();
     let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
     let emails: Vec<String> = (0..60).map(|i| format!("m{i}@example.co.jp")).collect();
-    import(&r.app, &emails.iter().map(|e| (e.as_str(), "telework")).collect::<Vec<_>>()).await;
+    import(
+        &r.app,
+        &emails.iter().map(|e| (e.as_str(), "telework")).collect::<Vec<_>>(),
+    )
+    .await;
     campaign(&r.app, Channel::Newsletter, None, Some("0 9 * * *")).await;
     r.clock.set(tokyo("2020-06-01T09:00:01"));
     // A second instance on the same database, with its own scheduler and worker.
-    let other = Application::open(env.settings(), Arc::new(r.clock.clone())).await.unwrap();
+    let other = Application::open(env.settings(), Arc::new(r.clock.clone()))
+        .await
+        .unwrap();
     let other_worker = other.worker(other.transport().unwrap()).unwrap();
     let (s1, s2, s3) = (r.app.scheduler(), other.scheduler(), r.app.scheduler());
     let (a, b, c) = tokio::join!(s1.fire_due(), s2.fire_due(), s3.fire_due());
@@ -172,22 +238,113 @@ both_backends!(a_tick_fired_twice_makes_one_run, |mut env: TestEnv| async move {
 
 both_backends!(faults_retry_fail_and_suppress, |mut env: TestEnv| async move {
     let smtp = TestSmtp::start();
-    let extra = [("OUTREACH_DELIVERY__MAX_ATTEMPTS", "3"), ("OUTREACH_DELIVERY__RETRY_BASE_SECS", "60")];
-    let r = rig(&mut env, &smtp, "2020-06-01T08:00", &extra).await;
-    let who = ["ok@example.co.jp", "flaky@example.co.jp", "tempfail@example.co.jp", "reject@example.co.jp",
-        "denied@example.co.jp", "drop@example.co.jp"];
-    import(&r.app, &who.iter().map(|e| (*e, "telework")).collect::<Vec<_>>()).await;
+    let count = |e: &str| smtp.count_for(e);
+    fault_scenario(&mut env, smtp.port(), "", &count).await;
+    assert_eq!(smtp.messages().len(), 2);
+});
+
+// The same faults against the scripted aiosmtpd server CI starts (OUTREACH_TEST_SCRIPTED_SMTP=host:port,
+// OUTREACH_TEST_SCRIPTED_CAPTURE=its capture folder).
+both_backends!(faults_against_scripted_aiosmtpd, |mut env: TestEnv| async move {
+    let Some((port, capture)) = external("OUTREACH_TEST_SCRIPTED_SMTP", "OUTREACH_TEST_SCRIPTED_CAPTURE") else {
+        return;
+    };
+    let tag = format!(
+        ".{}.{}",
+        if env.db == common::Db::Sqlite { "sqlite" } else { "pg" },
+        std::process::id()
+    );
+    let count = |e: &str| captured_by_aiosmtpd(&capture, e);
+    fault_scenario(&mut env, port, &tag, &count).await;
+});
+
+// Postfix's smtp-sink, a production MTA's front end: a newsletter to 300 members all accepted.
+both_backends!(newsletter_through_postfix_smtp_sink, |mut env: TestEnv| async move {
+    let Some((port, _)) = external("OUTREACH_TEST_SMTP_SINK", "OUTREACH_TEST_SMTP_SINK") else {
+        return;
+    };
+    let r = rig_on(&mut env, port, "2020-06-01T08:00", &[]).await;
+    let emails: Vec<String> = (0..300).map(|i| format!("sink{i}@example.co.jp")).collect();
+    import(
+        &r.app,
+        &emails.iter().map(|e| (e.as_str(), "telework")).collect::<Vec<_>>(),
+    )
+    .await;
+    campaign(&r.app, Channel::Newsletter, Some("2020-06-01T09:00"), None).await;
+    r.clock.set(tokyo("2020-06-01T09:00:01"));
+    r.app.scheduler().fire_due().await.unwrap();
+    let summary = r.worker.drain().await.unwrap();
+    assert_eq!((summary.sent, summary.failed, summary.deferred), (300, 0, 0));
+    assert!(log(&r.app).await.iter().all(|e| e.smtp_code == Some(250)));
+});
+
+fn external(address_var: &str, second_var: &str) -> Option<(u16, String)> {
+    match (std::env::var(address_var), std::env::var(second_var)) {
+        (Ok(address), Ok(second)) => {
+            let port = address
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("host:port");
+            Some((port, second))
+        }
+        _ if std::env::var_os("CI").is_some() => panic!("CI is set but {address_var} is not: this test must run in CI"),
+        _ => {
+            eprintln!("{address_var} not set: test against the external SMTP server not run");
+            None
+        }
+    }
+}
+
+fn captured_by_aiosmtpd(dir: &str, rcpt: &str) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter(|e| {
+            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap();
+            v["rcpt_to"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r.as_str().unwrap().eq_ignore_ascii_case(rcpt))
+        })
+        .count()
+}
+
+/// ok, flaky, tempfail, reject, denied and drop addresses (local parts tagged with `tag`).
+async fn fault_scenario(env: &mut TestEnv, port: u16, tag: &str, count_for: &dyn Fn(&str) -> usize) {
+    let extra = [
+        ("OUTREACH_DELIVERY__MAX_ATTEMPTS", "3"),
+        ("OUTREACH_DELIVERY__RETRY_BASE_SECS", "60"),
+    ];
+    let r = rig_on(env, port, "2020-06-01T08:00", &extra).await;
+    let who: Vec<String> = ["ok", "flaky", "tempfail", "reject", "denied", "drop"]
+        .iter()
+        .map(|k| format!("{k}{tag}@example.co.jp"))
+        .collect();
+    let addr = |k: &str| format!("{k}{tag}@example.co.jp");
+    import(
+        &r.app,
+        &who.iter().map(|e| (e.as_str(), "telework")).collect::<Vec<_>>(),
+    )
+    .await;
     campaign(&r.app, Channel::Newsletter, Some("2020-06-01T09:00"), None).await;
     r.clock.set(tokyo("2020-06-01T09:00:01"));
     r.app.scheduler().fire_due().await.unwrap();
     let first = r.worker.drain().await.unwrap();
-    assert_eq!((first.sent, first.deferred, first.failed), (1, 3, 2), "{first:?} {:#?}", log(&r.app).await);
-    let member = |e: &'static str| {
+    assert_eq!(
+        (first.sent, first.deferred, first.failed),
+        (1, 3, 2),
+        "{first:?} {:#?}",
+        log(&r.app).await
+    );
+    let status = |e: String| {
         let app = &r.app;
-        async move { app.store.member(e).await.unwrap().unwrap().status }
+        async move { app.store.member(&e).await.unwrap().unwrap().status }
     };
-    assert_eq!(member("reject@example.co.jp").await, "suppressed", "550 suppresses the address");
-    assert_eq!(member("denied@example.co.jp").await, "active", "a message-level 554 does not");
+    assert_eq!(status(addr("reject")).await, "suppressed", "550 suppresses the address");
+    assert_eq!(status(addr("denied")).await, "active", "a message-level 554 does not");
     // Nothing is due before the backoff has passed.
     assert_eq!(r.worker.drain().await.unwrap().claimed, 0);
     r.clock.advance_secs(75);
@@ -198,24 +355,43 @@ both_backends!(faults_retry_fail_and_suppress, |mut env: TestEnv| async move {
     assert_eq!((third.sent, third.deferred, third.failed), (0, 0, 2), "{third:?}");
 
     let entries = log(&r.app).await;
-    let of = |e: &str| entries.iter().filter(|x| x.recipient == e).collect::<Vec<_>>();
-    let tempfail = of("tempfail@example.co.jp");
-    assert_eq!(tempfail.iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>(), ["deferred", "deferred", "failed"]);
-    assert!(tempfail.iter().all(|e| e.smtp_code == Some(451) && e.message_id == tempfail[0].message_id));
-    assert_eq!(of("reject@example.co.jp")[0].smtp_code, Some(550));
-    assert_eq!(of("denied@example.co.jp")[0].smtp_code, Some(554));
-    assert!(of("drop@example.co.jp").iter().all(|e| e.smtp_code.is_none()));
-    assert_eq!(of("flaky@example.co.jp").iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>(), ["deferred", "sent"]);
-    assert_eq!((smtp.count_for("ok@example.co.jp"), smtp.count_for("flaky@example.co.jp")), (1, 1));
-    assert_eq!(smtp.messages().len(), 2);
-});
+    let of = |k: &str| entries.iter().filter(|x| x.recipient == addr(k)).collect::<Vec<_>>();
+    let tempfail = of("tempfail");
+    assert_eq!(
+        tempfail.iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>(),
+        ["deferred", "deferred", "failed"]
+    );
+    assert!(
+        tempfail
+            .iter()
+            .all(|e| e.smtp_code == Some(451) && e.message_id == tempfail[0].message_id)
+    );
+    assert_eq!(of("reject")[0].smtp_code, Some(550));
+    assert_eq!(of("denied")[0].smtp_code, Some(554));
+    assert!(of("drop").iter().all(|e| e.smtp_code.is_none()));
+    assert_eq!(
+        of("flaky").iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>(),
+        ["deferred", "sent"]
+    );
+    assert_eq!((count_for(&addr("ok")), count_for(&addr("flaky"))), (1, 1));
+    for k in ["tempfail", "reject", "denied", "drop"] {
+        assert_eq!(count_for(&addr(k)), 0, "{k} must not have been accepted");
+    }
+}
 
 both_backends!(failing_campaign_is_paused, |mut env: TestEnv| async move {
     let smtp = TestSmtp::start();
-    let extra = [("OUTREACH_DELIVERY__FAILURE_MIN_SAMPLE", "4"), ("OUTREACH_DELIVERY__FAILURE_RATE_PAUSE", "0.2")];
+    let extra = [
+        ("OUTREACH_DELIVERY__FAILURE_MIN_SAMPLE", "4"),
+        ("OUTREACH_DELIVERY__FAILURE_RATE_PAUSE", "0.2"),
+    ];
     let r = rig(&mut env, &smtp, "2020-06-01T08:00", &extra).await;
     let emails: Vec<String> = (0..6).map(|i| format!("reject{i}@example.co.jp")).collect();
-    import(&r.app, &emails.iter().map(|e| (e.as_str(), "telework")).collect::<Vec<_>>()).await;
+    import(
+        &r.app,
+        &emails.iter().map(|e| (e.as_str(), "telework")).collect::<Vec<_>>(),
+    )
+    .await;
     let id = campaign(&r.app, Channel::Newsletter, None, Some("0 9 * * *")).await;
     r.clock.set(tokyo("2020-06-01T09:00:01"));
     r.app.scheduler().fire_due().await.unwrap();
@@ -237,7 +413,10 @@ both_backends!(catch_up_policy_and_pause, |mut env: TestEnv| async move {
     r.clock.set(tokyo("2020-06-03T10:00"));
     let tick = r.app.scheduler().fire_due().await.unwrap();
     assert_eq!(tick.fired.len(), 1);
-    assert_eq!((tick.fired[0].scheduled_for, tick.fired[0].trigger.as_str()), (tokyo("2020-06-03T09:00"), "catch-up"));
+    assert_eq!(
+        (tick.fired[0].scheduled_for, tick.fired[0].trigger.as_str()),
+        (tokyo("2020-06-03T09:00"), "catch-up")
+    );
     assert!(r.app.scheduler().fire_due().await.unwrap().fired.is_empty());
     // Seven hours late is beyond max_lateness (6 h): skipped, and said why.
     r.clock.set(tokyo("2020-06-04T16:00"));
@@ -251,7 +430,10 @@ both_backends!(catch_up_policy_and_pause, |mut env: TestEnv| async move {
     r.clock.set(tokyo("2020-06-05T09:30"));
     assert!(r.app.scheduler().fire_due().await.unwrap().fired.is_empty());
     r.app.set_campaign_state(daily, CampaignState::Scheduled).await.unwrap();
-    assert!(r.app.scheduler().fire_due().await.unwrap().fired.is_empty(), "resume must not fire the missed tick");
+    assert!(
+        r.app.scheduler().fire_due().await.unwrap().fired.is_empty(),
+        "resume must not fire the missed tick"
+    );
     r.clock.set(tokyo("2020-06-06T09:00:02"));
     let tick = r.app.scheduler().fire_due().await.unwrap();
     assert_eq!(tick.fired.len(), 1);
@@ -259,7 +441,13 @@ both_backends!(catch_up_policy_and_pause, |mut env: TestEnv| async move {
 
     // Policy skip: an hour late is not on time, so nothing fires.
     let mut skip_env = TestEnv::new(env.db).await.unwrap();
-    let r2 = rig(&mut skip_env, &smtp, "2020-06-01T00:00", &[("OUTREACH_SCHEDULE__CATCH_UP", "skip")]).await;
+    let r2 = rig(
+        &mut skip_env,
+        &smtp,
+        "2020-06-01T00:00",
+        &[("OUTREACH_SCHEDULE__CATCH_UP", "skip")],
+    )
+    .await;
     campaign(&r2.app, Channel::Newsletter, None, Some("0 9 * * *")).await;
     r2.clock.set(tokyo("2020-06-01T10:00"));
     let tick = r2.app.scheduler().fire_due().await.unwrap();
@@ -267,20 +455,30 @@ both_backends!(catch_up_policy_and_pause, |mut env: TestEnv| async move {
     assert!(tick.skipped[0].2.contains("catch_up = skip"), "{:?}", tick.skipped);
 });
 
-both_backends!(advisors_and_editorial_desk_get_their_mails, |mut env: TestEnv| async move {
-    let smtp = TestSmtp::start();
-    env.set("OUTREACH_TOSHO_SHIMBUN__EDITORIAL_DESK", "desk@shimbun.example");
-    let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
-    let advisors = "email,name,branch\nsato@cci.example,佐藤 花子,中央支部\nito@cci.example,伊藤 次郎,\n";
-    r.app.import_advisors(advisors.as_bytes(), false, false).await.unwrap();
-    campaign(&r.app, Channel::AdvisorHandout, Some("2020-06-01T09:00"), None).await;
-    campaign(&r.app, Channel::ToshoShimbun, Some("2020-06-01T09:00"), None).await;
-    r.clock.set(tokyo("2020-06-01T09:00:01"));
-    assert_eq!(r.app.scheduler().fire_due().await.unwrap().fired.len(), 2);
-    assert_eq!(r.worker.drain().await.unwrap().sent, 3);
-    assert_eq!(smtp.count_for("desk@shimbun.example"), 1);
-    assert_eq!(smtp.count_for("sato@cci.example"), 1);
-    let desk = smtp.messages().into_iter().find(|m| m.rcpt_to[0] == "desk@shimbun.example").unwrap();
-    let raw = String::from_utf8_lossy(&desk.data);
-    assert!(header(&raw, "List-Unsubscribe").is_none(), "only newsletters carry List-Unsubscribe");
-});
+both_backends!(
+    advisors_and_editorial_desk_get_their_mails,
+    |mut env: TestEnv| async move {
+        let smtp = TestSmtp::start();
+        env.set("OUTREACH_TOSHO_SHIMBUN__EDITORIAL_DESK", "desk@shimbun.example");
+        let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
+        let advisors = "email,name,branch\nsato@cci.example,佐藤 花子,中央支部\nito@cci.example,伊藤 次郎,\n";
+        r.app.import_advisors(advisors.as_bytes(), false, false).await.unwrap();
+        campaign(&r.app, Channel::AdvisorHandout, Some("2020-06-01T09:00"), None).await;
+        campaign(&r.app, Channel::ToshoShimbun, Some("2020-06-01T09:00"), None).await;
+        r.clock.set(tokyo("2020-06-01T09:00:01"));
+        assert_eq!(r.app.scheduler().fire_due().await.unwrap().fired.len(), 2);
+        assert_eq!(r.worker.drain().await.unwrap().sent, 3);
+        assert_eq!(smtp.count_for("desk@shimbun.example"), 1);
+        assert_eq!(smtp.count_for("sato@cci.example"), 1);
+        let desk = smtp
+            .messages()
+            .into_iter()
+            .find(|m| m.rcpt_to[0] == "desk@shimbun.example")
+            .unwrap();
+        let raw = String::from_utf8_lossy(&desk.data);
+        assert!(
+            header(&raw, "List-Unsubscribe").is_none(),
+            "only newsletters carry List-Unsubscribe"
+        );
+    }
+);

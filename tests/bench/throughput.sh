@@ -220,6 +220,9 @@ for n in "${sizes[@]}"; do
     log "smtp-source: $n mails in ${source_s}s"
 
     stop_sink
+    # smtp-sink -c prints running counters "sess=.. quit=.. mesg=.." separated by carriage returns.
+    sink_mesg=$(tr '\r' '\n' <"$dir/sink.out" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -n 1)
+    [[ ${sink_mesg:-0} -eq $((2 * n)) ]] || die "smtp-sink counted ${sink_mesg:-0} messages, expected $((2 * n))"
     rows+=("$(awk -v n="$n" -v a="$send_s" -v b="$source_s" -v kb="$rss_kb" -v imp="$import_s" 'BEGIN {
         o = n / a; s = n / b
         printf "%-8d %16.1f %19.1f %8.3f %14.1f %11.2f", n, o, s, o / s, kb / 1024, imp

@@ -314,7 +314,7 @@ impl Handler for ScriptHandler {
             // QUIT, the next MAIL) would be swallowed as message text and the
             // client would hang. Marking the reply as non-error makes mailin
             // return to the ready state; the client still receives the 554.
-            refused.is_error = true;
+            refused.is_error = false;
             return refused;
         }
         lock(&self.shared.messages).push(Captured {

@@ -306,7 +306,12 @@ def run_check(name, fn, results):
 def main():
     results = []
     with tempfile.TemporaryDirectory(prefix="scripted-smtp-") as capture_dir:
-        server = Server(capture_dir)
+        try:
+            server = Server(capture_dir)
+        except Exception:
+            traceback.print_exc(file=sys.stdout)
+            print("0 passed, 1 failed")
+            return 1
         try:
             for check in CHECKS:
                 run_check(check.__name__, lambda check=check: check(server), results)

@@ -113,3 +113,86 @@ both_backends!(kill_9_mid_run_loses_nothing, |mut env: TestEnv| async move {
     let (_, show, _) = env.run(&["campaign", "show", id.trim()]);
     assert!(show.contains(&format!("sent {MEMBERS}, failed 0, waiting 0")), "{show}");
 });
+
+both_backends!(sigterm_finishes_in_flight_and_exits_0, |mut env: TestEnv| async move {
+    let smtp = TestSmtp::start();
+    env.set("OUTREACH_DELIVERY__TRANSPORT", "smtp")
+        .set("OUTREACH_SMTP__HOST", "127.0.0.1")
+        .set("OUTREACH_SMTP__PORT", smtp.port().to_string())
+        .set("OUTREACH_SMTP__POOL_SIZE", POOL.to_string())
+        .set("OUTREACH_DELIVERY__BATCH_SIZE", "50")
+        .set("OUTREACH_DELIVERY__RATE_PER_SECOND", "100")
+        .set("OUTREACH_DELIVERY__SHUTDOWN_GRACE_SECS", "10")
+        .set("OUTREACH_WEB__SIGNING_KEY", "sigterm-test-key");
+    assert_eq!(env.run(&["init"]).0, 0);
+    let mut csv = String::from("email,company,contact_name,themes,locale\n");
+    for i in 0..300 {
+        csv.push_str(&format!(
+            "term{i:04}@example.co.jp,株式会社ターム,担当 {i},telework,ja\n"
+        ));
+    }
+    let file = env.write("members.csv", csv);
+    assert_eq!(env.run(&["members", "import", &file]).0, 0);
+    let (_, id, _) = env.run(&[
+        "campaign",
+        "create",
+        "--name",
+        "term",
+        "--theme",
+        "telework",
+        "--channel",
+        "newsletter",
+        "--cron",
+        "0 9 * * *",
+    ]);
+    assert_eq!(env.run(&["campaign", "send-now", id.trim()]).0, 0);
+
+    let mut child = serve(&env);
+    assert!(
+        smtp.wait_for(30, Duration::from_secs(60)),
+        "serve did not start sending"
+    );
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(12),
+            "not stopped within shutdown_grace_secs"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.code(), Some(0), "SIGTERM must exit 0");
+    // Everything the server accepted is in the log; the rest waits, none is held by the stopped process.
+    let arrived = smtp.messages().len();
+    assert!(arrived < 300, "stopped too late to test anything");
+    assert_eq!(sent_rows(&env), arrived, "a mail was accepted but not recorded");
+    let (_, show, _) = env.run(&["campaign", "show", id.trim()]);
+    assert!(
+        show.contains(&format!("sent {arrived}, failed 0, waiting {}", 300 - arrived)),
+        "{show}"
+    );
+    // A graceful stop leaves no lease behind: the next start sends the rest at once, and nobody twice.
+    let mut again = serve(&env);
+    assert!(
+        smtp.wait_for(300, Duration::from_secs(60)),
+        "the rest was not sent after restart"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    again.kill().ok();
+    again.wait().ok();
+    assert_eq!(
+        smtp.messages().len(),
+        300,
+        "a graceful stop must cause no second copies"
+    );
+});

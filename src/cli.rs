@@ -201,7 +201,7 @@ struct LogFilterArgs {
     channel: Option<Channel>,
     #[arg(long)]
     recipient: Option<String>,
-    /// sent, deferred or failed.
+    /// sent, deferred, failed or skipped.
     #[arg(long)]
     status: Option<String>,
     /// From this day (YYYY-MM-DD, configured zone).
@@ -292,10 +292,11 @@ async fn dispatch(app: &Application, command: Command, out: &mut impl Write) -> 
             }
             say!(
                 out,
-                "sent {}, deferred {}, failed {}",
+                "sent {}, deferred {}, failed {}, skipped {}",
                 summary.sent,
                 summary.deferred,
-                summary.failed
+                summary.failed,
+                summary.skipped
             );
         }
         Command::Plan(PlanCommand::Import {
@@ -569,7 +570,7 @@ async fn campaign(app: &Application, command: CampaignCommand, out: &mut impl Wr
                 let n = app.store.run_counts(run.id).await?;
                 say!(
                     out,
-                    "run {} for {} ({}): {} — {} recipients, sent {}, failed {}, waiting {}",
+                    "run {} for {} ({}): {} — {} recipients, sent {}, failed {}, waiting {}, not sent {}",
                     run.id,
                     format_local(run.scheduled_for, tz),
                     run.trigger,
@@ -577,7 +578,8 @@ async fn campaign(app: &Application, command: CampaignCommand, out: &mut impl Wr
                     run.audience,
                     n.sent,
                     n.failed,
-                    n.queued + n.sending
+                    n.queued + n.sending,
+                    n.cancelled
                 );
             }
         }
@@ -663,10 +665,10 @@ fn log_filter(app: &Application, f: &LogFilterArgs) -> Result<LogFilter, AppErro
             .map_err(|e| AppError::input(e.to_string()))
     };
     if let Some(s) = &f.status
-        && !["sent", "deferred", "failed"].contains(&s.as_str())
+        && !["sent", "deferred", "failed", "skipped"].contains(&s.as_str())
     {
         return Err(AppError::input(format!(
-            "--status {s:?}: expected sent, deferred or failed"
+            "--status {s:?}: expected sent, deferred, failed or skipped"
         )));
     }
     Ok(LogFilter {

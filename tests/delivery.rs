@@ -523,3 +523,53 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    members_who_leave_after_the_freeze_get_nothing,
+    |mut env: TestEnv| async move {
+        let smtp = TestSmtp::start();
+        let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
+        let who = ["stays@example.co.jp", "leaves@example.co.jp", "bounced@example.co.jp"];
+        import(&r.app, &who.iter().map(|e| (*e, "telework")).collect::<Vec<_>>()).await;
+        campaign(&r.app, Channel::Newsletter, Some("2020-06-01T09:00"), None).await;
+        r.clock.set(tokyo("2020-06-01T09:00:01"));
+        let tick = r.app.scheduler().fire_due().await.unwrap();
+        assert_eq!(
+            tick.fired[0].audience, 3,
+            "all three were in the audience when the run started"
+        );
+        // Between the freeze and the send: one leaves the theme by the link, one is suppressed.
+        let now = r.app.now();
+        let member = outreach::recipients::MemberSource::Member;
+        r.app
+            .store
+            .unsubscribe("leaves@example.co.jp", Some("telework"), member, now)
+            .await
+            .unwrap();
+        r.app
+            .store
+            .suppress(
+                "bounced@example.co.jp",
+                "mailbox gone",
+                outreach::recipients::MemberSource::Staff,
+                now,
+            )
+            .await
+            .unwrap();
+        let summary = r.worker.drain().await.unwrap();
+        assert_eq!((summary.sent, summary.skipped), (1, 2), "{summary:?}");
+        assert_eq!(smtp.messages().len(), 1);
+        assert_eq!(smtp.count_for("stays@example.co.jp"), 1);
+        let entries = log(&r.app).await;
+        let skipped: Vec<_> = entries
+            .iter()
+            .filter(|e| e.outcome == "skipped")
+            .map(|e| e.recipient.as_str())
+            .collect();
+        assert_eq!(skipped.len(), 2);
+        assert!(skipped.contains(&"leaves@example.co.jp") && skipped.contains(&"bounced@example.co.jp"));
+        let counts = r.app.store.run_counts(tick.fired[0].id).await.unwrap();
+        assert_eq!((counts.sent, counts.cancelled, counts.queued), (1, 2, 0));
+        assert_eq!(r.app.store.runs(None).await.unwrap()[0].status, "done");
+    }
+);

@@ -151,7 +151,8 @@ CREATE TABLE send_log (
     content_sha256 TEXT    NOT NULL,
     smtp_code      BIGINT,
     smtp_reply     TEXT    NOT NULL,
-    outcome        TEXT    NOT NULL CHECK (outcome IN ('sent', 'deferred', 'failed')),
+    -- skipped: not sent because the recipient left (unsubscribed or suppressed) after the run started.
+    outcome        TEXT    NOT NULL CHECK (outcome IN ('sent', 'deferred', 'failed', 'skipped')),
     UNIQUE (delivery_id, attempt)
 );
 CREATE INDEX send_log_by_at ON send_log (at);

@@ -17,6 +17,8 @@ pub struct ClaimedDelivery {
     pub name: String,
     pub company: String,
     pub branch: String,
+    /// False when the recipient left after the run froze its audience (unsubscribed, suppressed, deactivated).
+    pub still_wanted: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -26,6 +28,8 @@ pub enum Outcome {
     /// A temporary failure: tried again later.
     Deferred,
     Failed,
+    /// Not sent: the recipient left after the run started.
+    Skipped,
 }
 
 impl Outcome {
@@ -34,6 +38,7 @@ impl Outcome {
             Outcome::Sent => "sent",
             Outcome::Deferred => "deferred",
             Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
         }
     }
 }

@@ -44,6 +44,8 @@ pub struct BatchSummary {
     pub sent: u64,
     pub deferred: u64,
     pub failed: u64,
+    /// Not sent because the recipient left after the run started.
+    pub skipped: u64,
     /// Claimed but given back because the worker is stopping.
     pub released: u64,
 }
@@ -54,6 +56,7 @@ impl BatchSummary {
         self.sent += other.sent;
         self.deferred += other.deferred;
         self.failed += other.failed;
+        self.skipped += other.skipped;
         self.released += other.released;
     }
 }
@@ -152,6 +155,7 @@ impl Worker {
                 Attempted::Recorded(Outcome::Sent) => summary.sent += 1,
                 Attempted::Recorded(Outcome::Deferred) => summary.deferred += 1,
                 Attempted::Recorded(Outcome::Failed) => summary.failed += 1,
+                Attempted::Recorded(Outcome::Skipped) => summary.skipped += 1,
                 Attempted::Released(id) => released.push(id),
             }
         }
@@ -237,6 +241,14 @@ impl Worker {
             template: c.template.clone(),
             content_sha256: String::new(),
         };
+        if !d.still_wanted {
+            // The member left after the audience was frozen: their choice wins over the ledger.
+            record.at = self.clock.now_ms();
+            record.outcome = Outcome::Skipped;
+            record.smtp_reply = "not sent: the recipient left after the run started".into();
+            self.store.record_attempt(&record).await?;
+            return Ok(Attempted::Recorded(Outcome::Skipped));
+        }
         let prepared = self.prepare(&info, &d, &id);
         let reply = match prepared {
             Err(reason) => Reply::Permanent {

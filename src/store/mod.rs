@@ -74,11 +74,13 @@ pub struct RunCounts {
     pub sending: i64,
     pub sent: i64,
     pub failed: i64,
+    /// Not sent: the campaign was cancelled, or the recipient left after the run started.
+    pub cancelled: i64,
 }
 
 impl RunCounts {
     pub fn total(&self) -> i64 {
-        self.queued + self.sending + self.sent + self.failed
+        self.queued + self.sending + self.sent + self.failed + self.cancelled
     }
 }
 

@@ -894,6 +894,7 @@ impl Store for SqlStore {
                 "sending" => counts.sending = n,
                 "sent" => counts.sent = n,
                 "failed" => counts.failed = n,
+                "cancelled" => counts.cancelled = n,
                 _ => {}
             }
         }
@@ -959,8 +960,12 @@ impl Store for SqlStore {
         let sql = format!(
             "SELECT d.id, d.run_id, r.campaign_id, r.scheduled_for, d.attempts, d.email, d.recipient_kind, \
              d.recipient_id, COALESCE(m.contact_name, a.name, '') AS name, COALESCE(m.company, '') AS company, \
-             COALESCE(a.branch, '') AS branch FROM deliveries d JOIN runs r ON r.id = d.run_id \
+             COALESCE(a.branch, '') AS branch, \
+             CASE d.recipient_kind WHEN 'member' THEN (CASE WHEN m.status = 'active' AND t.subscribed = 1 \
+             THEN 1 ELSE 0 END) WHEN 'advisor' THEN COALESCE(a.active, 0) ELSE 1 END AS still_wanted \
+             FROM deliveries d JOIN runs r ON r.id = d.run_id JOIN campaigns c ON c.id = r.campaign_id \
              LEFT JOIN members m ON d.recipient_kind = 'member' AND m.id = d.recipient_id \
+             LEFT JOIN member_themes t ON t.member_id = m.id AND t.theme_slug = c.theme_slug \
              LEFT JOIN advisors a ON d.recipient_kind = 'advisor' AND a.id = d.recipient_id \
              WHERE d.id IN ({}) ORDER BY d.id",
             id_list(&ids)
@@ -982,6 +987,7 @@ impl Store for SqlStore {
                     name: r.try_get("name")?,
                     company: r.try_get("company")?,
                     branch: r.try_get("branch")?,
+                    still_wanted: r.try_get::<i64, _>("still_wanted")? == 1,
                 })
             })
             .collect()
@@ -992,6 +998,7 @@ impl Store for SqlStore {
             Outcome::Sent => "sent",
             Outcome::Deferred => "queued",
             Outcome::Failed => "failed",
+            Outcome::Skipped => "cancelled",
         };
         let mut tx = self.begin_write().await?;
         let owned = sqlx::query(

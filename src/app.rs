@@ -412,6 +412,12 @@ impl Application {
             self.templates()?,
             self.settings.clone(),
             self.clock.clone(),
+            // Checked when the settings were loaded.
+            self.settings
+                .delivery
+                .from
+                .parse()
+                .map_err(|e| AppError::Config(crate::config::ConfigError::new("delivery.from", format!("{e}"))))?,
             self.signing_key()?,
         ))
     }

@@ -3,7 +3,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -92,14 +91,9 @@ impl Worker {
         templates: Arc<Templates>,
         settings: Arc<Settings>,
         clock: Arc<dyn Clock>,
+        from: Mailbox,
         signing_key: Vec<u8>,
     ) -> Self {
-        let from = Mailbox::from_str(&settings.delivery.from).unwrap_or_else(|_| {
-            Mailbox::new(
-                None,
-                lettre::Address::new("outreach", "localhost").unwrap_or_else(|_| unreachable!()),
-            )
-        });
         let limiter =
             NonZeroU32::new(settings.delivery.rate_per_second).map(|n| RateLimiter::direct(Quota::per_second(n)));
         let owner = format!("{}-{}", std::process::id(), rand::rng().random::<u32>());

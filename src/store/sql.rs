@@ -334,6 +334,69 @@ async fn import_member(
     Ok(())
 }
 
+enum MemberFilter<'a> {
+    All,
+    Theme(&'a str),
+    Email(&'a str),
+}
+
+impl SqlStore {
+    async fn load_members(&self, filter: MemberFilter<'_>) -> StoreResult<Vec<Member>> {
+        const COLUMNS: &str = "m.id, m.email, m.company, m.contact_name, m.locale, m.status";
+        let (sql, bind) = match filter {
+            MemberFilter::All => (format!("SELECT {COLUMNS} FROM members m ORDER BY m.email_norm"), None),
+            MemberFilter::Theme(slug) => (
+                format!(
+                    "SELECT {COLUMNS} FROM members m JOIN member_themes t ON t.member_id = m.id \
+                     AND t.theme_slug = $1 AND t.subscribed = 1 ORDER BY m.email_norm"
+                ),
+                Some(slug),
+            ),
+            MemberFilter::Email(norm) => (
+                format!("SELECT {COLUMNS} FROM members m WHERE m.email_norm = $1"),
+                Some(norm),
+            ),
+        };
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        if let Some(value) = bind {
+            query = query.bind(value.to_owned());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        // One member: its own themes; a list: every subscription in one query rather than one per member.
+        let themes_query = match rows.as_slice() {
+            [one] => sqlx::query(
+                "SELECT member_id, theme_slug FROM member_themes WHERE subscribed = 1 AND member_id = $1 \
+                 ORDER BY theme_slug",
+            )
+            .bind(one.try_get::<i64, _>("id")?),
+            _ => sqlx::query(
+                "SELECT member_id, theme_slug FROM member_themes WHERE subscribed = 1 ORDER BY member_id, theme_slug",
+            ),
+        };
+        let mut themes: HashMap<i64, Vec<String>> = HashMap::new();
+        for r in themes_query.fetch_all(&self.pool).await? {
+            themes
+                .entry(r.try_get("member_id")?)
+                .or_default()
+                .push(r.try_get("theme_slug")?);
+        }
+        rows.iter()
+            .map(|r| {
+                let id: i64 = r.try_get("id")?;
+                Ok(Member {
+                    id,
+                    email: r.try_get("email")?,
+                    company: r.try_get("company")?,
+                    contact_name: r.try_get("contact_name")?,
+                    locale: r.try_get("locale")?,
+                    status: r.try_get("status")?,
+                    themes: themes.remove(&id).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}
+
 #[async_trait]
 impl Store for SqlStore {
     fn backend(&self) -> Backend {
@@ -511,58 +574,17 @@ impl Store for SqlStore {
     }
 
     async fn members(&self, theme_slug: Option<&str>) -> StoreResult<Vec<Member>> {
-        let rows = match theme_slug {
-            Some(slug) => {
-                sqlx::query(
-                    "SELECT m.id, m.email, m.company, m.contact_name, m.locale, m.status FROM members m \
-                     JOIN member_themes t ON t.member_id = m.id AND t.theme_slug = $1 AND t.subscribed = 1 \
-                     ORDER BY m.email_norm",
-                )
-                .bind(slug.to_owned())
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query("SELECT id, email, company, contact_name, locale, status FROM members ORDER BY email_norm")
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
-        let mut themes: HashMap<i64, Vec<String>> = HashMap::new();
-        for r in sqlx::query(
-            "SELECT member_id, theme_slug FROM member_themes WHERE subscribed = 1 ORDER BY member_id, theme_slug",
-        )
-        .fetch_all(&self.pool)
-        .await?
-        {
-            themes
-                .entry(r.try_get("member_id")?)
-                .or_default()
-                .push(r.try_get("theme_slug")?);
+        match theme_slug {
+            Some(slug) => self.load_members(MemberFilter::Theme(slug)).await,
+            None => self.load_members(MemberFilter::All).await,
         }
-        rows.iter()
-            .map(|r| {
-                let id: i64 = r.try_get("id")?;
-                Ok(Member {
-                    id,
-                    email: r.try_get("email")?,
-                    company: r.try_get("company")?,
-                    contact_name: r.try_get("contact_name")?,
-                    locale: r.try_get("locale")?,
-                    status: r.try_get("status")?,
-                    themes: themes.remove(&id).unwrap_or_default(),
-                })
-            })
-            .collect()
     }
 
     async fn member(&self, email: &str) -> StoreResult<Option<Member>> {
-        let norm = normalize_email(email);
         Ok(self
-            .members(None)
+            .load_members(MemberFilter::Email(&normalize_email(email)))
             .await?
-            .into_iter()
-            .find(|m| normalize_email(&m.email) == norm))
+            .pop())
     }
 
     async fn unsubscribe(&self, email: &str, theme: Option<&str>, source: MemberSource, now: i64) -> StoreResult<bool> {

@@ -99,6 +99,17 @@ start_sink() {
     die "smtp-sink does not accept connections on 127.0.0.1:$port"
 }
 
+# check_sink WHAT: fails if smtp-sink is no longer running.
+check_sink() {
+    if ! kill -0 "$sink_pid" 2>/dev/null; then
+        local rc=0
+        wait "$sink_pid" || rc=$?
+        sink_pid=""
+        tr '\r' '\n' <"$dir/sink.out" | grep -v '^sess=' >&2 || true
+        die "smtp-sink died during $1 (wait status $rc; last counters: $(tr '\r' '\n' <"$dir/sink.out" | tail -n 1))"
+    fi
+}
+
 stop_sink() {
     if [[ -n $sink_pid ]]; then
         kill "$sink_pid" 2>/dev/null || true
@@ -201,6 +212,7 @@ for n in "${sizes[@]}"; do
     t1=$(now)
     send_s=$(elapsed "$t0" "$t1")
     cat "$dir/send-due.out" >&2
+    check_sink "send-due"
     rss_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/time.txt")
     [[ -n $rss_kb ]] || die "no RSS in $dir/time.txt"
     if grep -q 'started:' "$dir/send-due.out"; then
@@ -217,6 +229,7 @@ for n in "${sizes[@]}"; do
         || die "smtp-source failed (N=$n)"
     t1=$(now)
     source_s=$(elapsed "$t0" "$t1")
+    check_sink "smtp-source"
     log "smtp-source: $n mails in ${source_s}s"
 
     stop_sink

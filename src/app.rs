@@ -39,6 +39,14 @@ pub struct CsvImport {
     pub imported: bool,
 }
 
+/// What `send-due` reports while it works.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// Deliveries due when sending starts.
+    Due(u64),
+    Batch(BatchSummary),
+}
+
 /// A campaign as staff ask for it on the command line.
 #[derive(Debug, Clone)]
 pub struct CampaignRequest {
@@ -422,12 +430,15 @@ impl Application {
         ))
     }
 
-    /// `send-due`: fire what is due, drain the queue, report.
-    pub async fn send_due(&self) -> Result<(Tick, BatchSummary), AppError> {
+    /// `send-due`: fire what is due, drain the queue, report. `progress` hears the number due, then each batch.
+    pub async fn send_due(&self, mut progress: impl FnMut(Progress)) -> Result<(Tick, BatchSummary), AppError> {
         let transport = self.transport()?;
         let worker = self.worker(transport.clone())?;
         let tick = self.scheduler().fire_due().await?;
-        let summary = worker.drain().await?;
+        progress(Progress::Due(
+            u64::try_from(self.store.due_count(self.now()).await?).unwrap_or(0),
+        ));
+        let summary = worker.drain_with(|batch| progress(Progress::Batch(*batch))).await?;
         transport.close().await;
         Ok((tick, summary))
     }

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Application;
+use crate::app::Progress;
 use crate::campaigns::CampaignState;
 use crate::campaigns::schedule::{format_local, parse_local_date};
 use crate::clock::SystemClock;
@@ -271,9 +272,14 @@ async fn dispatch(app: &Application, command: Command, out: &mut impl Write) -> 
             app.serve(shutdown_signal()).await?;
         }
         Command::SendDue => {
-            let spinner = progress("sending");
-            let (tick, summary) = app.send_due().await?;
-            spinner.finish_and_clear();
+            let bar = progress_bar();
+            let (tick, summary) = app
+                .send_due(|p| match p {
+                    Progress::Due(n) => bar.set_length(n),
+                    Progress::Batch(b) => bar.inc(b.sent + b.failed + b.deferred + b.skipped),
+                })
+                .await?;
+            bar.finish_and_clear();
             for run in &tick.fired {
                 say!(
                     out,
@@ -699,17 +705,16 @@ async fn stream_log(
     }
 }
 
-fn progress(message: &'static str) -> ProgressBar {
-    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        ProgressBar::new_spinner()
-    } else {
-        ProgressBar::hidden()
-    };
+/// A bar on a terminal; nothing when the output is a file or a pipe (cron, CI).
+fn progress_bar() -> ProgressBar {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ProgressStyle::with_template("{bar:40} {pos}/{len} mails  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    bar.set_message(message);
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
 

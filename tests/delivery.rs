@@ -388,7 +388,13 @@ async fn fault_scenario(env: &mut TestEnv, port: u16, tag: &str, count_for: &dyn
     assert_eq!(status(addr("denied")).await, "active", "a message-level 554 does not");
     // Nothing is due before the backoff has passed.
     assert_eq!(r.worker.drain().await.unwrap().claimed, 0);
+    assert_eq!(r.app.store.due_count(r.app.now()).await.unwrap(), 0);
     r.clock.advance_secs(75);
+    assert_eq!(
+        r.app.store.due_count(r.app.now()).await.unwrap(),
+        3,
+        "flaky, tempfail and drop wait for a retry"
+    );
     let second = r.worker.drain().await.unwrap();
     assert_eq!((second.sent, second.deferred, second.failed), (1, 2, 0), "{second:?}");
     r.clock.advance_secs(150);

@@ -164,8 +164,14 @@ impl Worker {
 
     /// Steps until nothing is due now (deliveries waiting for a retry later are left for later).
     pub async fn drain(&self) -> Result<BatchSummary, WorkerError> {
+        self.drain_with(|_| {}).await
+    }
+
+    /// [`Worker::drain`], telling `on_batch` about every batch (for a progress bar).
+    pub async fn drain_with(&self, mut on_batch: impl FnMut(&BatchSummary)) -> Result<BatchSummary, WorkerError> {
         let mut total = BatchSummary::default();
         while let Step::Batch(summary) = self.step().await? {
+            on_batch(&summary);
             total.add(summary);
             if summary.released > 0 {
                 break;

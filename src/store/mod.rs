@@ -180,6 +180,8 @@ pub trait Store: Send + Sync {
     async fn claim(&self, owner: &str, now: i64, lease_until: i64, limit: u32) -> StoreResult<Vec<ClaimedDelivery>>;
     /// Records one attempt: the delivery's new state and its send-log row, in one transaction.
     async fn record_attempt(&self, record: &AttemptRecord) -> StoreResult<()>;
+    /// How many deliveries a worker could claim now.
+    async fn due_count(&self, now: i64) -> StoreResult<i64>;
     /// Gives back claimed deliveries that were not attempted (shutdown).
     async fn release(&self, owner: &str, ids: &[i64], now: i64) -> StoreResult<()>;
 

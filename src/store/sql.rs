@@ -184,6 +184,16 @@ fn log_from(row: &AnyRow) -> StoreResult<LogEntry> {
     })
 }
 
+/// A delivery a worker may claim at the instant bound to `now` (a placeholder such as `$3`): queued and its time
+/// has come, or claimed by a worker whose lease ran out (it crashed); never from a paused or cancelled campaign.
+fn due(now: &str) -> String {
+    format!(
+        "((d.status = 'queued' AND d.next_attempt_at <= {now}) OR (d.status = 'sending' AND d.lease_until < {now})) \
+         AND d.run_id IN (SELECT r.id FROM runs r JOIN campaigns c ON c.id = r.campaign_id \
+         WHERE r.status = 'sending' AND c.state IN ('scheduled', 'finished'))"
+    )
+}
+
 const RUN_COLUMNS: &str = "id, campaign_id, scheduled_for, trigger, status, audience, created_at, finished_at";
 const LOG_COLUMNS: &str = "id, at, delivery_id, attempt, run_id, campaign_id, theme_slug, duty, channel, recipient, \
                            message_id, template, content_sha256, smtp_code, smtp_reply, outcome";
@@ -950,19 +960,15 @@ impl Store for SqlStore {
     }
 
     async fn claim(&self, owner: &str, now: i64, lease_until: i64, limit: u32) -> StoreResult<Vec<ClaimedDelivery>> {
-        // Due: queued and its time has come, or claimed by a worker whose lease ran out (it crashed).
-        // Never from a paused or cancelled campaign.
         let lock = match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
         let sql = format!(
             "UPDATE deliveries SET status = 'sending', lease_owner = $1, lease_until = $2, updated_at = $3 \
-             WHERE id IN (SELECT d.id FROM deliveries d WHERE \
-             ((d.status = 'queued' AND d.next_attempt_at <= $3) OR (d.status = 'sending' AND d.lease_until < $3)) \
-             AND d.run_id IN (SELECT r.id FROM runs r JOIN campaigns c ON c.id = r.campaign_id \
-             WHERE r.status = 'sending' AND c.state IN ('scheduled', 'finished')) \
-             ORDER BY d.next_attempt_at, d.id LIMIT $4 {lock}) RETURNING id"
+             WHERE id IN (SELECT d.id FROM deliveries d WHERE {due} \
+             ORDER BY d.next_attempt_at, d.id LIMIT $4 {lock}) RETURNING id",
+            due = due("$3")
         );
         let mut tx = self.begin_write().await?;
         let ids: Vec<i64> = sqlx::query(AssertSqlSafe(sql))
@@ -1073,6 +1079,15 @@ impl Store for SqlStore {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn due_count(&self, now: i64) -> StoreResult<i64> {
+        let sql = format!("SELECT COUNT(*) AS n FROM deliveries d WHERE {}", due("$1"));
+        Ok(sqlx::query(AssertSqlSafe(sql))
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
     }
 
     async fn release(&self, owner: &str, ids: &[i64], now: i64) -> StoreResult<()> {

@@ -33,6 +33,7 @@ impl From<crate::delivery::WorkerError> for AppError {
     fn from(e: crate::delivery::WorkerError) -> Self {
         match e {
             crate::delivery::WorkerError::Store(s) => s.into(),
+            crate::delivery::WorkerError::Task(t) => AppError::Io(t),
         }
     }
 }

@@ -28,6 +28,9 @@ use crate::templates::context::{Links, MailContext, Recipient};
 pub enum WorkerError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A delivery task panicked or was cancelled; its lease runs out and it is claimed again.
+    #[error("delivery task: {0}")]
+    Task(String),
 }
 
 /// What one step did.
@@ -65,7 +68,18 @@ struct CampaignInfo {
     plan: Option<Plan>,
 }
 
-pub struct Worker {
+/// Cheap to clone: attempts run as tasks of their own, so rendering uses every core.
+#[derive(Clone)]
+pub struct Worker(Arc<Inner>);
+
+impl std::ops::Deref for Worker {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+pub struct Inner {
     store: Arc<dyn Store>,
     transport: Arc<dyn Transport>,
     templates: Arc<Templates>,
@@ -97,7 +111,7 @@ impl Worker {
         let limiter =
             NonZeroU32::new(settings.delivery.rate_per_second).map(|n| RateLimiter::direct(Quota::per_second(n)));
         let owner = format!("{}-{}", std::process::id(), rand::rng().random::<u32>());
-        Self {
+        Self(Arc::new(Inner {
             store,
             transport,
             templates,
@@ -109,7 +123,7 @@ impl Worker {
             limiter,
             campaigns: Mutex::new(HashMap::new()),
             stopping: Arc::new(AtomicBool::new(false)),
-        }
+        }))
     }
 
     /// Set to stop claiming; deliveries not yet on the wire are released.
@@ -138,14 +152,17 @@ impl Worker {
         };
         let runs: HashSet<(i64, i64)> = claimed.iter().map(|d| (d.run_id, d.campaign_id)).collect();
         let parallel = self.settings.smtp.pool_size as usize;
-        let results: Vec<Result<Attempted, WorkerError>> = futures::stream::iter(claimed)
-            .map(|d| self.attempt(d))
+        let results: Vec<_> = futures::stream::iter(claimed)
+            .map(|d| {
+                let worker = self.clone();
+                tokio::spawn(async move { worker.attempt(d).await })
+            })
             .buffer_unordered(parallel)
             .collect()
             .await;
         let mut released = Vec::new();
         for result in results {
-            match result? {
+            match result.map_err(|e| WorkerError::Task(e.to_string()))?? {
                 Attempted::Recorded(Outcome::Sent) => summary.sent += 1,
                 Attempted::Recorded(Outcome::Deferred) => summary.deferred += 1,
                 Attempted::Recorded(Outcome::Failed) => summary.failed += 1,

@@ -15,6 +15,9 @@ pub enum AppError {
     Input(String),
     #[error(transparent)]
     Store(StoreError),
+    /// The database failed where only its message survives (e.g. a group commit shared by many tasks).
+    #[error("database: {0}")]
+    Database(String),
     #[error("{0}")]
     Io(String),
 }
@@ -34,6 +37,7 @@ impl From<crate::delivery::WorkerError> for AppError {
         match e {
             crate::delivery::WorkerError::Store(s) => s.into(),
             crate::delivery::WorkerError::Task(t) => AppError::Io(t),
+            crate::delivery::WorkerError::Record(e) => AppError::Database(e),
         }
     }
 }
@@ -53,7 +57,7 @@ impl AppError {
         match self {
             AppError::Input(_) | AppError::Io(_) => 1,
             AppError::Config(_) => 2,
-            AppError::Store(_) => 3,
+            AppError::Store(_) | AppError::Database(_) => 3,
         }
     }
 }

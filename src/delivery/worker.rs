@@ -12,6 +12,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use lettre::message::Mailbox;
 use rand::Rng;
 use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
 
 use super::message::{compose, message_id};
 use super::transport::{Reply, Transport};
@@ -28,9 +29,41 @@ use crate::templates::context::{Links, MailContext, Recipient};
 pub enum WorkerError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Recording outcomes failed; the deliveries stay claimed until their lease runs out.
+    #[error("recording outcomes: {0}")]
+    Record(String),
     /// A delivery task panicked or was cancelled; its lease runs out and it is claimed again.
     #[error("delivery task: {0}")]
     Task(String),
+}
+
+/// An outcome on its way to the database, and where to say it is committed.
+type Commit = (AttemptRecord, oneshot::Sender<Result<(), String>>);
+
+async fn commit_loop(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Commit>) {
+    while let Some(first) = pending.recv().await {
+        let mut group = vec![first];
+        while let Ok(next) = pending.try_recv() {
+            group.push(next);
+        }
+        let (records, replies): (Vec<_>, Vec<_>) = group.into_iter().unzip();
+        let result = store.record_attempts(&records).await.map_err(|e| e.to_string());
+        for reply in replies {
+            let _ = reply.send(result.clone());
+        }
+    }
+}
+
+async fn record_via(commits: &mpsc::Sender<Commit>, record: AttemptRecord) -> Result<(), WorkerError> {
+    let (done, committed) = oneshot::channel();
+    commits
+        .send((record, done))
+        .await
+        .map_err(|_| WorkerError::Record("committer stopped".into()))?;
+    committed
+        .await
+        .map_err(|_| WorkerError::Record("committer stopped".into()))?
+        .map_err(WorkerError::Record)
 }
 
 /// What one step did.
@@ -152,14 +185,22 @@ impl Worker {
         };
         let runs: HashSet<(i64, i64)> = claimed.iter().map(|d| (d.run_id, d.campaign_id)).collect();
         let parallel = self.settings.smtp.pool_size as usize;
+        // Outcomes go to one committer that writes whatever is pending in one transaction (group commit). Each
+        // attempt waits for the commit holding its record, and at most `parallel` attempts run: so at most
+        // pool_size mails can have been accepted by the server without being recorded when the process dies.
+        let (commits, pending) = mpsc::channel(parallel * 2);
+        let committer = tokio::spawn(commit_loop(self.store.clone(), pending));
         let results: Vec<_> = futures::stream::iter(claimed)
             .map(|d| {
                 let worker = self.clone();
-                tokio::spawn(async move { worker.attempt(d).await })
+                let commits = commits.clone();
+                tokio::spawn(async move { worker.attempt(d, &commits).await })
             })
             .buffer_unordered(parallel)
             .collect()
             .await;
+        drop(commits);
+        committer.await.map_err(|e| WorkerError::Task(e.to_string()))?;
         let mut released = Vec::new();
         for result in results {
             match result.map_err(|e| WorkerError::Task(e.to_string()))?? {
@@ -230,7 +271,7 @@ impl Worker {
         Ok(info)
     }
 
-    async fn attempt(&self, d: ClaimedDelivery) -> Result<Attempted, WorkerError> {
+    async fn attempt(&self, d: ClaimedDelivery, commits: &mpsc::Sender<Commit>) -> Result<Attempted, WorkerError> {
         if self.stopping.load(Ordering::SeqCst) {
             return Ok(Attempted::Released(d.id));
         }
@@ -263,7 +304,7 @@ impl Worker {
             record.at = self.clock.now_ms();
             record.outcome = Outcome::Skipped;
             record.smtp_reply = "not sent: the recipient left after the run started".into();
-            self.store.record_attempt(&record).await?;
+            record_via(commits, record).await?;
             return Ok(Attempted::Recorded(Outcome::Skipped));
         }
         let prepared = self.prepare(&info, &d, &id);
@@ -295,8 +336,9 @@ impl Worker {
         if reply.is_address_rejection() && d.recipient_kind == "member" {
             record.suppress_member = d.recipient_id;
         }
-        self.store.record_attempt(&record).await?;
-        Ok(Attempted::Recorded(record.outcome))
+        let outcome = record.outcome;
+        record_via(commits, record).await?;
+        Ok(Attempted::Recorded(outcome))
     }
 
     fn prepare(

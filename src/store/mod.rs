@@ -178,8 +178,8 @@ pub trait Store: Send + Sync {
     // The queue.
     /// Claims up to `limit` due deliveries for `owner` until `lease_until`, skipping rows others hold.
     async fn claim(&self, owner: &str, now: i64, lease_until: i64, limit: u32) -> StoreResult<Vec<ClaimedDelivery>>;
-    /// Records one attempt: the delivery's new state and its send-log row, in one transaction.
-    async fn record_attempt(&self, record: &AttemptRecord) -> StoreResult<()>;
+    /// Records attempts — each delivery's new state and its send-log row — in one transaction (group commit).
+    async fn record_attempts(&self, records: &[AttemptRecord]) -> StoreResult<()>;
     /// How many deliveries a worker could claim now.
     async fn due_count(&self, now: i64) -> StoreResult<i64>;
     /// Gives back claimed deliveries that were not attempted (shutdown).

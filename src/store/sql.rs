@@ -1061,62 +1061,11 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn record_attempt(&self, a: &AttemptRecord) -> StoreResult<()> {
-        let status = match a.outcome {
-            Outcome::Sent => "sent",
-            Outcome::Deferred => "queued",
-            Outcome::Failed => "failed",
-            Outcome::Skipped => "cancelled",
-        };
+    async fn record_attempts(&self, records: &[AttemptRecord]) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let owned = sqlx::query(
-            "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_code = $4, last_reply = $5, \
-             lease_owner = NULL, lease_until = NULL, updated_at = $6 \
-             WHERE id = $7 AND status = 'sending' AND lease_owner = $8",
-        )
-        .bind(status)
-        .bind(a.attempt)
-        .bind(a.next_attempt_at)
-        .bind(a.smtp_code)
-        .bind(a.smtp_reply.clone())
-        .bind(a.at)
-        .bind(a.delivery_id)
-        .bind(a.owner.clone())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if owned == 0 {
-            tracing::warn!(
-                delivery = a.delivery_id,
-                "lease lost before the outcome was recorded; logging the attempt only"
-            );
+        for a in records {
+            record_one(&mut tx, a).await?;
         }
-        if let Some(member_id) = a.suppress_member {
-            suppress_member(&mut tx, member_id, &a.smtp_reply, MemberSource::Smtp, a.at).await?;
-        }
-        sqlx::query(
-            "INSERT INTO send_log (at, delivery_id, attempt, run_id, campaign_id, theme_slug, duty, channel, recipient, \
-             message_id, template, content_sha256, smtp_code, smtp_reply, outcome) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-             ON CONFLICT (delivery_id, attempt) DO NOTHING",
-        )
-        .bind(a.at)
-        .bind(a.delivery_id)
-        .bind(a.attempt)
-        .bind(a.run_id)
-        .bind(a.campaign_id)
-        .bind(a.theme_slug.clone())
-        .bind(a.duty.clone())
-        .bind(a.channel.clone())
-        .bind(a.recipient.clone())
-        .bind(a.message_id.clone())
-        .bind(a.template.clone())
-        .bind(a.content_sha256.clone())
-        .bind(a.smtp_code)
-        .bind(a.smtp_reply.clone())
-        .bind(a.outcome.as_str())
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1213,5 +1162,64 @@ async fn suppress_member(tx: &mut Tx, member_id: i64, reason: &str, source: Memb
     if changed == 1 {
         member_event(tx, member_id, None, "suppressed", source, reason, now).await?;
     }
+    Ok(())
+}
+
+/// One attempt inside a group commit: the delivery's new state, the member's suppression, the log row.
+async fn record_one(tx: &mut Tx, a: &AttemptRecord) -> StoreResult<()> {
+    let status = match a.outcome {
+        Outcome::Sent => "sent",
+        Outcome::Deferred => "queued",
+        Outcome::Failed => "failed",
+        Outcome::Skipped => "cancelled",
+    };
+    let owned = sqlx::query(
+        "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_code = $4, last_reply = $5, \
+             lease_owner = NULL, lease_until = NULL, updated_at = $6 \
+             WHERE id = $7 AND status = 'sending' AND lease_owner = $8",
+    )
+    .bind(status)
+    .bind(a.attempt)
+    .bind(a.next_attempt_at)
+    .bind(a.smtp_code)
+    .bind(a.smtp_reply.clone())
+    .bind(a.at)
+    .bind(a.delivery_id)
+    .bind(a.owner.clone())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if owned == 0 {
+        tracing::warn!(
+            delivery = a.delivery_id,
+            "lease lost before the outcome was recorded; logging the attempt only"
+        );
+    }
+    if let Some(member_id) = a.suppress_member {
+        suppress_member(tx, member_id, &a.smtp_reply, MemberSource::Smtp, a.at).await?;
+    }
+    sqlx::query(
+        "INSERT INTO send_log (at, delivery_id, attempt, run_id, campaign_id, theme_slug, duty, channel, recipient, \
+             message_id, template, content_sha256, smtp_code, smtp_reply, outcome) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             ON CONFLICT (delivery_id, attempt) DO NOTHING",
+    )
+    .bind(a.at)
+    .bind(a.delivery_id)
+    .bind(a.attempt)
+    .bind(a.run_id)
+    .bind(a.campaign_id)
+    .bind(a.theme_slug.clone())
+    .bind(a.duty.clone())
+    .bind(a.channel.clone())
+    .bind(a.recipient.clone())
+    .bind(a.message_id.clone())
+    .bind(a.template.clone())
+    .bind(a.content_sha256.clone())
+    .bind(a.smtp_code)
+    .bind(a.smtp_reply.clone())
+    .bind(a.outcome.as_str())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

@@ -18,7 +18,7 @@ use crate::recipients::ImportReport;
 use crate::recipients::csv::{self as recipients_csv, Parsed, RowError};
 use crate::schedule::{Scheduler, Tick, audience_of};
 use crate::store::{self, Audience, Store};
-use crate::templates::context::{Links, MailContext, Recipient};
+use crate::templates::context::{CampaignContext, Links, Recipient};
 use crate::templates::{RenderedMail, Templates};
 
 /// The plan table this service was built for, shipped as config/plans/fy2020.tsv.
@@ -239,18 +239,9 @@ impl Application {
                     .map(|k| Links::for_member(&self.settings.web.base_url, &k, member_id, theme_slug))
             })
             .transpose()?;
-        let context = MailContext {
-            organization: &self.settings.organization,
-            plan: &plan,
-            theme,
-            channel,
-            campaign_name: "プレビュー",
-            scheduled_for_ms: self.now(),
-            time_zone: self.settings.schedule.tz(),
-            recipient: &recipient,
-            links,
-        };
-        Ok(templates.render(&format!("{}/{}", channel.slug(), theme_slug), &context.to_json())?)
+        let context = CampaignContext::new(&self.settings.organization, &plan, theme, channel, "プレビュー")
+            .for_recipient(&recipient, self.now(), self.settings.schedule.tz(), links.as_ref());
+        Ok(templates.render(&format!("{}/{}", channel.slug(), theme_slug), context)?)
     }
 
     /// Checks and stores a campaign; refuses one that would not render or never fires.

@@ -20,10 +20,10 @@ use super::{AttemptRecord, ClaimedDelivery, Outcome};
 use crate::campaigns::{Campaign, CampaignState};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::plan::{Channel, Plan};
+use crate::plan::Channel;
 use crate::store::{Store, StoreError};
 use crate::templates::Templates;
-use crate::templates::context::{Links, MailContext, Recipient};
+use crate::templates::context::{CampaignContext, Links, Recipient};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -98,7 +98,8 @@ impl BatchSummary {
 
 struct CampaignInfo {
     campaign: Campaign,
-    plan: Option<Plan>,
+    /// What every mail of the campaign shares, or why none can be rendered.
+    context: Result<CampaignContext, String>,
 }
 
 /// Cheap to clone: attempts run as tasks of their own, so rendering uses every core.
@@ -264,7 +265,18 @@ impl Worker {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("campaign {campaign_id}")))?;
         let plan = self.store.plan(Some(campaign.fiscal_year)).await?;
-        let info = Arc::new(CampaignInfo { campaign, plan });
+        let context = match plan.as_ref().map(|p| (p, p.theme(&campaign.theme_slug))) {
+            None => Err(format!("no plan for fiscal year {}", campaign.fiscal_year)),
+            Some((_, None)) => Err(format!("theme {} not in the plan", campaign.theme_slug)),
+            Some((plan, Some(theme))) => Ok(CampaignContext::new(
+                &self.settings.organization,
+                plan,
+                theme,
+                campaign.channel,
+                &campaign.name,
+            )),
+        };
+        let info = Arc::new(CampaignInfo { campaign, context });
         if let Ok(mut cache) = self.campaigns.lock() {
             cache.insert(campaign_id, info.clone());
         }
@@ -348,13 +360,7 @@ impl Worker {
         id: &str,
     ) -> Result<(super::message::Composed, String), String> {
         let c = &info.campaign;
-        let plan = info
-            .plan
-            .as_ref()
-            .ok_or_else(|| format!("no plan for fiscal year {}", c.fiscal_year))?;
-        let theme = plan
-            .theme(&c.theme_slug)
-            .ok_or_else(|| format!("theme {} not in the plan", c.theme_slug))?;
+        let shared = info.context.as_ref().map_err(Clone::clone)?;
         let recipient = Recipient {
             kind: d.recipient_kind.clone(),
             email: d.email.clone(),
@@ -376,20 +382,10 @@ impl Worker {
             _ => None,
         };
         let list_unsubscribe = links.as_ref().map(|l| l.unsubscribe.clone());
-        let context = MailContext {
-            organization: &self.settings.organization,
-            plan,
-            theme,
-            channel: c.channel,
-            campaign_name: &c.name,
-            scheduled_for_ms: d.scheduled_for,
-            time_zone: self.settings.schedule.tz(),
-            recipient: &recipient,
-            links,
-        };
+        let context = shared.for_recipient(&recipient, d.scheduled_for, self.settings.schedule.tz(), links.as_ref());
         let mail = self
             .templates
-            .render(&c.template, &context.to_json())
+            .render(&c.template, context)
             .map_err(|e| format!("render: {e}"))?;
         let composed =
             compose(&self.from, &d.email, &mail, id, list_unsubscribe.as_deref()).map_err(|e| e.to_string())?;

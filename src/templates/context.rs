@@ -78,46 +78,44 @@ impl Links {
     }
 }
 
-/// Everything a mail of `theme` on `channel` may use.
-pub struct MailContext<'a> {
-    pub organization: &'a Organization,
-    pub plan: &'a Plan,
-    pub theme: &'a Theme,
-    pub channel: Channel,
-    pub campaign_name: &'a str,
-    pub scheduled_for_ms: i64,
-    pub time_zone: Tz,
-    pub recipient: &'a Recipient,
-    /// Newsletters only; other channels must not use links, and strict mode holds them to it.
-    pub links: Option<Links>,
-}
+/// What every mail of a campaign shares (organisation, plan, theme): built once, then cloned per recipient.
+#[derive(Debug, Clone)]
+pub struct CampaignContext(Value);
 
-impl MailContext<'_> {
-    pub fn to_json(&self) -> Value {
-        let duty = self.theme.duty_for(self.channel).map_or("", |d| d.text.as_str());
-        let mut value = json!({
-            "org": self.organization,
-            "recipient": self.recipient,
+impl CampaignContext {
+    pub fn new(organization: &Organization, plan: &Plan, theme: &Theme, channel: Channel, campaign_name: &str) -> Self {
+        let duty = theme.duty_for(channel).map_or("", |d| d.text.as_str());
+        Self(json!({
+            "org": organization,
             "theme": {
-                "slug": self.theme.slug,
-                "title_ja": self.theme.title_ja,
-                "title_en": self.theme.title_en,
-                "programmes": self.theme.programmes,
+                "slug": theme.slug,
+                "title_ja": theme.title_ja,
+                "title_en": theme.title_en,
+                "programmes": theme.programmes,
                 "awareness_duty": duty,
-                "duties": self.theme.duties,
+                "duties": theme.duties,
             },
             "plan": {
-                "fiscal_year": self.plan.fiscal_year,
-                "fiscal_year_ja": fiscal_year_ja(self.plan.fiscal_year),
-                "title": self.plan.title,
+                "fiscal_year": plan.fiscal_year,
+                "fiscal_year_ja": fiscal_year_ja(plan.fiscal_year),
+                "title": plan.title,
             },
-            "campaign": {
-                "name": self.campaign_name,
-                "scheduled_for": date_ja(self.scheduled_for_ms, self.time_zone),
-            },
-        });
-        if let (Some(links), Some(map)) = (&self.links, value.as_object_mut()) {
-            map.insert("links".into(), json!(links));
+            "campaign": { "name": campaign_name },
+        }))
+    }
+
+    /// The whole context of one mail. `links` only for newsletters: other channels must not use them, and
+    /// strict mode holds them to it.
+    pub fn for_recipient(&self, recipient: &Recipient, scheduled_for_ms: i64, tz: Tz, links: Option<&Links>) -> Value {
+        let mut value = self.0.clone();
+        if let Some(map) = value.as_object_mut() {
+            map.insert("recipient".into(), json!(recipient));
+            if let Some(links) = links {
+                map.insert("links".into(), json!(links));
+            }
+            if let Some(campaign) = map.get_mut("campaign").and_then(Value::as_object_mut) {
+                campaign.insert("scheduled_for".into(), json!(date_ja(scheduled_for_ms, tz)));
+            }
         }
         value
     }

@@ -103,13 +103,15 @@ impl Templates {
         self.mails.iter().any(|m| m == mail)
     }
 
-    pub fn render(&self, mail: &str, context: &serde_json::Value) -> Result<RenderedMail, TemplateError> {
+    pub fn render(&self, mail: &str, context: serde_json::Value) -> Result<RenderedMail, TemplateError> {
         if !self.has(mail) {
             return Err(TemplateError::Missing(mail.to_owned()));
         }
+        // One context for the three parts: handlebars would convert the data anew for each render() call.
+        let context = handlebars::Context::from(context);
         let part = |registry: &Handlebars<'static>, name: &str| {
             let full = format!("{mail}/{name}");
-            registry.render(&full, context).map_err(|e| {
+            registry.render_with_context(&full, &context).map_err(|e| {
                 let file = e.template_name.clone().unwrap_or(full);
                 TemplateError::Template {
                     file: self.root.join(format!("{file}.hbs")).display().to_string(),

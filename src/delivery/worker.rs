@@ -12,7 +12,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use lettre::message::Mailbox;
 use rand::Rng;
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::message::{compose, message_id};
 use super::transport::{Reply, Transport};
@@ -124,12 +124,21 @@ pub struct Inner {
     signing_key: Vec<u8>,
     limiter: Option<DefaultDirectRateLimiter>,
     campaigns: Mutex<HashMap<i64, Arc<CampaignInfo>>>,
+    tallies: Mutex<HashMap<i64, Tally>>,
     stopping: Arc<AtomicBool>,
 }
 
 enum Attempted {
-    Recorded(Outcome),
+    /// (run, campaign, outcome)
+    Recorded(i64, i64, Outcome),
     Released(i64),
+}
+
+/// Outcomes this worker recorded for one run: what the automatic pause judges, without scanning the run.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    done: u64,
+    failed: u64,
 }
 
 impl Worker {
@@ -156,6 +165,7 @@ impl Worker {
             signing_key,
             limiter,
             campaigns: Mutex::new(HashMap::new()),
+            tallies: Mutex::new(HashMap::new()),
             stopping: Arc::new(AtomicBool::new(false)),
         }))
     }
@@ -184,37 +194,53 @@ impl Worker {
             claimed: claimed.len() as u64,
             ..Default::default()
         };
-        let runs: HashSet<(i64, i64)> = claimed.iter().map(|d| (d.run_id, d.campaign_id)).collect();
         let parallel = self.settings.smtp.pool_size as usize;
-        // Outcomes go to one committer that writes whatever is pending in one transaction (group commit). Each
-        // attempt waits for the commit holding its record, and at most `parallel` attempts run: so at most
-        // pool_size mails can have been accepted by the server without being recorded when the process dies.
+        // Outcomes go to one committer that writes whatever is pending in one transaction (group commit); each
+        // attempt waits for the commit holding its record. Twice as many attempts as connections run, so the
+        // next mails render while others wait on the server or the commit.
         let (commits, pending) = mpsc::channel(parallel * 2);
         let committer = tokio::spawn(commit_loop(self.store.clone(), pending));
+        let unrecorded = Arc::new(Semaphore::new(parallel));
         let results: Vec<_> = futures::stream::iter(claimed)
             .map(|d| {
                 let worker = self.clone();
                 let commits = commits.clone();
-                tokio::spawn(async move { worker.attempt(d, &commits).await })
+                let unrecorded = unrecorded.clone();
+                tokio::spawn(async move { worker.attempt(d, &commits, &unrecorded).await })
             })
-            .buffer_unordered(parallel)
+            .buffer_unordered(parallel * 2)
             .collect()
             .await;
         drop(commits);
         committer.await.map_err(|e| WorkerError::Task(e.to_string()))?;
         let mut released = Vec::new();
+        let mut touched = HashSet::new();
         for result in results {
-            match result.map_err(|e| WorkerError::Task(e.to_string()))?? {
-                Attempted::Recorded(Outcome::Sent) => summary.sent += 1,
-                Attempted::Recorded(Outcome::Deferred) => summary.deferred += 1,
-                Attempted::Recorded(Outcome::Failed) => summary.failed += 1,
-                Attempted::Recorded(Outcome::Skipped) => summary.skipped += 1,
-                Attempted::Released(id) => released.push(id),
+            let attempted = result.map_err(|e| WorkerError::Task(e.to_string()))??;
+            let Attempted::Recorded(run_id, campaign_id, outcome) = attempted else {
+                if let Attempted::Released(id) = attempted {
+                    released.push(id);
+                }
+                continue;
+            };
+            match outcome {
+                Outcome::Sent => summary.sent += 1,
+                Outcome::Deferred => summary.deferred += 1,
+                Outcome::Failed => summary.failed += 1,
+                Outcome::Skipped => summary.skipped += 1,
+            }
+            if matches!(outcome, Outcome::Sent | Outcome::Failed) {
+                touched.insert((run_id, campaign_id));
+                if let Ok(mut tallies) = self.tallies.lock() {
+                    let tally = tallies.entry(run_id).or_default();
+                    tally.done += 1;
+                    tally.failed += u64::from(outcome == Outcome::Failed);
+                }
             }
         }
         summary.released = released.len() as u64;
         self.store.release(&self.owner, &released, self.clock.now_ms()).await?;
-        for (run_id, campaign_id) in runs {
+        for (run_id, campaign_id) in touched {
             self.pause_if_failing(run_id, campaign_id).await?;
         }
         self.store.finish_runs(self.clock.now_ms()).await?;
@@ -283,7 +309,12 @@ impl Worker {
         Ok(info)
     }
 
-    async fn attempt(&self, d: ClaimedDelivery, commits: &mpsc::Sender<Commit>) -> Result<Attempted, WorkerError> {
+    async fn attempt(
+        &self,
+        d: ClaimedDelivery,
+        commits: &mpsc::Sender<Commit>,
+        unrecorded: &Semaphore,
+    ) -> Result<Attempted, WorkerError> {
         if self.stopping.load(Ordering::SeqCst) {
             return Ok(Attempted::Released(d.id));
         }
@@ -317,9 +348,17 @@ impl Worker {
             record.outcome = Outcome::Skipped;
             record.smtp_reply = "not sent: the recipient left after the run started".into();
             record_via(commits, record).await?;
-            return Ok(Attempted::Recorded(Outcome::Skipped));
+            return Ok(Attempted::Recorded(d.run_id, d.campaign_id, Outcome::Skipped));
         }
         let prepared = self.prepare(&info, &d, &id);
+        // Held from the moment the mail may reach the server until its outcome is committed: this, not the
+        // number of tasks, bounds the mails a crash can leave accepted but unrecorded (pool_size).
+        let Ok(_unrecorded) = unrecorded.acquire().await else {
+            return Ok(Attempted::Released(d.id));
+        };
+        if self.stopping.load(Ordering::SeqCst) {
+            return Ok(Attempted::Released(d.id));
+        }
         let reply = match prepared {
             Err(reason) => Reply::Permanent {
                 code: None,
@@ -350,7 +389,7 @@ impl Worker {
         }
         let outcome = record.outcome;
         record_via(commits, record).await?;
-        Ok(Attempted::Recorded(outcome))
+        Ok(Attempted::Recorded(d.run_id, d.campaign_id, outcome))
     }
 
     fn prepare(
@@ -402,17 +441,18 @@ impl Worker {
     }
 
     async fn pause_if_failing(&self, run_id: i64, campaign_id: i64) -> Result<(), WorkerError> {
-        let counts = self.store.run_counts(run_id).await?;
-        let done = counts.sent + counts.failed;
+        let Some(Tally { done, failed }) = self.tallies.lock().ok().and_then(|t| t.get(&run_id).copied()) else {
+            return Ok(());
+        };
         let d = &self.settings.delivery;
-        if done < i64::from(d.failure_min_sample) || done == 0 {
+        if done < u64::from(d.failure_min_sample) || done == 0 {
             return Ok(());
         }
-        let rate = counts.failed as f64 / done as f64;
+        let rate = failed as f64 / done as f64;
         if rate > d.failure_rate_pause {
             let reason = format!(
                 "paused automatically: {} of {} deliveries of run {run_id} failed ({:.0}% > {:.0}%)",
-                counts.failed,
+                failed,
                 done,
                 rate * 100.0,
                 d.failure_rate_pause * 100.0

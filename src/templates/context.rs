@@ -79,6 +79,7 @@ impl Links {
 }
 
 /// What every mail of a campaign shares (organisation, plan, theme): built once, then cloned per recipient.
+/// Kept to what templates use: handlebars copies the context at every partial, so its size is paid per mail.
 #[derive(Debug, Clone)]
 pub struct CampaignContext(Value);
 
@@ -93,7 +94,6 @@ impl CampaignContext {
                 "title_en": theme.title_en,
                 "programmes": theme.programmes,
                 "awareness_duty": duty,
-                "duties": theme.duties,
             },
             "plan": {
                 "fiscal_year": plan.fiscal_year,

@@ -131,7 +131,8 @@ CREATE TABLE deliveries (
     updated_at      BIGINT NOT NULL,
     UNIQUE (run_id, email_norm)
 );
-CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
+-- The claim walks this in order and stops at its LIMIT: it never reads the whole queue.
+CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at, id);
 CREATE INDEX deliveries_by_run ON deliveries (run_id, status);
 
 -- One row per SMTP attempt. Denormalised on purpose: an auditor reads it without joins that later edits could change.

@@ -224,14 +224,18 @@ fn log_from(row: &AnyRow) -> StoreResult<LogEntry> {
     })
 }
 
-/// A delivery a worker may claim at the instant bound to `now` (a placeholder such as `$3`): queued and its time
-/// has come, or claimed by a worker whose lease ran out (it crashed); never from a paused or cancelled campaign.
-fn due(now: &str) -> String {
-    format!(
-        "((d.status = 'queued' AND d.next_attempt_at <= {now}) OR (d.status = 'sending' AND d.lease_until < {now})) \
-         AND d.run_id IN (SELECT r.id FROM runs r JOIN campaigns c ON c.id = r.campaign_id \
-         WHERE r.status = 'sending' AND c.state IN ('scheduled', 'finished'))"
-    )
+/// Deliveries of runs that may send: never from a paused or cancelled campaign.
+const ACTIVE_RUN: &str = "d.run_id IN (SELECT r.id FROM runs r JOIN campaigns c ON c.id = r.campaign_id \
+                          WHERE r.status = 'sending' AND c.state IN ('scheduled', 'finished'))";
+
+/// What a worker may claim at the instant bound to `now` (a placeholder such as `$3`), in two parts so each
+/// reads an index in order and stops at its LIMIT: leases that ran out (their worker died), then queued
+/// deliveries whose time has come. (One `OR` made SQLite collect and sort the whole queue on every claim.)
+fn due_parts(now: &str) -> [String; 2] {
+    [
+        format!("d.status = 'sending' AND d.lease_until < {now} AND {ACTIVE_RUN}"),
+        format!("d.status = 'queued' AND d.next_attempt_at <= {now} AND {ACTIVE_RUN}"),
+    ]
 }
 
 const RUN_COLUMNS: &str = "id, campaign_id, scheduled_for, trigger, status, audience, created_at, finished_at";
@@ -1004,23 +1008,29 @@ impl Store for SqlStore {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
-        let sql = format!(
-            "UPDATE deliveries SET status = 'sending', lease_owner = $1, lease_until = $2, updated_at = $3 \
-             WHERE id IN (SELECT d.id FROM deliveries d WHERE {due} \
-             ORDER BY d.next_attempt_at, d.id LIMIT $4 {lock}) RETURNING id",
-            due = due("$3")
-        );
         let mut tx = self.begin_write().await?;
-        let ids: Vec<i64> = sqlx::query(AssertSqlSafe(sql))
-            .bind(owner.to_owned())
-            .bind(lease_until)
-            .bind(now)
-            .bind(i64::from(limit))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get("id"))
-            .collect::<Result<_, _>>()?;
+        let mut ids: Vec<i64> = Vec::new();
+        for due in due_parts("$3") {
+            let room = i64::from(limit) - ids.len() as i64;
+            if room <= 0 {
+                break;
+            }
+            let sql = format!(
+                "UPDATE deliveries SET status = 'sending', lease_owner = $1, lease_until = $2, updated_at = $3 \
+                 WHERE id IN (SELECT d.id FROM deliveries d WHERE {due} \
+                 ORDER BY d.next_attempt_at, d.id LIMIT $4 {lock}) RETURNING id"
+            );
+            for row in sqlx::query(AssertSqlSafe(sql))
+                .bind(owner.to_owned())
+                .bind(lease_until)
+                .bind(now)
+                .bind(room)
+                .fetch_all(&mut *tx)
+                .await?
+            {
+                ids.push(row.try_get("id")?);
+            }
+        }
         tx.commit().await?;
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -1071,12 +1081,16 @@ impl Store for SqlStore {
     }
 
     async fn due_count(&self, now: i64) -> StoreResult<i64> {
-        let sql = format!("SELECT COUNT(*) AS n FROM deliveries d WHERE {}", due("$1"));
-        Ok(sqlx::query(AssertSqlSafe(sql))
-            .bind(now)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?)
+        let mut total = 0;
+        for due in due_parts("$1") {
+            let sql = format!("SELECT COUNT(*) AS n FROM deliveries d WHERE {due}");
+            total += sqlx::query(AssertSqlSafe(sql))
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get::<i64, _>("n")?;
+        }
+        Ok(total)
     }
 
     async fn release(&self, owner: &str, ids: &[i64], now: i64) -> StoreResult<()> {

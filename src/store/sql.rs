@@ -1049,6 +1049,8 @@ impl Store for SqlStore {
             id_list(&ids)
         );
         sqlx::query(AssertSqlSafe(sql))
+            // A new text every batch: caching it as a prepared statement would only grow memory.
+            .persistent(false)
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -1103,6 +1105,8 @@ impl Store for SqlStore {
             id_list(ids)
         );
         sqlx::query(AssertSqlSafe(sql))
+            // A new text every batch: caching it as a prepared statement would only grow memory.
+            .persistent(false)
             .bind(now)
             .bind(owner.to_owned())
             .execute(&self.pool)

@@ -291,24 +291,7 @@ impl Application {
             until_ms,
             settled_ms: now,
         };
-        let probe = Campaign {
-            id: 0,
-            name: new.name.clone(),
-            fiscal_year: new.fiscal_year,
-            theme_slug: new.theme_slug.clone(),
-            duty: new.duty.clone(),
-            channel: new.channel,
-            template: new.template.clone(),
-            schedule: new.schedule.clone(),
-            from_ms,
-            until_ms,
-            state: CampaignState::Scheduled,
-            state_reason: String::new(),
-            settled_ms: now,
-            created_at: now,
-            updated_at: now,
-        };
-        if probe.ticks_after(now, 1).is_empty() {
+        if new.ticks_after(now, 1).is_empty() {
             let bounds = format!(
                 "between {} and {}",
                 format_local(from_ms.unwrap_or(now).max(now), tz),
@@ -319,7 +302,7 @@ impl Application {
                 new.schedule.describe(tz)
             )));
         }
-        if let Audience::Addresses(a) = audience_of(&probe, &self.settings)
+        if let Audience::Addresses(a) = audience_of(new.channel, &new.theme_slug, &self.settings)
             && a.is_empty()
         {
             return Err(AppError::input(

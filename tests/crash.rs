@@ -23,28 +23,22 @@ fn serve(env: &TestEnv) -> Child {
         .expect("start outreach serve")
 }
 
-fn sent_rows(env: &TestEnv) -> usize {
-    let (code, out, err) = env.run(&["log", "list", "--status", "sent"]);
-    assert_eq!(code, 0, "{err}");
-    out.lines().count()
-}
-
-both_backends!(kill_9_mid_run_loses_nothing, |mut env: TestEnv| async move {
-    let smtp = TestSmtp::start();
+/// `members` subscribers of a newsletter whose run has started (send-now), sending to `smtp`; returns the
+/// campaign id.
+fn run_started(env: &mut TestEnv, smtp: &TestSmtp, members: usize, extra: &[(&str, &str)]) -> String {
     env.set("OUTREACH_DELIVERY__TRANSPORT", "smtp")
         .set("OUTREACH_SMTP__HOST", "127.0.0.1")
         .set("OUTREACH_SMTP__PORT", smtp.port().to_string())
         .set("OUTREACH_SMTP__POOL_SIZE", POOL.to_string())
-        .set("OUTREACH_DELIVERY__BATCH_SIZE", "20")
-        // Slow enough to be killed in the middle; short lease so the restart reclaims at once.
-        .set("OUTREACH_DELIVERY__RATE_PER_SECOND", "150")
-        .set("OUTREACH_DELIVERY__LEASE_SECS", "1")
         .set("OUTREACH_WEB__SIGNING_KEY", "crash-test-key");
+    for (k, v) in extra {
+        env.set(k, *v);
+    }
     assert_eq!(env.run(&["init"]).0, 0);
     let mut csv = String::from("email,company,contact_name,themes,locale\n");
-    for i in 0..MEMBERS {
+    for i in 0..members {
         csv.push_str(&format!(
-            "crash{i:04}@example.co.jp,株式会社クラッシュ,担当 {i},telework,ja\n"
+            "m{i:04}@example.co.jp,株式会社クラッシュ,担当 {i},telework,ja\n"
         ));
     }
     let file = env.write("members.csv", csv);
@@ -62,7 +56,26 @@ both_backends!(kill_9_mid_run_loses_nothing, |mut env: TestEnv| async move {
         "0 9 * * *",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(env.run(&["campaign", "send-now", id.trim()]).0, 0);
+    let id = id.trim().to_owned();
+    assert_eq!(env.run(&["campaign", "send-now", &id]).0, 0);
+    id
+}
+
+fn sent_rows(env: &TestEnv) -> usize {
+    let (code, out, err) = env.run(&["log", "list", "--status", "sent"]);
+    assert_eq!(code, 0, "{err}");
+    out.lines().count()
+}
+
+both_backends!(kill_9_mid_run_loses_nothing, |mut env: TestEnv| async move {
+    let smtp = TestSmtp::start();
+    // Slow enough to be killed in the middle; short lease so the restart reclaims at once.
+    let extra = [
+        ("OUTREACH_DELIVERY__BATCH_SIZE", "20"),
+        ("OUTREACH_DELIVERY__RATE_PER_SECOND", "150"),
+        ("OUTREACH_DELIVERY__LEASE_SECS", "1"),
+    ];
+    let id = run_started(&mut env, &smtp, MEMBERS, &extra);
 
     // First life: killed with SIGKILL once some mail has gone out, well before the end.
     let mut first = serve(&env);
@@ -110,7 +123,7 @@ both_backends!(kill_9_mid_run_loses_nothing, |mut env: TestEnv| async move {
             "{who}: a second copy must carry the same Message-ID: {ids:?}"
         );
     }
-    let (_, show, _) = env.run(&["campaign", "show", id.trim()]);
+    let (_, show, _) = env.run(&["campaign", "show", &id]);
     assert!(
         show.contains(&format!("sent {MEMBERS}, failed 0, waiting 0, not sent 0")),
         "{show}"
@@ -119,36 +132,12 @@ both_backends!(kill_9_mid_run_loses_nothing, |mut env: TestEnv| async move {
 
 both_backends!(sigterm_finishes_in_flight_and_exits_0, |mut env: TestEnv| async move {
     let smtp = TestSmtp::start();
-    env.set("OUTREACH_DELIVERY__TRANSPORT", "smtp")
-        .set("OUTREACH_SMTP__HOST", "127.0.0.1")
-        .set("OUTREACH_SMTP__PORT", smtp.port().to_string())
-        .set("OUTREACH_SMTP__POOL_SIZE", POOL.to_string())
-        .set("OUTREACH_DELIVERY__BATCH_SIZE", "50")
-        .set("OUTREACH_DELIVERY__RATE_PER_SECOND", "100")
-        .set("OUTREACH_DELIVERY__SHUTDOWN_GRACE_SECS", "10")
-        .set("OUTREACH_WEB__SIGNING_KEY", "sigterm-test-key");
-    assert_eq!(env.run(&["init"]).0, 0);
-    let mut csv = String::from("email,company,contact_name,themes,locale\n");
-    for i in 0..300 {
-        csv.push_str(&format!(
-            "term{i:04}@example.co.jp,株式会社ターム,担当 {i},telework,ja\n"
-        ));
-    }
-    let file = env.write("members.csv", csv);
-    assert_eq!(env.run(&["members", "import", &file]).0, 0);
-    let (_, id, _) = env.run(&[
-        "campaign",
-        "create",
-        "--name",
-        "term",
-        "--theme",
-        "telework",
-        "--channel",
-        "newsletter",
-        "--cron",
-        "0 9 * * *",
-    ]);
-    assert_eq!(env.run(&["campaign", "send-now", id.trim()]).0, 0);
+    let extra = [
+        ("OUTREACH_DELIVERY__BATCH_SIZE", "50"),
+        ("OUTREACH_DELIVERY__RATE_PER_SECOND", "100"),
+        ("OUTREACH_DELIVERY__SHUTDOWN_GRACE_SECS", "10"),
+    ];
+    let id = run_started(&mut env, &smtp, 300, &extra);
 
     let mut child = serve(&env);
     assert!(
@@ -179,7 +168,7 @@ both_backends!(sigterm_finishes_in_flight_and_exits_0, |mut env: TestEnv| async 
     let arrived = smtp.messages().len();
     assert!(arrived < 300, "stopped too late to test anything");
     assert_eq!(sent_rows(&env), arrived, "a mail was accepted but not recorded");
-    let (_, show, _) = env.run(&["campaign", "show", id.trim()]);
+    let (_, show, _) = env.run(&["campaign", "show", &id]);
     assert!(
         show.contains(&format!(
             "sent {arrived}, failed 0, waiting {}, not sent 0",

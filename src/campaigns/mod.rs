@@ -67,11 +67,17 @@ pub struct Campaign {
     pub updated_at: i64,
 }
 
+impl NewCampaign {
+    /// Firing times strictly after `after_ms`, inside the bounds, at most `n`.
+    pub fn ticks_after(&self, after_ms: i64, n: usize) -> Vec<i64> {
+        self.schedule.ticks_within(after_ms, n, self.from_ms, self.until_ms)
+    }
+}
+
 impl Campaign {
     /// Firing times strictly after `after_ms`, inside the bounds, at most `n`.
     pub fn ticks_after(&self, after_ms: i64, n: usize) -> Vec<i64> {
-        self.schedule
-            .ticks_after(after_ms.max(self.from_ms.map_or(i64::MIN, |f| f - 1)), n, self.until_ms)
+        self.schedule.ticks_within(after_ms, n, self.from_ms, self.until_ms)
     }
 
     /// The latest firing time in (`after_ms`, `now_ms`], inside the bounds.

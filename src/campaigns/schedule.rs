@@ -92,6 +92,11 @@ impl Schedule {
         }
     }
 
+    /// Firing times strictly after `after_ms`, inside [`from_ms`, `until_ms`], at most `n` of them.
+    pub fn ticks_within(&self, after_ms: i64, n: usize, from_ms: Option<i64>, until_ms: Option<i64>) -> Vec<i64> {
+        self.ticks_after(after_ms.max(from_ms.map_or(i64::MIN, |f| f - 1)), n, until_ms)
+    }
+
     /// The latest firing time in (`after_ms`, `upto_ms`].
     pub fn latest_tick(&self, after_ms: i64, upto_ms: i64) -> Option<i64> {
         let tick = match self.compiled().ok()? {

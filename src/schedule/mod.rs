@@ -27,11 +27,11 @@ pub struct Scheduler {
     clock: Arc<dyn Clock>,
 }
 
-/// The audience a campaign's channel reaches.
-pub fn audience_of(campaign: &Campaign, settings: &Settings) -> Audience {
-    match campaign.channel {
+/// The audience a campaign on `channel` about `theme_slug` reaches.
+pub fn audience_of(channel: Channel, theme_slug: &str, settings: &Settings) -> Audience {
+    match channel {
         Channel::Newsletter => Audience::Members {
-            theme_slug: campaign.theme_slug.clone(),
+            theme_slug: theme_slug.to_owned(),
         },
         Channel::AdvisorHandout => Audience::Advisors,
         Channel::ToshoShimbun => Audience::Addresses(settings.tosho_shimbun.editorial_desk.clone()),
@@ -71,7 +71,13 @@ impl Scheduler {
                 // Start first, settle after: a crash in between re-finds the tick, and the run key absorbs it.
                 let run = self
                     .store
-                    .start_run(c.id, tick, trigger, &audience_of(c, &self.settings), now)
+                    .start_run(
+                        c.id,
+                        tick,
+                        trigger,
+                        &audience_of(c.channel, &c.theme_slug, &self.settings),
+                        now,
+                    )
                     .await?;
                 self.store.settle(c.id, c.settled_ms, tick).await?;
                 if let Some(run) = run {
@@ -133,7 +139,13 @@ impl Scheduler {
     pub async fn send_now(&self, c: &Campaign) -> Result<Option<Run>, StoreError> {
         let now = self.clock.now_ms();
         self.store
-            .start_run(c.id, now, "manual", &audience_of(c, &self.settings), now)
+            .start_run(
+                c.id,
+                now,
+                "manual",
+                &audience_of(c.channel, &c.theme_slug, &self.settings),
+                now,
+            )
             .await
     }
 }

@@ -270,6 +270,16 @@ impl Settings {
         }
         positive("smtp.pool_size", u64::from(self.smtp.pool_size))?;
         positive("smtp.timeout_secs", self.smtp.timeout_secs)?;
+        if self.delivery.lease_secs <= self.smtp.timeout_secs {
+            return Err(ConfigError::new(
+                "delivery.lease_secs",
+                format!(
+                    "{} must be greater than smtp.timeout_secs ({}): a mail is only started while its lease outlasts \
+                     the server's answer",
+                    self.delivery.lease_secs, self.smtp.timeout_secs
+                ),
+            ));
+        }
         if self.smtp.password.is_empty() && !self.smtp.password_file.is_empty() {
             self.smtp.password = read_secret_file("smtp.password_file", &self.smtp.password_file)?;
         }
@@ -400,6 +410,7 @@ mod tests {
             ("OUTREACH_DATABASE__URL", "mysql://x", "database.url"),
             ("OUTREACH_DELIVERY__FROM", "not a mailbox", "delivery.from"),
             ("OUTREACH_SMTP__POOL_SIZE", "0", "smtp.pool_size"),
+            ("OUTREACH_DELIVERY__LEASE_SECS", "30", "delivery.lease_secs"),
         ];
         for (var, value, key) in cases {
             let err = Settings::load_from(None, env(&[(var, value)])).unwrap_err();

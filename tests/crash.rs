@@ -73,7 +73,8 @@ both_backends!(kill_9_mid_run_loses_nothing, |mut env: TestEnv| async move {
     let extra = [
         ("OUTREACH_DELIVERY__BATCH_SIZE", "20"),
         ("OUTREACH_DELIVERY__RATE_PER_SECOND", "150"),
-        ("OUTREACH_DELIVERY__LEASE_SECS", "1"),
+        ("OUTREACH_DELIVERY__LEASE_SECS", "3"),
+        ("OUTREACH_SMTP__TIMEOUT_SECS", "1"),
     ];
     let id = run_started(&mut env, &smtp, MEMBERS, &extra);
 

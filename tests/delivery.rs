@@ -579,3 +579,31 @@ both_backends!(
         assert_eq!(r.app.store.runs(None).await.unwrap()[0].status, "done");
     }
 );
+
+both_backends!(
+    a_rate_limited_batch_fits_in_half_a_lease,
+    |mut env: TestEnv| async move {
+        let smtp = TestSmtp::start();
+        let extra = [
+            ("OUTREACH_DELIVERY__RATE_PER_SECOND", "10"),
+            ("OUTREACH_DELIVERY__LEASE_SECS", "6"),
+            ("OUTREACH_DELIVERY__BATCH_SIZE", "200"),
+        ];
+        let r = rig(&mut env, &smtp, "2020-06-01T08:00", &extra).await;
+        let emails: Vec<String> = (0..40).map(|i| format!("rate{i}@example.co.jp")).collect();
+        import(
+            &r.app,
+            &emails.iter().map(|e| (e.as_str(), "telework")).collect::<Vec<_>>(),
+        )
+        .await;
+        campaign(&r.app, Channel::Newsletter, Some("2020-06-01T09:00"), None).await;
+        r.clock.set(tokyo("2020-06-01T09:00:01"));
+        r.app.scheduler().fire_due().await.unwrap();
+        let mut claims = Vec::new();
+        let total = r.worker.drain_with(|b| claims.push(b.claimed)).await.unwrap();
+        // 10 mails/s × 6 s / 2 = 30 per claim, not the configured 200.
+        assert_eq!(claims, [30, 10]);
+        assert_eq!(total.sent, 40);
+        assert_eq!(smtp.messages().len(), 40);
+    }
+);

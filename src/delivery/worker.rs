@@ -184,7 +184,7 @@ impl Worker {
         let lease_until = now + (self.settings.delivery.lease_secs as i64) * 1000;
         let claimed = self
             .store
-            .claim(&self.owner, now, lease_until, self.settings.delivery.batch_size)
+            .claim(&self.owner, now, lease_until, self.claim_size())
             .await?;
         if claimed.is_empty() {
             self.store.finish_runs(now).await?;
@@ -206,7 +206,7 @@ impl Worker {
                 let worker = self.clone();
                 let commits = commits.clone();
                 let unrecorded = unrecorded.clone();
-                tokio::spawn(async move { worker.attempt(d, &commits, &unrecorded).await })
+                tokio::spawn(async move { worker.attempt(d, &commits, &unrecorded, lease_until).await })
             })
             .buffer_unordered(parallel * 2)
             .collect()
@@ -247,6 +247,21 @@ impl Worker {
         Ok(Step::Batch(summary))
     }
 
+    /// How many deliveries to claim at once: the batch size, but no more than the rate limit lets out in half a
+    /// lease, so a batch is not still waiting for its turn when its lease runs out.
+    fn claim_size(&self) -> u32 {
+        let d = &self.settings.delivery;
+        match d.rate_per_second {
+            0 => d.batch_size,
+            rate => {
+                let in_half_lease = u64::from(rate).saturating_mul(d.lease_secs) / 2;
+                d.batch_size
+                    .min(u32::try_from(in_half_lease).unwrap_or(u32::MAX))
+                    .max(1)
+            }
+        }
+    }
+
     /// Steps until nothing is due now (deliveries waiting for a retry later are left for later).
     pub async fn drain(&self) -> Result<BatchSummary, WorkerError> {
         self.drain_with(|_| {}).await
@@ -258,7 +273,7 @@ impl Worker {
         while let Step::Batch(summary) = self.step().await? {
             on_batch(&summary);
             total.add(summary);
-            if summary.released > 0 {
+            if self.stopping.load(Ordering::SeqCst) {
                 break;
             }
         }
@@ -314,6 +329,7 @@ impl Worker {
         d: ClaimedDelivery,
         commits: &mpsc::Sender<Commit>,
         unrecorded: &Semaphore,
+        lease_until: i64,
     ) -> Result<Attempted, WorkerError> {
         if self.stopping.load(Ordering::SeqCst) {
             return Ok(Attempted::Released(d.id));
@@ -368,6 +384,12 @@ impl Worker {
                 record.content_sha256 = sha;
                 if let Some(limiter) = &self.limiter {
                     limiter.until_ready().await;
+                }
+                // Never start a mail whose lease could run out before the server answers: another worker
+                // could claim it meanwhile and send it again. Given back, it is claimed afresh.
+                let answer_by = self.clock.now_ms() + (self.settings.smtp.timeout_secs as i64) * 1000;
+                if answer_by >= lease_until || self.stopping.load(Ordering::SeqCst) {
+                    return Ok(Attempted::Released(d.id));
                 }
                 let stem = format!("{}-{}", d.run_id, d.id);
                 self.transport.send(&composed.envelope, &composed.bytes, &stem).await

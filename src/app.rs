@@ -312,13 +312,7 @@ impl Application {
         // Render for a real member of the audience when there is one, so a template that fails on real data
         // is caught now, not at nine in the morning.
         let member = match req.channel {
-            Channel::Newsletter => self
-                .store
-                .members(Some(&theme.slug))
-                .await?
-                .into_iter()
-                .next()
-                .map(|m| m.email),
+            Channel::Newsletter => self.store.any_member(&theme.slug).await?.map(|m| m.email),
             _ => None,
         };
         self.preview(

@@ -130,6 +130,8 @@ pub trait Store: Send + Sync {
     async fn import_members(&self, rows: &[MemberRow], all_themes: &[String], now: i64) -> StoreResult<ImportReport>;
     async fn members(&self, theme_slug: Option<&str>) -> StoreResult<Vec<Member>>;
     async fn member(&self, email: &str) -> StoreResult<Option<Member>>;
+    /// One active member subscribed to the theme, if any (a sample of a campaign's audience).
+    async fn any_member(&self, theme_slug: &str) -> StoreResult<Option<Member>>;
     /// Unsubscribes from one theme, or from everything with `None`. False when there was no such member.
     async fn unsubscribe(
         &self,

@@ -391,6 +391,8 @@ async fn import_member(
 enum MemberFilter<'a> {
     All,
     Theme(&'a str),
+    /// One active subscriber of the theme.
+    AnyOfTheme(&'a str),
     Email(&'a str),
 }
 
@@ -406,6 +408,13 @@ impl SqlStore {
                 ),
                 Some(slug),
             ),
+            MemberFilter::AnyOfTheme(slug) => (
+                format!(
+                    "SELECT {COLUMNS} FROM members m JOIN member_themes t ON t.member_id = m.id \
+                     AND t.theme_slug = $1 AND t.subscribed = 1 WHERE m.status = 'active' LIMIT 1"
+                ),
+                Some(slug),
+            ),
             MemberFilter::Email(norm) => (
                 format!("SELECT {COLUMNS} FROM members m WHERE m.email_norm = $1"),
                 Some(norm),
@@ -418,6 +427,7 @@ impl SqlStore {
         let rows = query.fetch_all(&self.pool).await?;
         // One member: its own themes; a list: every subscription in one query rather than one per member.
         let themes_query = match rows.as_slice() {
+            [] => return Ok(Vec::new()),
             [one] => sqlx::query(
                 "SELECT member_id, theme_slug FROM member_themes WHERE subscribed = 1 AND member_id = $1 \
                  ORDER BY theme_slug",
@@ -632,6 +642,10 @@ impl Store for SqlStore {
             Some(slug) => self.load_members(MemberFilter::Theme(slug)).await,
             None => self.load_members(MemberFilter::All).await,
         }
+    }
+
+    async fn any_member(&self, theme_slug: &str) -> StoreResult<Option<Member>> {
+        Ok(self.load_members(MemberFilter::AnyOfTheme(theme_slug)).await?.pop())
     }
 
     async fn member(&self, email: &str) -> StoreResult<Option<Member>> {

@@ -192,3 +192,34 @@ both_backends!(sigterm_finishes_in_flight_and_exits_0, |mut env: TestEnv| async 
         "a graceful stop must cause no second copies"
     );
 });
+
+both_backends!(two_instances_send_each_mail_once, |mut env: TestEnv| async move {
+    let smtp = TestSmtp::start();
+    let extra = [
+        ("OUTREACH_DELIVERY__BATCH_SIZE", "25"),
+        ("OUTREACH_DELIVERY__RATE_PER_SECOND", "150"),
+    ];
+    let id = run_started(&mut env, &smtp, 400, &extra);
+    // Two instances of the service on one database, started together.
+    let mut a = serve(&env);
+    let mut b = serve(&env);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while sent_rows(&env) < 400 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    for child in [&mut a, &mut b] {
+        child.kill().ok();
+        child.wait().ok();
+    }
+    assert_eq!(sent_rows(&env), 400);
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 400, "each mail once");
+    let recipients: std::collections::HashSet<_> = messages.iter().map(|m| m.rcpt_to[0].clone()).collect();
+    assert_eq!(recipients.len(), 400);
+    // Both did part of the work.
+    let (_, csv, _) = env.run(&["log", "export", "--format", "csv", "--campaign", &id]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let sender = reader.headers().unwrap().iter().position(|h| h == "sender").unwrap();
+    let senders: std::collections::HashSet<String> = reader.records().map(|r| r.unwrap()[sender].to_owned()).collect();
+    assert_eq!(senders.len(), 2, "both instances sent: {senders:?}");
+});

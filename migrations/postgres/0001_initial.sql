@@ -153,6 +153,8 @@ CREATE TABLE send_log (
     smtp_code      BIGINT,
     smtp_reply     TEXT    NOT NULL,
     -- skipped: not sent because the recipient left (unsubscribed or suppressed) after the run started.
+    -- The instance (process) that made the attempt.
+    sender         TEXT    NOT NULL,
     outcome        TEXT    NOT NULL CHECK (outcome IN ('sent', 'deferred', 'failed', 'skipped')),
     UNIQUE (delivery_id, attempt)
 );

@@ -113,6 +113,8 @@ pub struct LogEntry {
     pub content_sha256: String,
     pub smtp_code: Option<i64>,
     pub smtp_reply: String,
+    /// The instance that made the attempt.
+    pub sender: String,
     pub outcome: String,
 }
 

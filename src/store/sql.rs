@@ -220,6 +220,7 @@ fn log_from(row: &AnyRow) -> StoreResult<LogEntry> {
         content_sha256: row.try_get("content_sha256")?,
         smtp_code: row.try_get("smtp_code")?,
         smtp_reply: row.try_get("smtp_reply")?,
+        sender: row.try_get("sender")?,
         outcome: row.try_get("outcome")?,
     })
 }
@@ -240,7 +241,7 @@ fn due_parts(now: &str) -> [String; 2] {
 
 const RUN_COLUMNS: &str = "id, campaign_id, scheduled_for, trigger, status, audience, created_at, finished_at";
 const LOG_COLUMNS: &str = "id, at, delivery_id, attempt, run_id, campaign_id, theme_slug, duty, channel, recipient, \
-                           message_id, template, content_sha256, smtp_code, smtp_reply, outcome";
+                           message_id, template, content_sha256, smtp_code, smtp_reply, sender, outcome";
 
 async fn member_event(
     tx: &mut Tx,
@@ -1232,8 +1233,8 @@ async fn record_one(tx: &mut Tx, a: &AttemptRecord) -> StoreResult<()> {
     }
     sqlx::query(
         "INSERT INTO send_log (at, delivery_id, attempt, run_id, campaign_id, theme_slug, duty, channel, recipient, \
-             message_id, template, content_sha256, smtp_code, smtp_reply, outcome) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             message_id, template, content_sha256, smtp_code, smtp_reply, sender, outcome) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              ON CONFLICT (delivery_id, attempt) DO NOTHING",
     )
     .bind(a.at)
@@ -1250,6 +1251,7 @@ async fn record_one(tx: &mut Tx, a: &AttemptRecord) -> StoreResult<()> {
     .bind(a.content_sha256.clone())
     .bind(a.smtp_code)
     .bind(a.smtp_reply.clone())
+    .bind(a.owner.clone())
     .bind(a.outcome.as_str())
     .execute(&mut **tx)
     .await?;

@@ -337,6 +337,22 @@ async fn template_with_unknown_variable_fails_with_file_and_line() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("newsletter/telework/text.hbs:3"), "{err}");
     assert!(err.contains("nickname"), "{err}");
+    // A campaign whose mail does not render is refused when it is created, not when it is due.
+    let (code, _, err) = env.run(&[
+        "campaign",
+        "create",
+        "--name",
+        "x",
+        "--theme",
+        "telework",
+        "--channel",
+        "newsletter",
+        "--cron",
+        "0 9 * * *",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("does not render") && err.contains("text.hbs:3"), "{err}");
+    assert_eq!(env.run(&["campaign", "list"]).1, "", "nothing stored");
     // The shipped templates pass.
     let env = TestEnv::new(common::Db::Sqlite).await.unwrap();
     assert_eq!(env.run(&["init"]).0, 0);

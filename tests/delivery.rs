@@ -424,6 +424,25 @@ async fn fault_scenario(env: &mut TestEnv, port: u16, tag: &str, count_for: &dyn
     for k in ["tempfail", "reject", "denied", "drop"] {
         assert_eq!(count_for(&addr(k)), 0, "{k} must not have been accepted");
     }
+    // What an auditor filters on the command line.
+    let lines = |args: &[&str]| {
+        let (code, out, err) = env.run(args);
+        assert_eq!(code, 0, "{err}");
+        out.lines().count()
+    };
+    assert_eq!(lines(&["log", "list", "--status", "failed"]), 4);
+    assert_eq!(lines(&["log", "list", "--status", "sent"]), 2);
+    assert_eq!(
+        lines(&["log", "list", "--theme", "telework", "--channel", "newsletter"]),
+        entries.len()
+    );
+    assert_eq!(
+        lines(&["log", "list", "--from", "2020-06-01", "--to", "2020-06-01"]),
+        entries.len()
+    );
+    assert_eq!(lines(&["log", "list", "--from", "2020-06-02"]), 0);
+    let (code, _, err) = env.run(&["log", "list", "--status", "lost"]);
+    assert_eq!((code, err.contains("--status")), (1, true), "{err}");
 }
 
 both_backends!(failing_campaign_is_paused, |mut env: TestEnv| async move {

@@ -165,52 +165,21 @@ pub fn normalize_email(email: &str) -> String {
 ///
 /// Returns `Err` only when the file is empty or its header is wrong.
 pub fn parse_members(bytes: &[u8], known_themes: &[&str]) -> Result<Parsed<MemberRow>, RowError> {
-    let table = read_table(bytes, &MEMBER_COLUMNS)?;
-    let mut seen = HashMap::new();
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    for raw in table.rows {
-        let line = raw.line;
-        let fields = match raw.fields {
-            Ok(fields) => fields,
-            Err(reason) => {
-                errors.push(RowError { line, reason });
-                continue;
-            }
-        };
-        let [email, company, contact_name, themes, locale] = fields.as_slice() else {
-            errors.push(RowError {
-                line,
-                reason: format!("expected {} fields, found {}", MEMBER_COLUMNS.len(), fields.len()),
-            });
-            continue;
-        };
-        let mut problems = Vec::new();
-        check_email(email, line, &mut seen, &mut problems);
-        require(company, "company", &mut problems);
-        require(contact_name, "contact_name", &mut problems);
+    parse_rows(bytes, &MEMBER_COLUMNS, |line, fields, seen, problems| {
+        let [email, company, contact_name, themes, locale] = fields;
+        check_email(email, line, seen, problems);
+        require(company, "company", problems);
+        require(contact_name, "contact_name", problems);
         let themes = parse_themes(themes, known_themes).map_err(|p| problems.push(p)).ok();
         let locale = parse_locale(locale).map_err(|p| problems.push(p)).ok();
-        match (themes, locale) {
-            (Some(themes), Some(locale)) if problems.is_empty() => rows.push(MemberRow {
-                line,
-                email: email.clone(),
-                company: company.clone(),
-                contact_name: contact_name.clone(),
-                themes,
-                locale,
-            }),
-            _ => errors.push(RowError {
-                line,
-                reason: problems.join("; "),
-            }),
-        }
-    }
-    errors.sort_by_key(|e| e.line);
-    Ok(Parsed {
-        rows,
-        errors,
-        encoding: table.encoding,
+        Some(MemberRow {
+            line,
+            email: email.clone(),
+            company: company.clone(),
+            contact_name: contact_name.clone(),
+            themes: themes?,
+            locale: locale?,
+        })
     })
 }
 
@@ -218,7 +187,27 @@ pub fn parse_members(bytes: &[u8], known_themes: &[&str]) -> Result<Parsed<Membe
 ///
 /// Returns `Err` only when the file is empty or its header is wrong.
 pub fn parse_advisors(bytes: &[u8]) -> Result<Parsed<AdvisorRow>, RowError> {
-    let table = read_table(bytes, &ADVISOR_COLUMNS)?;
+    parse_rows(bytes, &ADVISOR_COLUMNS, |line, fields, seen, problems| {
+        let [email, name, branch] = fields;
+        check_email(email, line, seen, problems);
+        require(name, "name", problems);
+        Some(AdvisorRow {
+            line,
+            email: email.clone(),
+            name: name.clone(),
+            branch: branch.clone(),
+        })
+    })
+}
+
+/// The row loop both files share: every row with the right number of fields goes to `build`, which reports its
+/// problems; a row is good only when `build` returns it and reported none.
+fn parse_rows<T, const N: usize>(
+    bytes: &[u8],
+    columns: &[&str; N],
+    mut build: impl FnMut(usize, &[String; N], &mut HashMap<String, usize>, &mut Vec<String>) -> Option<T>,
+) -> Result<Parsed<T>, RowError> {
+    let table = read_table(bytes, columns)?;
     let mut seen = HashMap::new();
     let mut rows = Vec::new();
     let mut errors = Vec::new();
@@ -231,28 +220,20 @@ pub fn parse_advisors(bytes: &[u8]) -> Result<Parsed<AdvisorRow>, RowError> {
                 continue;
             }
         };
-        let [email, name, branch] = fields.as_slice() else {
+        let Ok(fields) = <&[String; N]>::try_from(fields.as_slice()) else {
             errors.push(RowError {
                 line,
-                reason: format!("expected {} fields, found {}", ADVISOR_COLUMNS.len(), fields.len()),
+                reason: format!("expected {N} fields, found {}", fields.len()),
             });
             continue;
         };
         let mut problems = Vec::new();
-        check_email(email, line, &mut seen, &mut problems);
-        require(name, "name", &mut problems);
-        if problems.is_empty() {
-            rows.push(AdvisorRow {
-                line,
-                email: email.clone(),
-                name: name.clone(),
-                branch: branch.clone(),
-            });
-        } else {
-            errors.push(RowError {
+        match build(line, fields, &mut seen, &mut problems) {
+            Some(row) if problems.is_empty() => rows.push(row),
+            _ => errors.push(RowError {
                 line,
                 reason: problems.join("; "),
-            });
+            }),
         }
     }
     errors.sort_by_key(|e| e.line);

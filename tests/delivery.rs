@@ -73,6 +73,19 @@ async fn campaign(app: &Application, channel: Channel, at: Option<&str>, cron: O
     app.create_campaign(&templates, &request).await.unwrap()
 }
 
+/// Members (each subscribed to telework) and a one-time newsletter to them at 09:00 on 2020-06-01, fired at
+/// 09:00:01: the run has started and its audience is frozen.
+async fn newsletter_fired<S: AsRef<str>>(r: &Rig, emails: &[S]) -> outreach::schedule::Tick {
+    import(
+        &r.app,
+        &emails.iter().map(|e| (e.as_ref(), "telework")).collect::<Vec<_>>(),
+    )
+    .await;
+    campaign(&r.app, Channel::Newsletter, Some("2020-06-01T09:00"), None).await;
+    r.clock.set(tokyo("2020-06-01T09:00:01"));
+    r.app.scheduler().fire_due().await.unwrap()
+}
+
 async fn log(app: &Application) -> Vec<LogEntry> {
     app.store.send_log(&LogFilter::default(), 0, 1_000_000).await.unwrap()
 }
@@ -303,14 +316,7 @@ both_backends!(newsletter_through_postfix_smtp_sink, |mut env: TestEnv| async mo
     };
     let r = rig_on(&mut env, port, "2020-06-01T08:00", &[]).await;
     let emails: Vec<String> = (0..300).map(|i| format!("sink{i}@example.co.jp")).collect();
-    import(
-        &r.app,
-        &emails.iter().map(|e| (e.as_str(), "telework")).collect::<Vec<_>>(),
-    )
-    .await;
-    campaign(&r.app, Channel::Newsletter, Some("2020-06-01T09:00"), None).await;
-    r.clock.set(tokyo("2020-06-01T09:00:01"));
-    r.app.scheduler().fire_due().await.unwrap();
+    newsletter_fired(&r, &emails).await;
     let summary = r.worker.drain().await.unwrap();
     assert_eq!((summary.sent, summary.failed, summary.deferred), (300, 0, 0));
     assert!(log(&r.app).await.iter().all(|e| e.smtp_code == Some(250)));
@@ -365,14 +371,7 @@ async fn fault_scenario(env: &mut TestEnv, port: u16, tag: &str, count_for: &dyn
         .map(|k| format!("{k}{tag}@example.co.jp"))
         .collect();
     let addr = |k: &str| format!("{k}{tag}@example.co.jp");
-    import(
-        &r.app,
-        &who.iter().map(|e| (e.as_str(), "telework")).collect::<Vec<_>>(),
-    )
-    .await;
-    campaign(&r.app, Channel::Newsletter, Some("2020-06-01T09:00"), None).await;
-    r.clock.set(tokyo("2020-06-01T09:00:01"));
-    r.app.scheduler().fire_due().await.unwrap();
+    newsletter_fired(&r, &who).await;
     let first = r.worker.drain().await.unwrap();
     assert_eq!(
         (first.sent, first.deferred, first.failed),
@@ -555,10 +554,7 @@ both_backends!(
         let smtp = TestSmtp::start();
         let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
         let who = ["stays@example.co.jp", "leaves@example.co.jp", "bounced@example.co.jp"];
-        import(&r.app, &who.iter().map(|e| (*e, "telework")).collect::<Vec<_>>()).await;
-        campaign(&r.app, Channel::Newsletter, Some("2020-06-01T09:00"), None).await;
-        r.clock.set(tokyo("2020-06-01T09:00:01"));
-        let tick = r.app.scheduler().fire_due().await.unwrap();
+        let tick = newsletter_fired(&r, &who).await;
         assert_eq!(
             tick.fired[0].audience, 3,
             "all three were in the audience when the run started"
@@ -610,14 +606,7 @@ both_backends!(
         ];
         let r = rig(&mut env, &smtp, "2020-06-01T08:00", &extra).await;
         let emails: Vec<String> = (0..40).map(|i| format!("rate{i}@example.co.jp")).collect();
-        import(
-            &r.app,
-            &emails.iter().map(|e| (e.as_str(), "telework")).collect::<Vec<_>>(),
-        )
-        .await;
-        campaign(&r.app, Channel::Newsletter, Some("2020-06-01T09:00"), None).await;
-        r.clock.set(tokyo("2020-06-01T09:00:01"));
-        r.app.scheduler().fire_due().await.unwrap();
+        newsletter_fired(&r, &emails).await;
         let mut claims = Vec::new();
         let total = r.worker.drain_with(|b| claims.push(b.claimed)).await.unwrap();
         // 10 mails/s × 6 s / 2 = 30 per claim, not the configured 200.

@@ -119,6 +119,8 @@ enum MembersCommand {
     },
     /// All members as CSV on standard output.
     Export,
+    /// A member, their themes and the history of every change (when, what, how).
+    Show { email: String },
     /// Unsubscribe a member from one theme, or from everything.
     Unsubscribe {
         email: String,
@@ -384,6 +386,43 @@ async fn dispatch(app: &Application, command: Command, out: &mut impl Write) -> 
                 .map_err(csv_error)?;
             }
             w.flush().map_err(|e| AppError::Io(e.to_string()))?;
+        }
+        Command::Members(MembersCommand::Show { email }) => {
+            let m = app
+                .store
+                .member(&email)
+                .await?
+                .ok_or_else(|| AppError::input(format!("no member {email}")))?;
+            say!(
+                out,
+                "{} — {} {} ({}, {})",
+                m.email,
+                m.company,
+                m.contact_name,
+                m.locale,
+                m.status
+            );
+            say!(
+                out,
+                "themes: {}",
+                if m.themes.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    m.themes.join(", ")
+                }
+            );
+            for e in app.store.member_history(m.id).await? {
+                let what = match &e.theme_slug {
+                    Some(theme) => format!("{} {theme}", e.event),
+                    None => e.event.clone(),
+                };
+                let why = if e.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", e.reason)
+                };
+                say!(out, "{}  {what} (by {}){why}", format_local(e.at, tz), e.source);
+            }
         }
         Command::Members(MembersCommand::Unsubscribe { email, theme }) => {
             if !app

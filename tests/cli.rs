@@ -176,6 +176,22 @@ both_backends!(
             !telework.contains("example.co.jp\t株式会社エー改"),
             "unsubscribed member came back: {telework}"
         );
+        let history = ok(&env, &["members", "show", "a@example.co.jp"]);
+        assert!(history.contains("themes: sme-talent"), "{history}");
+        for expected in [
+            "created (by import)",
+            "subscribed telework (by import)",
+            "unsubscribed telework (by staff)",
+            "updated (by import)",
+        ] {
+            assert!(history.contains(expected), "missing {expected:?}: {history}");
+        }
+        let (code, _, err) = env.run(&["members", "show", "nobody@example.co.jp"]);
+        assert_eq!(
+            (code, err.contains("no member nobody@example.co.jp")),
+            (1, true),
+            "{err}"
+        );
         let export = ok(&env, &["members", "export"]);
         assert!(export.starts_with("email,company,contact_name,themes,locale,status\n"));
         assert_eq!(export.lines().count(), 4);

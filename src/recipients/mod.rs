@@ -50,6 +50,19 @@ pub struct Advisor {
     pub branch: String,
 }
 
+/// One change of a member's state, as kept in the history.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MemberEvent {
+    pub at: i64,
+    /// None for a change of the global state.
+    pub theme_slug: Option<String>,
+    /// created, updated, subscribed, unsubscribed or suppressed.
+    pub event: String,
+    /// import, staff, member or smtp.
+    pub source: String,
+    pub reason: String,
+}
+
 /// What an import did, row by row in summary.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct ImportReport {

@@ -15,7 +15,7 @@ use crate::campaigns::{Campaign, CampaignState, NewCampaign};
 use crate::delivery::{AttemptRecord, ClaimedDelivery};
 use crate::plan::{Plan, PlanSaved};
 use crate::recipients::csv::{AdvisorRow, MemberRow};
-use crate::recipients::{Advisor, ImportReport, Member, MemberSource};
+use crate::recipients::{Advisor, ImportReport, Member, MemberEvent, MemberSource};
 
 pub use sql::SqlStore;
 
@@ -132,6 +132,8 @@ pub trait Store: Send + Sync {
     async fn import_members(&self, rows: &[MemberRow], all_themes: &[String], now: i64) -> StoreResult<ImportReport>;
     async fn members(&self, theme_slug: Option<&str>) -> StoreResult<Vec<Member>>;
     async fn member(&self, email: &str) -> StoreResult<Option<Member>>;
+    /// Every change of the member's state, oldest first.
+    async fn member_history(&self, member_id: i64) -> StoreResult<Vec<MemberEvent>>;
     /// One active member subscribed to the theme, if any (a sample of a campaign's audience).
     async fn any_member(&self, theme_slug: &str) -> StoreResult<Option<Member>>;
     /// Unsubscribes from one theme, or from everything with `None`. False when there was no such member.

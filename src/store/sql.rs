@@ -14,7 +14,7 @@ use crate::campaigns::{Campaign, CampaignState, NewCampaign, Schedule};
 use crate::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
 use crate::plan::{Channel, Plan, PlanDuty, PlanItem, PlanSaved, Theme};
 use crate::recipients::csv::{AdvisorRow, MemberRow, ThemeSelection, normalize_email};
-use crate::recipients::{Advisor, ImportReport, Member, MemberSource};
+use crate::recipients::{Advisor, ImportReport, Member, MemberEvent, MemberSource};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -643,6 +643,26 @@ impl Store for SqlStore {
             Some(slug) => self.load_members(MemberFilter::Theme(slug)).await,
             None => self.load_members(MemberFilter::All).await,
         }
+    }
+
+    async fn member_history(&self, member_id: i64) -> StoreResult<Vec<MemberEvent>> {
+        sqlx::query(
+            "SELECT at, theme_slug, event, source, reason FROM member_events WHERE member_id = $1 ORDER BY at, id",
+        )
+        .bind(member_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(MemberEvent {
+                at: r.try_get("at")?,
+                theme_slug: r.try_get("theme_slug")?,
+                event: r.try_get("event")?,
+                source: r.try_get("source")?,
+                reason: r.try_get("reason")?,
+            })
+        })
+        .collect()
     }
 
     async fn any_member(&self, theme_slug: &str) -> StoreResult<Option<Member>> {

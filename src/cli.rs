@@ -333,7 +333,10 @@ async fn dispatch(app: &Application, command: Command, out: &mut impl Write) -> 
         Command::Plan(PlanCommand::Show { fiscal_year, format }) => {
             let plan = app.plan(fiscal_year).await?;
             match format {
-                Format::Json => say!(out, "{}", serde_json::to_string_pretty(&plan).unwrap_or_default()),
+                Format::Json => {
+                    let json = serde_json::to_string_pretty(&plan).map_err(|e| AppError::Io(e.to_string()))?;
+                    say!(out, "{json}")
+                }
                 Format::Table => {
                     say!(out, "{} (fiscal year {})", plan.title, plan.fiscal_year);
                     for theme in &plan.themes {

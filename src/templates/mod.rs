@@ -3,12 +3,16 @@
 //! Every `.hbs` file under the template folder is registered under its path without `.hbs`
 //! (`layouts/html`, `newsletter/telework/subject`). `html.hbs` renders with HTML escaping; `subject.hbs` and
 //! `text.hbs` render without it. A mail is a folder `<channel>/<theme>/` holding all three.
+//!
+//! `{{component "layouts/heading-html" title="…"}}` renders a template with only the given parameters as its
+//! context. Prefer it to a partial for small pieces: handlebars copies the whole mail context at every partial
+//! call, and that copy was a fifth of the time it takes to send a mail.
 
 pub mod context;
 
 use std::path::{Path, PathBuf};
 
-use handlebars::Handlebars;
+use handlebars::{Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderErrorReason};
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +65,9 @@ impl Templates {
         let mut text = Handlebars::new();
         text.set_strict_mode(true);
         text.register_escape_fn(handlebars::no_escape);
+        for registry in [&mut html, &mut text] {
+            registry.register_helper("component", Box::new(Component));
+        }
         let mut files = Vec::new();
         collect_files(root, root, &mut files)?;
         files.sort();
@@ -130,6 +137,35 @@ impl Templates {
     }
 }
 
+/// `{{component "NAME" key=value …}}`: renders template NAME with only the given parameters as its context.
+struct Component;
+
+impl HelperDef for Component {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        registry: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let name = h
+            .param(0)
+            .and_then(|p| p.value().as_str())
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex("component", 0))?;
+        let params: serde_json::Map<String, serde_json::Value> = h
+            .hash()
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.value().clone()))
+            .collect();
+        // The component's own escaping applies; what it returns is written as is. Its final newline is dropped:
+        // the line calling it keeps its own, as a standalone partial line would not.
+        let rendered = registry.render(name, &params)?;
+        out.write(rendered.strip_suffix('\n').unwrap_or(&rendered))?;
+        Ok(())
+    }
+}
+
 fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), TemplateError> {
     let folder_error = |e: std::io::Error| TemplateError::Folder {
         path: dir.display().to_string(),
@@ -150,4 +186,48 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> R
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, body) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, body).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn component_sees_only_its_parameters_and_reads_like_a_partial() {
+        let dir = folder(&[
+            ("layouts/h.hbs", "<h2>{{title}}</h2>\n"),
+            ("layouts/leaky.hbs", "{{recipient.name}}\n"),
+            ("m/t/subject.hbs", "件名"),
+            (
+                "m/t/html.hbs",
+                "{{component \"layouts/h\" title=\"A&B\"}}\n<p>{{recipient.name}}</p>\n",
+            ),
+            (
+                "m/t/text.hbs",
+                "{{component \"layouts/h\" title=\"A&B\"}}\n{{recipient.name}}\n",
+            ),
+            ("m/bad/subject.hbs", "x"),
+            ("m/bad/html.hbs", "{{component \"layouts/leaky\"}}"),
+            ("m/bad/text.hbs", "x"),
+        ]);
+        let templates = Templates::load(dir.path()).unwrap();
+        let context = serde_json::json!({"recipient": {"name": "山田"}});
+        let mail = templates.render("m/t", context.clone()).unwrap();
+        // Escaped in HTML, not in text; one newline, as a standalone partial line would give.
+        assert_eq!(mail.html, "<h2>A&amp;B</h2>\n<p>山田</p>\n");
+        assert_eq!(mail.text, "<h2>A&B</h2>\n山田\n");
+        // The mail's context is not visible inside a component: strict mode says so.
+        let err = templates.render("m/bad", context).unwrap_err().to_string();
+        assert!(err.contains("recipient.name"), "{err}");
+    }
 }

@@ -96,16 +96,19 @@ const MEMBERS: &str = "email,company,contact_name,themes,locale\n\
 
 both_backends!(members_import_all_or_nothing, |env: TestEnv| async move {
     ok(&env, &["init"]);
-    let bad = env.write(
-        "bad.csv",
-        "email,company,contact_name,themes,locale\n\
+    let mut bytes = "email,company,contact_name,themes,locale\n\
          good@example.co.jp,株式会社グッド,山田 太郎,telework,ja\n\
          not-an-address,株式会社バッド,山田 花子,telework,ja\n\
          x@example.co.jp,株式会社エックス,佐藤 次郎,golf,ja\n\
          GOOD@example.co.jp,株式会社グッド,山田 太郎,telework,ja\n\
          y@example.co.jp,株式会社ワイ,鈴木 三郎,telework\n\
-         z@example.co.jp,株式会社ゼット,高橋 四郎,telework,fr\n",
-    );
+         z@example.co.jp,株式会社ゼット,高橋 四郎,telework,fr\n\
+         w@example.co.jp,株式会社ダブリュー,田中 五郎,telework,ja,extra\n"
+        .as_bytes()
+        .to_vec();
+    // A row of bytes that are not UTF-8 (and a UTF-8 file around it, so not Shift_JIS either).
+    bytes.extend_from_slice(b"v@example.co.jp,\xff\xfe\xfd,broken,telework,ja\n");
+    let bad = env.write("bad.csv", bytes);
     let (code, _, err) = env.run(&["members", "import", &bad]);
     assert_eq!(code, 1, "{err}");
     for expected in [
@@ -118,7 +121,9 @@ both_backends!(members_import_all_or_nothing, |env: TestEnv| async move {
         "line 6: expected 5 fields, found 4",
         "line 7: ",
         "unknown locale",
-        "nothing imported",
+        "line 8: expected 5 fields, found 6",
+        "line 9: invalid UTF-8",
+        "7 bad rows; nothing imported",
     ] {
         assert!(err.contains(expected), "missing {expected:?} in: {err}");
     }
@@ -132,7 +137,7 @@ both_backends!(members_import_all_or_nothing, |env: TestEnv| async move {
     assert!(ok(&env, &["members", "import", &bad, "--dry-run", "--skip-invalid"]).contains("dry run"));
     assert_eq!(ok(&env, &["members", "list"]), "");
     let out = ok(&env, &["members", "import", &bad, "--skip-invalid"]);
-    assert!(out.contains("1 created") && out.contains("5 rejected"), "{out}");
+    assert!(out.contains("1 created") && out.contains("7 rejected"), "{out}");
     assert_eq!(ok(&env, &["members", "list"]).lines().count(), 1);
 
     // Missing file.

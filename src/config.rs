@@ -316,10 +316,6 @@ impl Settings {
         }
         read_secret_file("web.signing_key_file", &self.web.signing_key_file).map(Some)
     }
-
-    pub fn is_postgres(&self) -> bool {
-        self.database.url.starts_with("postgres")
-    }
 }
 
 pub fn is_slug(s: &str) -> bool {
@@ -397,7 +393,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.smtp.port, 2626);
         assert_eq!(s.smtp.host, "mail.example");
-        assert!(s.is_postgres());
+        assert_eq!(s.database.url, "postgres://127.0.0.1/x");
         assert_eq!(s.tosho_shimbun.editorial_desk, vec!["a@example.org", "b@example.org"]);
     }
 

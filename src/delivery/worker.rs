@@ -216,12 +216,12 @@ impl Worker {
         let mut released = Vec::new();
         let mut touched = HashSet::new();
         for result in results {
-            let attempted = result.map_err(|e| WorkerError::Task(e.to_string()))??;
-            let Attempted::Recorded(run_id, campaign_id, outcome) = attempted else {
-                if let Attempted::Released(id) = attempted {
+            let (run_id, campaign_id, outcome) = match result.map_err(|e| WorkerError::Task(e.to_string()))?? {
+                Attempted::Released(id) => {
                     released.push(id);
+                    continue;
                 }
-                continue;
+                Attempted::Recorded(run_id, campaign_id, outcome) => (run_id, campaign_id, outcome),
             };
             match outcome {
                 Outcome::Sent => summary.sent += 1,

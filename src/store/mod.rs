@@ -78,12 +78,6 @@ pub struct RunCounts {
     pub cancelled: i64,
 }
 
-impl RunCounts {
-    pub fn total(&self) -> i64 {
-        self.queued + self.sending + self.sent + self.failed + self.cancelled
-    }
-}
-
 /// Filters of the send log, all optional.
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {
@@ -120,8 +114,6 @@ pub struct LogEntry {
 
 #[async_trait]
 pub trait Store: Send + Sync {
-    fn backend(&self) -> Backend;
-
     // The plan.
     /// Saves a plan; the same file again changes nothing, another file for the same year needs `replace`.
     async fn save_plan(&self, plan: &Plan, replace: bool, now: i64) -> StoreResult<PlanSaved>;

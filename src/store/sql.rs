@@ -98,10 +98,6 @@ impl SqlStore {
         })
     }
 
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
-    }
-
     /// A write transaction. SQLite takes the write lock up front so two writers queue instead of failing.
     async fn begin_write(&self) -> StoreResult<Tx> {
         Ok(match self.backend {
@@ -117,10 +113,6 @@ impl SqlStore {
                 _turn: None,
             },
         })
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
     }
 }
 
@@ -464,10 +456,6 @@ impl SqlStore {
 
 #[async_trait]
 impl Store for SqlStore {
-    fn backend(&self) -> Backend {
-        self.backend
-    }
-
     async fn save_plan(&self, plan: &Plan, replace: bool, now: i64) -> StoreResult<PlanSaved> {
         let mut tx = self.begin_write().await?;
         let existing = sqlx::query("SELECT id, source_sha256 FROM plans WHERE fiscal_year = $1")

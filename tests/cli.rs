@@ -237,20 +237,7 @@ both_backends!(advisors_import, |env: TestEnv| async move {
 
 both_backends!(campaigns_are_checked_at_create, |env: TestEnv| async move {
     ok(&env, &["init"]);
-    let create = |extra: &[&str]| {
-        let mut args = vec![
-            "campaign",
-            "create",
-            "--name",
-            "テレワーク",
-            "--theme",
-            "telework",
-            "--channel",
-            "newsletter",
-        ];
-        args.extend_from_slice(extra);
-        env.run(&args)
-    };
+    let create = |schedule: &[&str]| env.create_campaign("telework", "newsletter", schedule);
     let (code, _, err) = create(&["--cron", "0 9 * *"]);
     assert_eq!((code, err.contains("expected 5 fields")), (1, true), "{err}");
     let (code, _, err) = create(&[
@@ -266,48 +253,13 @@ both_backends!(campaigns_are_checked_at_create, |env: TestEnv| async move {
     assert_eq!((code, err.contains("never fires")), (1, true), "{err}");
     let (code, _, err) = create(&["--at", "tomorrow"]);
     assert_eq!((code, err.contains("--at")), (1, true), "{err}");
-    let (code, _, err) = env.run(&[
-        "campaign",
-        "create",
-        "--name",
-        "x",
-        "--theme",
-        "golf",
-        "--channel",
-        "newsletter",
-        "--cron",
-        "0 9 * * *",
-    ]);
+    let (code, _, err) = env.create_campaign("golf", "newsletter", &["--cron", "0 9 * * *"]);
     assert_eq!((code, err.contains("unknown theme \"golf\"")), (1, true), "{err}");
-    let (code, _, err) = env.run(&[
-        "campaign",
-        "create",
-        "--name",
-        "x",
-        "--theme",
-        "telework",
-        "--channel",
-        "tosho-shimbun",
-        "--cron",
-        "0 9 * * *",
-    ]);
+    let (code, _, err) = env.create_campaign("telework", "tosho-shimbun", &["--cron", "0 9 * * *"]);
     assert_eq!((code, err.contains("editorial desk")), (1, true), "{err}");
 
-    let id = ok(
-        &env,
-        &[
-            "campaign",
-            "create",
-            "--name",
-            "テレワーク月報",
-            "--theme",
-            "telework",
-            "--channel",
-            "newsletter",
-            "--cron",
-            "0 9 * * MON#1",
-        ],
-    );
+    let (code, id, err) = env.create_campaign("telework", "newsletter", &["--cron", "0 9 * * MON#1"]);
+    assert_eq!(code, 0, "{err}");
     let id = id.trim();
     let show = ok(&env, &["campaign", "show", id]);
     assert_eq!(
@@ -359,18 +311,7 @@ async fn template_with_unknown_variable_fails_with_file_and_line() {
     assert!(err.contains("newsletter/telework/text.hbs:3"), "{err}");
     assert!(err.contains("nickname"), "{err}");
     // A campaign whose mail does not render is refused when it is created, not when it is due.
-    let (code, _, err) = env.run(&[
-        "campaign",
-        "create",
-        "--name",
-        "x",
-        "--theme",
-        "telework",
-        "--channel",
-        "newsletter",
-        "--cron",
-        "0 9 * * *",
-    ]);
+    let (code, _, err) = env.create_campaign("telework", "newsletter", &["--cron", "0 9 * * *"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("does not render") && err.contains("text.hbs:3"), "{err}");
     assert_eq!(env.run(&["campaign", "list"]).1, "", "nothing stored");

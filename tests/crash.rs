@@ -43,18 +43,7 @@ fn run_started(env: &mut TestEnv, smtp: &TestSmtp, members: usize, extra: &[(&st
     }
     let file = env.write("members.csv", csv);
     assert_eq!(env.run(&["members", "import", &file]).0, 0);
-    let (code, id, err) = env.run(&[
-        "campaign",
-        "create",
-        "--name",
-        "crash",
-        "--theme",
-        "telework",
-        "--channel",
-        "newsletter",
-        "--cron",
-        "0 9 * * *",
-    ]);
+    let (code, id, err) = env.create_campaign("telework", "newsletter", &["--cron", "0 9 * * *"]);
     assert_eq!(code, 0, "{err}");
     let id = id.trim().to_owned();
     assert_eq!(env.run(&["campaign", "send-now", &id]).0, 0);

@@ -163,6 +163,22 @@ impl TestEnv {
         )
     }
 
+    /// `outreach campaign create` for `theme` on `channel`, then the schedule (`--cron EXPR`, `--at T`, bounds…).
+    pub fn create_campaign(&self, theme: &str, channel: &str, schedule: &[&str]) -> (i32, String, String) {
+        let mut args = vec![
+            "campaign",
+            "create",
+            "--name",
+            "テスト配信",
+            "--theme",
+            theme,
+            "--channel",
+            channel,
+        ];
+        args.extend_from_slice(schedule);
+        self.run(&args)
+    }
+
     pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
         let path = self.path().join(name);
         std::fs::write(&path, contents).expect("write test file");

@@ -2,21 +2,17 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
-
-use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::campaigns::{Campaign, CampaignState, NewCampaign, Schedule};
 use crate::clock::Clock;
 use crate::config::{Settings, TransportKind};
 use crate::delivery::transport::{FileTransport, SmtpTransport, Transport};
-use crate::delivery::{BatchSummary, Worker};
+use crate::delivery::{Worker, WorkerParts};
 use crate::error::AppError;
 use crate::plan::{Channel, Plan, PlanSaved, parse_plan};
-use crate::recipients::ImportReport;
+use crate::recipients::{ImportReport, MemberSource};
 use crate::recipients::csv::{self as recipients_csv, Parsed, RowError};
-use crate::schedule::{Scheduler, Tick, audience_of};
+use crate::schedule::{Scheduler, audience_of};
 use crate::store::{self, Audience, Store};
 use crate::templates::context::{CampaignContext, Links, Recipient};
 use crate::templates::{RenderedMail, Templates};
@@ -37,14 +33,6 @@ pub struct CsvImport {
     pub report: ImportReport,
     pub rejected: Vec<RowError>,
     pub imported: bool,
-}
-
-/// What `send-due` reports while it works.
-#[derive(Debug, Clone, Copy)]
-pub enum Progress {
-    /// Deliveries due when sending starts.
-    Due(u64),
-    Batch(BatchSummary),
 }
 
 /// A campaign as staff ask for it on the command line.
@@ -91,6 +79,7 @@ impl Application {
             write_private(path, &hex::encode(key)).map_err(|e| AppError::Io(format!("{}: {e}", path.display())))?;
             done.push(format!("created the signing key {}", path.display()));
         }
+        done.push(format!("installation {}", self.installation_id().await?));
         Ok(done)
     }
 
@@ -190,8 +179,11 @@ impl Application {
         })
     }
 
+    /// The built-in templates, overridden by `templates.dir` when it is set.
     pub fn templates(&self) -> Result<Arc<Templates>, AppError> {
-        Ok(Arc::new(Templates::load(&self.settings.templates.dir)?))
+        let dir = &self.settings.templates.dir;
+        let dir = (!dir.as_os_str().is_empty()).then_some(dir.as_path());
+        Ok(Arc::new(Templates::load(dir)?))
     }
 
     pub fn signing_key(&self) -> Result<Vec<u8>, AppError> {
@@ -309,26 +301,48 @@ impl Application {
                 "no Tosho Shimbun editorial desk address is configured (tosho_shimbun.editorial_desk)",
             ));
         }
-        // Render for a real member of the audience when there is one, so a template that fails on real data
-        // is caught now, not at nine in the morning.
-        let member = match req.channel {
-            Channel::Newsletter => self.store.any_member(&theme.slug).await?.map(|m| m.email),
+        self.check_renders(templates, &theme.slug, req.channel, Some(plan.fiscal_year))
+            .await?;
+        Ok(self.store.create_campaign(&new, now).await?)
+    }
+
+    /// Renders the mail of theme × channel for a real member of its audience when there is one, so a template
+    /// that fails on real data is caught now, not at nine in the morning.
+    async fn check_renders(
+        &self,
+        templates: &Templates,
+        theme_slug: &str,
+        channel: Channel,
+        fiscal_year: Option<i32>,
+    ) -> Result<(), AppError> {
+        let member = match channel {
+            Channel::Newsletter => self.store.any_member(theme_slug).await?.map(|m| m.email),
             _ => None,
         };
-        self.preview(
-            templates,
-            &theme.slug,
-            req.channel,
-            member.as_deref(),
-            Some(plan.fiscal_year),
-        )
-        .await
-        .map_err(|e| {
-            AppError::input(format!(
-                "the template does not render for this campaign's audience: {e}"
-            ))
-        })?;
-        Ok(self.store.create_campaign(&new, now).await?)
+        self.preview(templates, theme_slug, channel, member.as_deref(), fiscal_year)
+            .await
+            .map(|_| ())
+            .map_err(|e| AppError::input(format!("the template does not render for this campaign's audience: {e}")))
+    }
+
+    /// Lifts a member's suppression (a refusal that was the server's fault, or a fixed address).
+    pub async fn unsuppress(&self, email: &str, reason: &str) -> Result<(), AppError> {
+        if reason.trim().is_empty() {
+            return Err(AppError::input("--reason must say why the suppression is lifted"));
+        }
+        match self.store.unsuppress(email, reason.trim(), MemberSource::Staff, self.now()).await? {
+            None => Err(AppError::input(format!("no member {email}"))),
+            Some(false) => Err(AppError::input(format!("{email} is not suppressed"))),
+            Some(true) => Ok(()),
+        }
+    }
+
+    /// Queues the failed deliveries of a run again (never the sent ones); how many.
+    pub async fn retry_run(&self, run_id: i64) -> Result<u64, AppError> {
+        if !self.store.runs(None).await?.iter().any(|r| r.id == run_id) {
+            return Err(AppError::input(format!("no run {run_id}")));
+        }
+        Ok(self.store.retry_failed(run_id, self.now()).await?)
     }
 
     pub async fn campaign(&self, id: i64) -> Result<Campaign, AppError> {
@@ -353,6 +367,13 @@ impl Application {
             Scheduled => "",
             _ => "cancelled by staff",
         };
+        if to == Scheduled && campaign.state == Paused {
+            // A campaign held for its template resumes only once its mail renders again.
+            let templates = self.templates()?;
+            self.check_renders(&templates, &campaign.theme_slug, campaign.channel, Some(campaign.fiscal_year))
+                .await
+                .map_err(|e| AppError::input(format!("campaign {id} stays paused: {e}")))?;
+        }
         if !self
             .store
             .set_campaign_state(id, from, to, reason, settled, self.now())
@@ -381,88 +402,33 @@ impl Application {
         })
     }
 
-    pub fn worker(&self, transport: Arc<dyn Transport>) -> Result<Worker, AppError> {
-        Ok(Worker::new(
-            self.store.clone(),
+    /// A worker claiming for the instance `owner` (see [`crate::runtime::Instance`]).
+    pub async fn worker(&self, transport: Arc<dyn Transport>, owner: &str) -> Result<Worker, AppError> {
+        Ok(Worker::new(WorkerParts {
+            store: self.store.clone(),
             transport,
-            self.templates()?,
-            self.settings.clone(),
-            self.clock.clone(),
+            templates: self.templates()?,
+            settings: self.settings.clone(),
+            clock: self.clock.clone(),
+            owner: owner.to_owned(),
+            installation: self.installation_id().await?,
             // Checked when the settings were loaded.
-            self.settings
+            from: self
+                .settings
                 .delivery
                 .from
                 .parse()
                 .map_err(|e| AppError::Config(crate::config::ConfigError::new("delivery.from", format!("{e}"))))?,
-            self.signing_key()?,
-        ))
+            signing_key: self.signing_key()?,
+        }))
     }
 
-    /// `send-due`: fire what is due, drain the queue, report. `progress` hears the number due, then each batch.
-    pub async fn send_due(&self, mut progress: impl FnMut(Progress)) -> Result<(Tick, BatchSummary), AppError> {
-        let transport = self.transport()?;
-        let worker = self.worker(transport.clone())?;
-        let tick = self.scheduler().fire_due().await?;
-        progress(Progress::Due(
-            u64::try_from(self.store.due_count(self.now()).await?).unwrap_or(0),
-        ));
-        let summary = worker.drain_with(|batch| progress(Progress::Batch(*batch))).await?;
-        transport.close().await;
-        Ok((tick, summary))
+    /// This installation's id (created by the first process that asks), part of every Message-ID.
+    pub async fn installation_id(&self) -> Result<String, AppError> {
+        let candidate = format!("{:012x}", rand::random::<u64>() >> 16);
+        Ok(self.store.installation_id(&candidate, self.now()).await?)
     }
 
-    /// `serve`: the scheduler woken by tokio-cron-scheduler and the worker loop, until `shutdown` resolves.
-    pub async fn serve(&self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), AppError> {
-        let transport = self.transport()?;
-        let worker = Arc::new(self.worker(transport.clone())?);
-        let scheduler = Arc::new(self.scheduler());
-        let mut cron = JobScheduler::new()
-            .await
-            .map_err(|e| AppError::Io(format!("scheduler: {e}")))?;
-        let every = self.settings.schedule.tick_secs.clamp(1, 59);
-        let busy = Arc::new(tokio::sync::Mutex::new(()));
-        let job = Job::new_async(format!("*/{every} * * * * *"), move |_, _| {
-            let scheduler = scheduler.clone();
-            let busy = busy.clone();
-            Box::pin(async move {
-                // A slow look at the schedule must not overlap the next one.
-                let Ok(_guard) = busy.try_lock() else { return };
-                if let Err(e) = scheduler.fire_due().await {
-                    tracing::error!(error = %e, "scheduler tick failed");
-                }
-            })
-        })
-        .map_err(|e| AppError::Io(format!("scheduler: {e}")))?;
-        cron.add(job)
-            .await
-            .map_err(|e| AppError::Io(format!("scheduler: {e}")))?;
-        // One look before the first alarm, so catch-up after a downtime happens at start.
-        if let Err(e) = self.scheduler().fire_due().await {
-            tracing::error!(error = %e, "scheduler tick failed");
-        }
-        cron.start()
-            .await
-            .map_err(|e| AppError::Io(format!("scheduler: {e}")))?;
-        let stop = worker.stop_flag();
-        let runner = {
-            let worker = worker.clone();
-            tokio::spawn(async move { worker.run(Duration::from_millis(200)).await })
-        };
-        tracing::info!(
-            "serving: scheduler every {every}s, transport {:?}",
-            self.settings.delivery.transport
-        );
-        shutdown.await;
-        tracing::info!("stopping: no new claims; finishing what is in flight");
-        stop.store(true, Ordering::SeqCst);
-        let grace = Duration::from_secs(self.settings.delivery.shutdown_grace_secs);
-        if tokio::time::timeout(grace, runner).await.is_err() {
-            tracing::warn!("shutdown grace ran out; unfinished deliveries will be claimed again after their lease");
-        }
-        let _ = cron.shutdown().await;
-        transport.close().await;
-        Ok(())
-    }
 }
 
 fn unknown_theme(plan: &Plan, slug: &str) -> AppError {

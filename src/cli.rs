@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Application;
-use crate::app::Progress;
+use crate::config::millis;
+use crate::runtime::{self, Progress, SendDue};
 use crate::campaigns::CampaignState;
 use crate::campaigns::schedule::{format_local, parse_local_date};
 use crate::clock::SystemClock;
@@ -28,6 +29,9 @@ pub struct Cli {
     /// A TOML file layered over the embedded defaults (environment variables OUTREACH_<SECTION>__<KEY> win).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// The data folder: relative paths of the SQLite database, the outbox and the signing key are read in it.
+    #[arg(long, global = true, value_name = "DIR", env = "OUTREACH_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,7 +43,18 @@ enum Command {
     /// Run the scheduler and the delivery worker until SIGTERM or Ctrl-C.
     Serve,
     /// Fire what is due now, send everything queued, print a summary and exit.
-    SendDue,
+    SendDue {
+        /// Also wait for due deliveries that other live instances hold (sent by them, or taken over).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// The serve and send-due processes on this database: live, dead or stopped, and what each holds.
+    Instances,
+    /// Ask every live `serve` to reload its templates (as SIGHUP does for one process).
+    Reload,
+    /// Runs of campaigns.
+    #[command(subcommand)]
+    Run(RunCommand),
     /// The collaboration plan.
     #[command(subcommand)]
     Plan(PlanCommand),
@@ -70,6 +85,17 @@ enum Command {
     /// The send log.
     #[command(subcommand)]
     Log(LogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RunCommand {
+    /// Queue a run's failed deliveries again (never the sent ones).
+    Retry {
+        run: i64,
+        /// Required: says that the failed deliveries are what is queued again.
+        #[arg(long)]
+        failed: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +155,12 @@ enum MembersCommand {
     },
     /// Stop all mail to a member (for example a bounced address).
     Suppress {
+        email: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a suppression (for example one caused by a mail server's own fault); kept in the history.
+    Unsuppress {
         email: String,
         #[arg(long)]
         reason: String,
@@ -246,8 +278,8 @@ pub async fn run() -> i32 {
 }
 
 async fn execute(cli: Cli) -> Result<(), AppError> {
-    let settings = Settings::load(cli.config.as_deref())?;
-    let app = Application::open(settings, Arc::new(SystemClock)).await?;
+    let settings = Settings::load(cli.config.as_deref(), &cli.data_dir)?;
+    let app = Arc::new(Application::open(settings, Arc::new(SystemClock)).await?);
     let mut out = std::io::stdout().lock();
     let result = dispatch(&app, cli.command, &mut out).await;
     out.flush().map_err(|e| AppError::Io(e.to_string()))?;
@@ -260,7 +292,7 @@ macro_rules! say {
     };
 }
 
-async fn dispatch(app: &Application, command: Command, out: &mut impl Write) -> Result<(), AppError> {
+async fn dispatch(app: &Arc<Application>, command: Command, out: &mut impl Write) -> Result<(), AppError> {
     let tz = app.settings.schedule.tz();
     match command {
         Command::Init => {
@@ -271,17 +303,55 @@ async fn dispatch(app: &Application, command: Command, out: &mut impl Write) -> 
         }
         Command::Serve => {
             app.init().await?;
-            app.serve(shutdown_signal()).await?;
+            runtime::serve(app.clone(), shutdown_signal()).await?;
         }
-        Command::SendDue => {
+        Command::Instances => {
+            let timeout = millis(app.settings.delivery.instance_timeout_secs);
+            let instances = app.store.instances(timeout).await?;
+            if instances.is_empty() {
+                say!(out, "(no instance has run on this database)");
+            }
+            for i in instances {
+                let holds = match i.held_until {
+                    Some(until) if i.holding > 0 => {
+                        format!("holds {} deliveries until {}", i.holding, format_local(until, tz))
+                    }
+                    _ => "holds nothing".to_owned(),
+                };
+                say!(
+                    out,
+                    "{}\t{}\t{} pid {}\tv{}\tstarted {}\tlast heartbeat {}s ago\t{holds}",
+                    i.id,
+                    i.state,
+                    i.role,
+                    i.pid,
+                    i.version,
+                    format_local(i.started_at, tz),
+                    i.silent_ms / 1000
+                );
+            }
+        }
+        Command::Reload => {
+            let timeout = millis(app.settings.delivery.instance_timeout_secs);
+            let asked = app.store.ask_reload(timeout).await?;
+            say!(out, "asked {asked} live serve instances to reload their templates at their next heartbeat");
+        }
+        Command::Run(RunCommand::Retry { run, failed }) => {
+            if !failed {
+                return Err(AppError::input("say what to retry: `outreach run retry RUN --failed`"));
+            }
+            let n = app.retry_run(run).await?;
+            say!(out, "run {run}: {n} failed deliveries queued again");
+        }
+        Command::SendDue { wait } => {
             let bar = progress_bar();
-            let (tick, summary) = app
-                .send_due(|p| match p {
-                    Progress::Due(n) => bar.set_length(n),
-                    Progress::Batch(b) => bar.inc(b.sent + b.failed + b.deferred + b.skipped),
-                })
-                .await?;
+            let done = runtime::send_due(app.clone(), wait, |p| match p {
+                Progress::Due(n) => bar.set_length(n),
+                Progress::Batch(b) => bar.inc(b.sent + b.failed + b.deferred + b.skipped),
+            })
+            .await;
             bar.finish_and_clear();
+            let SendDue { tick, summary, held } = done?;
             for run in &tick.fired {
                 say!(
                     out,
@@ -306,6 +376,17 @@ async fn dispatch(app: &Application, command: Command, out: &mut impl Write) -> 
                 summary.failed,
                 summary.skipped
             );
+            for h in &held {
+                say!(
+                    out,
+                    "not finished here: {} due deliveries are held by live instance {} (last heartbeat {}s ago) \
+                     until {}; it sends them, or they are taken over if it dies (`send-due --wait` waits)",
+                    h.deliveries,
+                    h.instance,
+                    h.silent_ms / 1000,
+                    format_local(h.until, tz)
+                );
+            }
         }
         Command::Plan(PlanCommand::Import {
             file,
@@ -440,6 +521,10 @@ async fn dispatch(app: &Application, command: Command, out: &mut impl Write) -> 
                 "{email}: unsubscribed from {}",
                 theme.as_deref().unwrap_or("everything")
             );
+        }
+        Command::Members(MembersCommand::Unsuppress { email, reason }) => {
+            app.unsuppress(&email, &reason).await?;
+            say!(out, "{email}: suppression lifted");
         }
         Command::Members(MembersCommand::Suppress { email, reason }) => {
             if !app

@@ -123,6 +123,24 @@ pub struct DeliverySettings {
     pub failure_rate_pause: f64,
     pub failure_min_sample: u32,
     pub shutdown_grace_secs: u64,
+    pub heartbeat_secs: u64,
+    pub instance_timeout_secs: u64,
+    pub refusal_streak: u32,
+}
+
+impl DeliverySettings {
+    /// The lease a claim takes, in milliseconds of database time (bounded at load, so no overflow).
+    pub fn lease(&self) -> crate::store::Lease {
+        crate::store::Lease {
+            ms: millis(self.lease_secs),
+            instance_timeout_ms: millis(self.instance_timeout_secs),
+        }
+    }
+}
+
+/// Seconds from the configuration as milliseconds; saturating, though every such value is bounded at load.
+pub fn millis(secs: u64) -> i64 {
+    i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -146,6 +164,8 @@ pub struct SmtpSettings {
     pub timeout_secs: u64,
     pub pool_size: u32,
     pub hello_name: String,
+    pub idle_check_secs: u64,
+    pub idle_close_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -160,6 +180,7 @@ pub struct WebSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateSettings {
+    /// Empty: the templates built into the binary. Otherwise a folder whose files override them one by one.
     pub dir: PathBuf,
 }
 
@@ -188,9 +209,33 @@ pub struct ThemeName {
 }
 
 impl Settings {
-    /// Loads the layered settings from the real environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        Self::load_from(file, std::env::vars())
+    /// Loads the layered settings from the real environment; relative paths are read in `data_dir`.
+    pub fn load(file: Option<&Path>, data_dir: &Path) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars())?.within(data_dir)
+    }
+
+    /// Resolves the relative paths of the data (SQLite file, outbox, signing key) against `data_dir`, so the
+    /// program behaves the same from any folder.
+    pub fn within(mut self, data_dir: &Path) -> Result<Self, ConfigError> {
+        let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { data_dir.join(p) };
+        if let Some(rest) = self.database.url.strip_prefix("sqlite://") {
+            let (path, query) = rest.split_once('?').map_or((rest, None), |(p, q)| (p, Some(q)));
+            if !path.is_empty() && path != ":memory:" && !Path::new(path).is_absolute() {
+                let full = resolve(Path::new(path));
+                let full = full.to_str().ok_or_else(|| {
+                    ConfigError::new("--data-dir", format!("{} is not valid UTF-8", data_dir.display()))
+                })?;
+                self.database.url = match query {
+                    Some(q) => format!("sqlite://{full}?{q}"),
+                    None => format!("sqlite://{full}"),
+                };
+            }
+        }
+        self.delivery.outbox = resolve(&self.delivery.outbox);
+        if !self.web.signing_key_file.is_empty() {
+            self.web.signing_key_file = resolve(Path::new(&self.web.signing_key_file)).display().to_string();
+        }
+        Ok(self)
     }
 
     /// Loads the layered settings with the given environment (tests pass their own).
@@ -238,14 +283,16 @@ impl Settings {
                 format!("{url:?} is neither sqlite:… nor postgres://…"),
             ));
         }
-        positive("database.max_connections", u64::from(self.database.max_connections))?;
+        within("database.max_connections", self.database.max_connections, 1..=1000)?;
         Tz::from_str(&self.schedule.time_zone).map_err(|_| {
             ConfigError::new(
                 "schedule.time_zone",
                 format!("unknown time zone {:?}", self.schedule.time_zone),
             )
         })?;
-        positive("schedule.tick_secs", self.schedule.tick_secs)?;
+        within("schedule.tick_secs", self.schedule.tick_secs, 1..=59)?;
+        within("schedule.on_time_secs", self.schedule.on_time_secs, 1..=3600)?;
+        within("schedule.max_lateness_secs", self.schedule.max_lateness_secs, 0..=31 * DAY)?;
         lettre::message::Mailbox::from_str(&self.delivery.from).map_err(|e| {
             ConfigError::new(
                 "delivery.from",
@@ -259,17 +306,34 @@ impl Settings {
                 "must be a bare domain name",
             ));
         }
-        positive("delivery.batch_size", u64::from(self.delivery.batch_size))?;
-        positive("delivery.max_attempts", u64::from(self.delivery.max_attempts))?;
-        positive("delivery.lease_secs", self.delivery.lease_secs)?;
+        let d = &self.delivery;
+        within("delivery.batch_size", d.batch_size, 1..=100_000)?;
+        within("delivery.max_attempts", d.max_attempts, 1..=100)?;
+        within("delivery.retry_base_secs", d.retry_base_secs, 1..=DAY)?;
+        within("delivery.retry_max_secs", d.retry_max_secs, d.retry_base_secs..=7 * DAY)?;
+        within("delivery.lease_secs", d.lease_secs, 1..=DAY)?;
+        within("delivery.rate_per_second", d.rate_per_second, 0..=100_000)?;
+        within("delivery.failure_min_sample", d.failure_min_sample, 1..=1_000_000)?;
+        within("delivery.shutdown_grace_secs", d.shutdown_grace_secs, 0..=3600)?;
+        within("delivery.heartbeat_secs", d.heartbeat_secs, 1..=60)?;
+        // Two missed heartbeats are not yet death: a busy machine may be late once.
+        within(
+            "delivery.instance_timeout_secs",
+            d.instance_timeout_secs,
+            d.heartbeat_secs.saturating_mul(3)..=3600,
+        )?;
+        within("delivery.refusal_streak", d.refusal_streak, 2..=10_000)?;
         if !(0.0..=1.0).contains(&self.delivery.failure_rate_pause) {
             return Err(ConfigError::new(
                 "delivery.failure_rate_pause",
                 "must be between 0 and 1",
             ));
         }
-        positive("smtp.pool_size", u64::from(self.smtp.pool_size))?;
-        positive("smtp.timeout_secs", self.smtp.timeout_secs)?;
+        within("smtp.port", self.smtp.port, 1..=65535)?;
+        within("smtp.pool_size", self.smtp.pool_size, 1..=256)?;
+        within("smtp.timeout_secs", self.smtp.timeout_secs, 1..=600)?;
+        within("smtp.idle_check_secs", self.smtp.idle_check_secs, 0..=3600)?;
+        within("smtp.idle_close_secs", self.smtp.idle_close_secs, self.smtp.idle_check_secs..=DAY)?;
         if self.delivery.lease_secs <= self.smtp.timeout_secs {
             return Err(ConfigError::new(
                 "delivery.lease_secs",
@@ -285,6 +349,13 @@ impl Settings {
         }
         if !self.web.base_url.starts_with("http://") && !self.web.base_url.starts_with("https://") {
             return Err(ConfigError::new("web.base_url", "must start with http:// or https://"));
+        }
+        // It goes into the List-Unsubscribe header between < and >.
+        if self.web.base_url.chars().any(|c| c.is_control() || c.is_whitespace() || matches!(c, '<' | '>' | '"')) {
+            return Err(ConfigError::new(
+                "web.base_url",
+                "must not contain spaces, control characters, <, > or \"",
+            ));
         }
         self.web.base_url = self.web.base_url.trim_end_matches('/').to_owned();
         for (i, address) in self.tosho_shimbun.editorial_desk.iter().enumerate() {
@@ -326,11 +397,22 @@ pub fn is_slug(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
-fn positive(key: &str, value: u64) -> Result<(), ConfigError> {
-    if value == 0 {
-        Err(ConfigError::new(key, "must be greater than 0"))
-    } else {
+const DAY: u64 = 86_400;
+
+fn within<T>(key: &str, value: T, range: std::ops::RangeInclusive<u64>) -> Result<(), ConfigError>
+where
+    u64: From<T>,
+{
+    let value = u64::from(value);
+    if range.contains(&value) {
         Ok(())
+    } else if range.start() > range.end() {
+        Err(ConfigError::new(key, format!("{value} is out of range (its bounds contradict each other)")))
+    } else {
+        Err(ConfigError::new(
+            key,
+            format!("{value} is out of range: expected {} to {}", range.start(), range.end()),
+        ))
     }
 }
 
@@ -370,7 +452,11 @@ mod tests {
     #[test]
     fn embedded_defaults_load() {
         let s = Settings::load_from(None, env(&[])).unwrap();
-        assert_eq!(s.database.url, "sqlite://data/outreach.db");
+        assert_eq!(s.database.url, "sqlite://outreach.db");
+        let s = s.within(Path::new("/srv/outreach")).unwrap();
+        assert_eq!(s.database.url, "sqlite:///srv/outreach/outreach.db");
+        assert_eq!(s.delivery.outbox, Path::new("/srv/outreach/outbox"));
+        assert_eq!(s.web.signing_key_file, "/srv/outreach/signing.key");
         assert_eq!(s.schedule.tz(), chrono_tz::Asia::Tokyo);
         assert_eq!(s.delivery.transport, TransportKind::File);
         assert_eq!(s.themes.len(), 7);
@@ -407,6 +493,14 @@ mod tests {
             ("OUTREACH_DELIVERY__FROM", "not a mailbox", "delivery.from"),
             ("OUTREACH_SMTP__POOL_SIZE", "0", "smtp.pool_size"),
             ("OUTREACH_DELIVERY__LEASE_SECS", "30", "delivery.lease_secs"),
+            ("OUTREACH_DELIVERY__LEASE_SECS", "18446744073709551615", "delivery.lease_secs"),
+            ("OUTREACH_DELIVERY__RETRY_BASE_SECS", "0", "delivery.retry_base_secs"),
+            ("OUTREACH_DELIVERY__RETRY_MAX_SECS", "99999999999", "delivery.retry_max_secs"),
+            ("OUTREACH_SCHEDULE__MAX_LATENESS_SECS", "18446744073709551615", "schedule.max_lateness_secs"),
+            ("OUTREACH_SMTP__PORT", "0", "smtp.port"),
+            ("OUTREACH_SMTP__TIMEOUT_SECS", "100000", "smtp.timeout_secs"),
+            ("OUTREACH_DELIVERY__INSTANCE_TIMEOUT_SECS", "2", "delivery.instance_timeout_secs"),
+            ("OUTREACH_WEB__BASE_URL", "https://x.example/>\r\nBcc: a@b", "web.base_url"),
         ];
         for (var, value, key) in cases {
             let err = Settings::load_from(None, env(&[(var, value)])).unwrap_err();

@@ -1,7 +1,8 @@
 //! One error type for the program's edge, mapped once to exit codes (and later to HTTP responses).
 //!
 //! Exit codes: 0 success · 1 bad input (a file, row or field is named) or a request the data refuses ·
-//! 2 configuration or usage error · 3 the database failed or is unreachable.
+//! 2 configuration or usage error · 3 the database failed or is unreachable · 4 the mail server could not be
+//! reached, nothing was sent · 5 an internal failure (a part of `serve` stopped or panicked).
 
 use crate::config::ConfigError;
 use crate::store::StoreError;
@@ -20,6 +21,12 @@ pub enum AppError {
     Database(String),
     #[error("{0}")]
     Io(String),
+    /// The mail server could not be reached.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A part of the program failed for good (a panicked task, the scheduler).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<StoreError> for AppError {
@@ -36,7 +43,7 @@ impl From<crate::delivery::WorkerError> for AppError {
     fn from(e: crate::delivery::WorkerError) -> Self {
         match e {
             crate::delivery::WorkerError::Store(s) => s.into(),
-            crate::delivery::WorkerError::Task(t) => AppError::Io(t),
+            crate::delivery::WorkerError::Task(t) => AppError::Internal(t),
             crate::delivery::WorkerError::Record(e) => AppError::Database(e),
         }
     }
@@ -58,6 +65,8 @@ impl AppError {
             AppError::Input(_) | AppError::Io(_) => 1,
             AppError::Config(_) => 2,
             AppError::Store(_) | AppError::Database(_) => 3,
+            AppError::Unavailable(_) => 4,
+            AppError::Internal(_) => 5,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod error;
 pub mod plan;
 pub mod recipients;
+pub mod runtime;
 pub mod schedule;
 pub mod store;
 pub mod templates;

@@ -14,6 +14,7 @@ use outreach::campaigns::CampaignState;
 use outreach::campaigns::schedule::parse_local_datetime;
 use outreach::clock::ManualClock;
 use outreach::delivery::Worker;
+use outreach::runtime::Instance;
 use outreach::plan::Channel;
 use outreach::store::{LogEntry, LogFilter};
 use support::smtp::TestSmtp;
@@ -45,8 +46,14 @@ async fn rig_on(env: &mut TestEnv, port: u16, start: &str, extra: &[(&str, &str)
     }
     let clock = ManualClock::at(tokyo(start));
     let app = env.app(Arc::new(clock.clone())).await;
-    let worker = app.worker(app.transport().unwrap()).unwrap();
+    let worker = worker_of(&app).await;
     Rig { app, clock, worker }
+}
+
+/// A worker of its own registered instance, as `serve` and `send-due` make one.
+async fn worker_of(app: &Application) -> Worker {
+    let instance = Instance::register(app.store.clone(), "test").await.unwrap();
+    app.worker(app.transport().unwrap(), &instance.id).await.unwrap()
 }
 
 async fn import(app: &Application, rows: &[(&str, &str)]) {
@@ -268,7 +275,7 @@ both_backends!(a_tick_fired_twice_makes_one_run, |mut env: TestEnv| async move {
     let other = Application::open(env.settings(), Arc::new(r.clock.clone()))
         .await
         .unwrap();
-    let other_worker = other.worker(other.transport().unwrap()).unwrap();
+    let other_worker = worker_of(&other).await;
     let (s1, s2, s3) = (r.app.scheduler(), other.scheduler(), r.app.scheduler());
     let (a, b, c) = tokio::join!(s1.fire_due(), s2.fire_due(), s3.fire_due());
     let fired = a.unwrap().fired.len() + b.unwrap().fired.len() + c.unwrap().fired.len();
@@ -387,10 +394,10 @@ async fn fault_scenario(env: &mut TestEnv, port: u16, tag: &str, count_for: &dyn
     assert_eq!(status(addr("denied")).await, "active", "a message-level 554 does not");
     // Nothing is due before the backoff has passed.
     assert_eq!(r.worker.drain().await.unwrap().claimed, 0);
-    assert_eq!(r.app.store.due_count(r.app.now()).await.unwrap(), 0);
+    assert_eq!(r.app.store.due_count(r.app.now(), r.app.settings.delivery.lease()).await.unwrap(), 0);
     r.clock.advance_secs(75);
     assert_eq!(
-        r.app.store.due_count(r.app.now()).await.unwrap(),
+        r.app.store.due_count(r.app.now(), r.app.settings.delivery.lease()).await.unwrap(),
         3,
         "flaky, tempfail and drop wait for a retry"
     );
@@ -603,6 +610,9 @@ both_backends!(
             ("OUTREACH_DELIVERY__RATE_PER_SECOND", "10"),
             ("OUTREACH_DELIVERY__LEASE_SECS", "6"),
             ("OUTREACH_DELIVERY__BATCH_SIZE", "200"),
+            // No heartbeat renews leases here: a mail starts only while its lease outlasts the server's answer,
+            // so the 3 s a claim takes to send must fit in 6 s less the timeout.
+            ("OUTREACH_SMTP__TIMEOUT_SECS", "1"),
         ];
         let r = rig(&mut env, &smtp, "2020-06-01T08:00", &extra).await;
         let emails: Vec<String> = (0..40).map(|i| format!("rate{i}@example.co.jp")).collect();

@@ -79,11 +79,11 @@ impl Schedule {
                 _ => Vec::new(),
             },
             Ok(Some((cron, tz))) => {
-                let Some(start) = to_utc(after_ms) else {
+                let Some(start) = to_utc(whole_second(after_ms)) else {
                     return Vec::new();
                 };
                 cron.iter_after(start.with_timezone(&tz))
-                    .map(|t| t.timestamp_millis())
+                    .map(|t| whole_second(t.timestamp_millis()))
                     .take_while(|t| *t <= until)
                     .take(n)
                     .collect()
@@ -105,8 +105,8 @@ impl Schedule {
                 Schedule::Cron { .. } => return None,
             },
             Some((cron, tz)) => {
-                let upto = to_utc(upto_ms)?.with_timezone(&tz);
-                cron.find_previous_occurrence(&upto, true).ok()?.timestamp_millis()
+                let upto = to_utc(whole_second(upto_ms))?.with_timezone(&tz);
+                whole_second(cron.find_previous_occurrence(&upto, true).ok()?.timestamp_millis())
             }
         };
         (tick > after_ms && tick <= upto_ms).then_some(tick)
@@ -122,6 +122,12 @@ impl Schedule {
             Schedule::Cron { expr, time_zone } => format!("cron {expr:?} ({time_zone})"),
         }
     }
+}
+
+/// A firing time is the schedule's own instant, in whole seconds: croner carries the sub-second part of the
+/// instant it searches from into what it finds, and a tick that moves with the wake-up time is a new run key.
+fn whole_second(ms: i64) -> i64 {
+    ms - ms.rem_euclid(1000)
 }
 
 fn to_utc(ms: i64) -> Option<DateTime<Utc>> {

@@ -24,10 +24,11 @@ pub enum ComposeError {
     Build(String),
 }
 
-/// The Message-ID of a delivery: derived from it alone, so every retry carries the same one and a receiver
-/// (or an auditor) can tell a duplicate from a second mail.
-pub fn message_id(run_id: i64, delivery_id: i64, domain: &str) -> String {
-    format!("<outreach.{run_id}.{delivery_id}@{domain}>")
+/// The Message-ID of a delivery: derived from it and the installation alone, so every retry carries the same
+/// one, a receiver (or an auditor) can tell a duplicate from a second mail, and two installations (each
+/// numbering runs from 1) never issue the same one.
+pub fn message_id(installation: &str, run_id: i64, delivery_id: i64, domain: &str) -> String {
+    format!("<outreach.{run_id}.{delivery_id}.{installation}@{domain}>")
 }
 
 /// Builds the MIME message: text and HTML alternatives, UTF-8, RFC 2047 subject, our Message-ID, and for
@@ -77,10 +78,10 @@ mod tests {
             html: "<p>本文です</p>".into(),
         };
         let from = Mailbox::from_str("東京商工会議所 <outreach@example.org>").unwrap();
-        let id = message_id(3, 17, "example.org");
+        let id = message_id("k3x9", 3, 17, "example.org");
         let c = compose(&from, "member@example.co.jp", &mail, &id, Some("https://x.example/u/t")).unwrap();
         let text = String::from_utf8(c.bytes).unwrap();
-        assert!(text.contains("Message-ID: <outreach.3.17@example.org>"), "{text}");
+        assert!(text.contains("Message-ID: <outreach.3.17.k3x9@example.org>"), "{text}");
         assert!(text.contains("List-Unsubscribe: <https://x.example/u/t>"));
         assert!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
         // The Japanese subject is RFC 2047 encoded, never raw UTF-8 in the header.

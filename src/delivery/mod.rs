@@ -9,8 +9,9 @@ pub struct ClaimedDelivery {
     pub run_id: i64,
     pub campaign_id: i64,
     pub scheduled_for: i64,
-    /// Attempts made before this one.
-    pub attempts: i64,
+    /// The number of this attempt (1 for the first): the claim counted it. With the owner, it fences the
+    /// outcome: a worker that lost the delivery to another cannot overwrite the new owner's state.
+    pub attempt: i64,
     pub email: String,
     pub recipient_kind: String,
     pub recipient_id: Option<i64>,
@@ -70,7 +71,8 @@ pub struct AttemptRecord {
 }
 
 pub mod message;
+pub mod reply;
 pub mod transport;
 mod worker;
 
-pub use worker::{BatchSummary, Step, Worker, WorkerError};
+pub use worker::{BatchSummary, Step, Worker, WorkerError, WorkerParts};

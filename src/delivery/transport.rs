@@ -5,63 +5,27 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
 use crate::config::{SmtpSecurity, SmtpSettings};
 
-/// What the server said about one mail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
-    Accepted {
-        code: Option<u16>,
-        text: String,
-    },
-    /// 4xx, a lost connection or a timeout: try again later.
-    Transient {
-        code: Option<u16>,
-        text: String,
-    },
-    /// 5xx: do not try again.
-    Permanent {
-        code: Option<u16>,
-        text: String,
-    },
-}
-
-impl Reply {
-    pub fn code(&self) -> Option<u16> {
-        match self {
-            Reply::Accepted { code, .. } | Reply::Transient { code, .. } | Reply::Permanent { code, .. } => *code,
-        }
-    }
-    pub fn text(&self) -> &str {
-        match self {
-            Reply::Accepted { text, .. } | Reply::Transient { text, .. } | Reply::Permanent { text, .. } => text,
-        }
-    }
-    /// The server says the address does not exist (or may not be used): the member is suppressed.
-    pub fn is_address_rejection(&self) -> bool {
-        matches!(
-            self,
-            Reply::Permanent {
-                code: Some(550 | 551 | 553),
-                ..
-            }
-        )
-    }
-}
+pub use super::reply::{Reply, Stage};
 
 #[async_trait]
 pub trait Transport: Send + Sync {
     async fn send(&self, envelope: &Envelope, message: &[u8], file_stem: &str) -> Reply;
+    /// Closes connections idle past the limit (called now and then).
+    async fn sweep(&self) {}
     /// Closes idle connections (shutdown).
     async fn close(&self) {}
 }
@@ -98,6 +62,7 @@ impl Transport for FileTransport {
             Err(e) => Reply::Transient {
                 code: None,
                 text: format!("cannot write {}: {e}", path.display()),
+                stage: Stage::Connect,
             },
         }
     }
@@ -107,7 +72,8 @@ impl Transport for FileTransport {
 pub struct SmtpTransport {
     settings: SmtpSettings,
     hello: ClientId,
-    idle: Mutex<Vec<AsyncSmtpConnection>>,
+    /// Connections waiting for the next mail, with when each was last used.
+    idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
     slots: Semaphore,
 }
 
@@ -171,15 +137,70 @@ impl SmtpTransport {
         Ok(conn)
     }
 
-    fn take_idle(&self) -> Option<AsyncSmtpConnection> {
-        self.idle.lock().ok().and_then(|mut idle| idle.pop())
+    /// An idle connection fit to carry a mail: one idle past `idle_close_secs` is closed, one idle past
+    /// `idle_check_secs` must answer NOOP first (servers close quiet connections without telling).
+    async fn take_idle(&self) -> Option<AsyncSmtpConnection> {
+        loop {
+            let (mut conn, since) = self.idle.lock().ok().and_then(|mut idle| idle.pop())?;
+            let idle = since.elapsed();
+            if idle > Duration::from_secs(self.settings.idle_close_secs) {
+                conn.abort().await;
+                continue;
+            }
+            if idle <= Duration::from_secs(self.settings.idle_check_secs) {
+                return Some(conn);
+            }
+            match tokio::time::timeout(self.timeout(), conn.test_connected()).await {
+                Ok(true) => return Some(conn),
+                _ => conn.abort().await,
+            }
+        }
     }
 
     fn put_idle(&self, conn: AsyncSmtpConnection) {
         if let Ok(mut idle) = self.idle.lock() {
-            idle.push(conn);
+            idle.push((conn, Instant::now()));
         }
     }
+
+    fn drain_idle(&self, older_than: Duration) -> Vec<AsyncSmtpConnection> {
+        let Ok(mut idle) = self.idle.lock() else {
+            return Vec::new();
+        };
+        let (old, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut *idle)
+            .into_iter()
+            .partition(|(_, since)| since.elapsed() >= older_than);
+        *idle = keep;
+        old.into_iter().map(|(conn, _)| conn).collect()
+    }
+}
+
+/// One mail over an open connection, the way lettre's `send` does it, but saying at which command the server
+/// answered: a refusal at RCPT is about the mailbox, one at MAIL FROM about us.
+async fn transact(
+    conn: &mut AsyncSmtpConnection,
+    envelope: &Envelope,
+    message: &[u8],
+) -> Result<Response, (Stage, lettre::transport::smtp::Error)> {
+    let mut options = Vec::new();
+    let non_ascii = envelope.from().is_some_and(|a| !AsRef::<str>::as_ref(a).is_ascii())
+        || envelope.to().iter().any(|a| !AsRef::<str>::as_ref(a).is_ascii());
+    if non_ascii && conn.server_info().supports_feature(Extension::SmtpUtfEight) {
+        options.push(MailParameter::SmtpUtfEight);
+    }
+    if !message.is_ascii() && conn.server_info().supports_feature(Extension::EightBitMime) {
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    conn.command(Mail::new(envelope.from().cloned(), options))
+        .await
+        .map_err(|e| (Stage::MailFrom, e))?;
+    for to in envelope.to() {
+        conn.command(Rcpt::new(to.clone(), Vec::new()))
+            .await
+            .map_err(|e| (Stage::RcptTo, e))?;
+    }
+    conn.command(Data).await.map_err(|e| (Stage::Data, e))?;
+    conn.message(message).await.map_err(|e| (Stage::Data, e))
 }
 
 #[async_trait]
@@ -189,56 +210,71 @@ impl Transport for SmtpTransport {
             return Reply::Transient {
                 code: None,
                 text: "transport closed".into(),
+                stage: Stage::Connect,
             };
         };
-        let conn = match self.take_idle() {
-            Some(conn) => Ok(conn),
-            None => tokio::time::timeout(self.timeout(), self.connect())
-                .await
-                .unwrap_or_else(|_| Err("timed out connecting".into())),
-        };
-        let mut conn = match conn {
-            Ok(conn) => conn,
-            Err(text) => {
-                return Reply::Transient {
-                    code: None,
-                    text: format!("connection failed: {text}"),
-                };
-            }
-        };
-        match tokio::time::timeout(self.timeout(), conn.send(envelope, message)).await {
-            Ok(Ok(response)) => {
-                let code = response.code().to_string().parse().ok();
-                let text = response.message().collect::<Vec<_>>().join(" ");
-                self.put_idle(conn);
-                Reply::Accepted { code, text }
-            }
-            Ok(Err(e)) => {
-                // After a refusal the session is mid-transaction; a fresh connection is simpler than RSET.
-                conn.abort().await;
-                let code = e.status().and_then(|c| c.to_string().parse().ok());
-                let text = e.to_string();
-                if e.is_permanent() {
-                    Reply::Permanent { code, text }
-                } else {
-                    Reply::Transient { code, text }
+        let mut reused = self.take_idle().await;
+        loop {
+            let was_reused = reused.is_some();
+            let conn = match reused.take() {
+                Some(conn) => Ok(conn),
+                None => tokio::time::timeout(self.timeout(), self.connect())
+                    .await
+                    .unwrap_or_else(|_| Err("timed out connecting".into())),
+            };
+            let mut conn = match conn {
+                Ok(conn) => conn,
+                Err(text) => {
+                    return Reply::Transient {
+                        code: None,
+                        text: format!("connection failed: {text}"),
+                        stage: Stage::Connect,
+                    };
                 }
-            }
-            Err(_) => Reply::Transient {
-                code: None,
-                text: "timed out waiting for the server".into(),
-            },
+            };
+            return match tokio::time::timeout(self.timeout(), transact(&mut conn, envelope, message)).await {
+                Ok(Ok(response)) => {
+                    let code = response.code().to_string().parse().ok();
+                    let text = response.message().collect::<Vec<_>>().join(" ");
+                    self.put_idle(conn);
+                    Reply::Accepted { code, text }
+                }
+                Ok(Err((stage, e))) => {
+                    // After a refusal the session is mid-transaction; a fresh connection is simpler than RSET.
+                    conn.abort().await;
+                    let code = e.status().and_then(|c| c.to_string().parse().ok());
+                    // A reused connection the server closed meanwhile: nothing was handed over, try a new one.
+                    if was_reused && stage == Stage::MailFrom && code.is_none() {
+                        continue;
+                    }
+                    let text = e.to_string();
+                    if e.is_permanent() {
+                        Reply::Permanent { code, text, stage }
+                    } else {
+                        Reply::Transient { code, text, stage }
+                    }
+                }
+                Err(_) => {
+                    conn.abort().await;
+                    Reply::Transient {
+                        code: None,
+                        text: "timed out waiting for the server".into(),
+                        stage: Stage::Data,
+                    }
+                }
+            };
+        }
+    }
+
+    async fn sweep(&self) {
+        for mut conn in self.drain_idle(Duration::from_secs(self.settings.idle_close_secs)) {
+            let _ = tokio::time::timeout(self.timeout(), conn.quit()).await;
         }
     }
 
     async fn close(&self) {
-        let idle = self
-            .idle
-            .lock()
-            .map(|mut idle| std::mem::take(&mut *idle))
-            .unwrap_or_default();
-        for mut conn in idle {
-            let _ = conn.quit().await;
+        for mut conn in self.drain_idle(Duration::ZERO) {
+            let _ = tokio::time::timeout(self.timeout(), conn.quit()).await;
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -12,10 +12,12 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use lettre::message::Mailbox;
 use rand::Rng;
 use serde::Serialize;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+use tokio::time::Instant;
 
 use super::message::{compose, message_id};
-use super::transport::{Reply, Transport};
+use super::reply::{Refusal, Reply};
+use super::transport::Transport;
 use super::{AttemptRecord, ClaimedDelivery, Outcome};
 use crate::campaigns::{Campaign, CampaignState};
 use crate::clock::Clock;
@@ -40,6 +42,9 @@ pub enum WorkerError {
 /// An outcome on its way to the database, and where to say it is committed.
 type Commit = (AttemptRecord, oneshot::Sender<Result<(), String>>);
 
+/// Writes whatever outcomes are pending in one transaction (group commit). While the database is unavailable
+/// it keeps the group and tries again with backoff: the attempts waiting for it hold their send permits, so
+/// no new mail goes on the wire until outcomes are recorded again (at most `pool_size` unrecorded).
 async fn commit_loop(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Commit>) {
     while let Some(first) = pending.recv().await {
         let mut group = vec![first];
@@ -47,7 +52,30 @@ async fn commit_loop(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Commit>)
             group.push(next);
         }
         let (records, replies): (Vec<_>, Vec<_>) = group.into_iter().unzip();
-        let result = store.record_attempts(&records).await.map_err(|e| e.to_string());
+        let mut pause = Duration::from_millis(200);
+        let mut outage = false;
+        let result = loop {
+            match store.record_attempts(&records).await {
+                Ok(()) => break Ok(()),
+                Err(e) if e.is_unavailable() => {
+                    if !outage {
+                        tracing::error!(
+                            error = %e,
+                            waiting = records.len(),
+                            "cannot record outcomes: the database is unavailable; no new mail goes out until \
+                             they are recorded"
+                        );
+                        outage = true;
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => break Err(e.to_string()),
+            }
+        };
+        if outage && result.is_ok() {
+            tracing::warn!(recorded = records.len(), "the database is back: outcomes recorded");
+        }
         for reply in replies {
             let _ = reply.send(result.clone());
         }
@@ -81,8 +109,10 @@ pub struct BatchSummary {
     pub failed: u64,
     /// Not sent because the recipient left after the run started.
     pub skipped: u64,
-    /// Claimed but given back because the worker is stopping.
+    /// Claimed but given back: the worker is stopping, its campaign was paused, or its lease ran short.
     pub released: u64,
+    /// Attempts that found the mail server unreachable (no connection or greeting).
+    pub unreachable: u64,
 }
 
 impl BatchSummary {
@@ -93,6 +123,7 @@ impl BatchSummary {
         self.failed += other.failed;
         self.skipped += other.skipped;
         self.released += other.released;
+        self.unreachable += other.unreachable;
     }
 }
 
@@ -116,22 +147,50 @@ impl std::ops::Deref for Worker {
 pub struct Inner {
     store: Arc<dyn Store>,
     transport: Arc<dyn Transport>,
-    templates: Arc<Templates>,
+    templates: RwLock<Arc<Templates>>,
     settings: Arc<Settings>,
     clock: Arc<dyn Clock>,
+    /// The instance this worker claims for: the lease owner of everything it holds.
     owner: String,
+    /// Part of every Message-ID, so two installations never issue the same one.
+    installation: String,
     from: Mailbox,
     signing_key: Vec<u8>,
     limiter: Option<DefaultDirectRateLimiter>,
+    /// Campaigns as read at the start of the current step: edits and pauses are seen at the next one.
     campaigns: Mutex<HashMap<i64, Arc<CampaignInfo>>>,
     tallies: Mutex<HashMap<i64, Tally>>,
+    /// Campaigns paused during this step: the rest of their batch goes back to the queue unsent.
+    halted: Mutex<HashSet<i64>>,
     stopping: Arc<AtomicBool>,
+    stopped: Notify,
+    /// Until when, on this machine's monotonic clock, the leases of the current batch surely hold: set at
+    /// the claim, moved on by every heartbeat. A mail is never started past it.
+    leases_until: Mutex<Instant>,
+    /// Mailbox refusals since the last accepted mail.
+    refusals_in_a_row: AtomicU32,
+    /// Set when an outcome could not be recorded for good: nothing more goes out in this step.
+    unrecorded: AtomicBool,
+    smtp_down: AtomicBool,
 }
 
+/// How one attempt ended for the step.
 enum Attempted {
-    /// (run, campaign, outcome)
-    Recorded(i64, i64, Outcome),
+    Recorded {
+        run_id: i64,
+        campaign_id: i64,
+        outcome: Outcome,
+        unreachable: bool,
+    },
     Released(i64),
+}
+
+/// Why a mail could not be prepared.
+enum Unprepared {
+    /// The campaign's mail does not render (template or plan): the campaign is held, nobody is failed.
+    Render(String),
+    /// This recipient's address cannot be used: this delivery fails.
+    Address(String),
 }
 
 /// Outcomes this worker recorded for one run: what the automatic pause judges, without scanning the run.
@@ -141,55 +200,141 @@ struct Tally {
     failed: u64,
 }
 
+/// What a worker is made of.
+pub struct WorkerParts {
+    pub store: Arc<dyn Store>,
+    pub transport: Arc<dyn Transport>,
+    pub templates: Arc<Templates>,
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    /// The instance it works for (see [`crate::store::Store::register_instance`]).
+    pub owner: String,
+    pub installation: String,
+    pub from: Mailbox,
+    pub signing_key: Vec<u8>,
+}
+
+impl WorkerError {
+    /// The database is away for now (down, restarting, locked): worth waiting for, not worth dying of.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            WorkerError::Store(e) => e.is_unavailable(),
+            WorkerError::Record(_) | WorkerError::Task(_) => false,
+        }
+    }
+}
+
 impl Worker {
-    pub fn new(
-        store: Arc<dyn Store>,
-        transport: Arc<dyn Transport>,
-        templates: Arc<Templates>,
-        settings: Arc<Settings>,
-        clock: Arc<dyn Clock>,
-        from: Mailbox,
-        signing_key: Vec<u8>,
-    ) -> Self {
-        let limiter =
-            NonZeroU32::new(settings.delivery.rate_per_second).map(|n| RateLimiter::direct(Quota::per_second(n)));
-        let owner = format!("{}-{}", std::process::id(), rand::rng().random::<u32>());
-        Self(Arc::new(Inner {
+    pub fn new(parts: WorkerParts) -> Self {
+        let WorkerParts {
             store,
             transport,
             templates,
             settings,
             clock,
             owner,
+            installation,
+            from,
+            signing_key,
+        } = parts;
+        let limiter =
+            NonZeroU32::new(settings.delivery.rate_per_second).map(|n| RateLimiter::direct(Quota::per_second(n)));
+        Self(Arc::new(Inner {
+            store,
+            transport,
+            templates: RwLock::new(templates),
+            settings,
+            clock,
+            owner,
+            installation,
             from,
             signing_key,
             limiter,
             campaigns: Mutex::new(HashMap::new()),
             tallies: Mutex::new(HashMap::new()),
+            halted: Mutex::new(HashSet::new()),
             stopping: Arc::new(AtomicBool::new(false)),
+            stopped: Notify::new(),
+            leases_until: Mutex::new(Instant::now()),
+            refusals_in_a_row: AtomicU32::new(0),
+            unrecorded: AtomicBool::new(false),
+            smtp_down: AtomicBool::new(false),
         }))
     }
 
-    /// Set to stop claiming; deliveries not yet on the wire are released.
-    pub fn stop_flag(&self) -> Arc<AtomicBool> {
-        self.stopping.clone()
+    /// The instance id this worker claims for.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Stops claiming; deliveries not yet on the wire are released at once.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.stopped.notify_waiters();
+    }
+
+    fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once [`Worker::stop`] is called.
+    async fn until_stopped(&self) {
+        let notified = self.stopped.notified();
+        if !self.is_stopping() {
+            notified.await;
+        }
+    }
+
+    /// Uses a new set of templates from the next mail on (reload).
+    pub fn set_templates(&self, templates: Arc<Templates>) {
+        if let Ok(mut current) = self.templates.write() {
+            *current = templates;
+        }
+    }
+
+    /// The heartbeat renewed this worker's leases at `at` (taken before the renewal was sent).
+    pub fn leases_renewed(&self, at: Instant) {
+        let until = at + Duration::from_millis(self.settings.delivery.lease_secs.saturating_mul(1000));
+        if let Ok(mut current) = self.leases_until.lock()
+            && until > *current
+        {
+            *current = until;
+        }
+    }
+
+    fn leases_hold_until(&self) -> Instant {
+        self.leases_until.lock().map_or_else(|_| Instant::now(), |t| *t)
+    }
+
+    fn is_halted(&self, campaign_id: i64) -> bool {
+        self.halted.lock().is_ok_and(|h| h.contains(&campaign_id))
     }
 
     /// Claims one batch of due deliveries, sends it and records every outcome.
     pub async fn step(&self) -> Result<Step, WorkerError> {
-        if self.stopping.load(Ordering::SeqCst) {
+        if self.is_stopping() {
             return Ok(Step::NothingDue);
         }
+        // Between steps this worker holds nothing: whatever a failed step left leased is given back first.
+        self.store.release(&self.owner, None, self.clock.now_ms()).await?;
         let now = self.clock.now_ms();
-        let lease_until = now + (self.settings.delivery.lease_secs as i64) * 1000;
-        let claimed = self
-            .store
-            .claim(&self.owner, now, lease_until, self.claim_size())
-            .await?;
+        let lease = self.settings.delivery.lease();
+        let claimed_at = Instant::now();
+        let claimed = self.store.claim(&self.owner, now, lease, self.claim_size()).await?;
+        if let Ok(mut until) = self.leases_until.lock() {
+            *until = claimed_at + Duration::from_millis(u64::try_from(lease.ms).unwrap_or(0));
+        }
         if claimed.is_empty() {
             self.store.finish_runs(now).await?;
             return Ok(Step::NothingDue);
         }
+        if let Ok(mut campaigns) = self.campaigns.lock() {
+            campaigns.clear();
+        }
+        if let Ok(mut halted) = self.halted.lock() {
+            halted.clear();
+        }
+        self.unrecorded.store(false, Ordering::SeqCst);
         let mut summary = BatchSummary {
             claimed: claimed.len() as u64,
             ..Default::default()
@@ -206,7 +351,7 @@ impl Worker {
                 let worker = self.clone();
                 let commits = commits.clone();
                 let unrecorded = unrecorded.clone();
-                tokio::spawn(async move { worker.attempt(d, &commits, &unrecorded, lease_until).await })
+                tokio::spawn(async move { worker.attempt(d, &commits, &unrecorded).await })
             })
             .buffer_unordered(parallel * 2)
             .collect()
@@ -221,7 +366,15 @@ impl Worker {
                     released.push(id);
                     continue;
                 }
-                Attempted::Recorded(run_id, campaign_id, outcome) => (run_id, campaign_id, outcome),
+                Attempted::Recorded {
+                    run_id,
+                    campaign_id,
+                    outcome,
+                    unreachable,
+                } => {
+                    summary.unreachable += u64::from(unreachable);
+                    (run_id, campaign_id, outcome)
+                }
             };
             match outcome {
                 Outcome::Sent => summary.sent += 1,
@@ -239,7 +392,7 @@ impl Worker {
             }
         }
         summary.released = released.len() as u64;
-        self.store.release(&self.owner, &released, self.clock.now_ms()).await?;
+        self.store.release(&self.owner, Some(&released), self.clock.now_ms()).await?;
         for (run_id, campaign_id) in touched {
             self.pause_if_failing(run_id, campaign_id).await?;
         }
@@ -273,7 +426,7 @@ impl Worker {
         while let Step::Batch(summary) = self.step().await? {
             on_batch(&summary);
             total.add(summary);
-            if self.stopping.load(Ordering::SeqCst) {
+            if self.is_stopping() {
                 break;
             }
         }
@@ -281,16 +434,37 @@ impl Worker {
     }
 
     /// Steps until stopped, idling `idle` between empty steps.
+    /// A failure that is not the database or the mail server being away ends the loop with it.
     pub async fn run(&self, idle: Duration) -> Result<(), WorkerError> {
-        while !self.stopping.load(Ordering::SeqCst) {
+        let mut outage: Option<String> = None;
+        let mut pause = idle;
+        while !self.is_stopping() {
             match self.step().await {
-                Ok(Step::Batch(_)) => {}
-                Ok(Step::NothingDue) => tokio::time::sleep(idle).await,
-                Err(e) => {
-                    // The database may be restarting: say so and keep going.
-                    tracing::error!(error = %e, "worker step failed; retrying");
-                    tokio::time::sleep(idle * 5).await;
+                Ok(step) => {
+                    if let Some(reason) = outage.take() {
+                        tracing::warn!("the database is back after: {reason}");
+                    }
+                    pause = idle;
+                    if step == Step::NothingDue {
+                        tokio::select! {
+                            _ = tokio::time::sleep(idle) => {}
+                            _ = self.until_stopped() => {}
+                        }
+                    }
                 }
+                Err(e) if e.is_unavailable() => {
+                    // Once per outage, not once per try.
+                    if outage.is_none() {
+                        tracing::error!(error = %e, "the database is unavailable; retrying with backoff");
+                        outage = Some(e.to_string());
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = self.until_stopped() => {}
+                    }
+                    pause = (pause * 2).min(Duration::from_secs(10));
+                }
+                Err(e) => return Err(e),
             }
         }
         Ok(())
@@ -329,20 +503,18 @@ impl Worker {
         d: ClaimedDelivery,
         commits: &mpsc::Sender<Commit>,
         unrecorded: &Semaphore,
-        lease_until: i64,
     ) -> Result<Attempted, WorkerError> {
-        if self.stopping.load(Ordering::SeqCst) {
-            return Ok(Attempted::Released(d.id));
+        if self.is_stopping() || self.is_halted(d.campaign_id) {
+            return self.give_back(d.id).await;
         }
         let info = self.campaign_info(d.campaign_id).await?;
         let c = &info.campaign;
-        let id = message_id(d.run_id, d.id, &self.settings.delivery.message_id_domain);
-        let attempt = d.attempts + 1;
+        let id = message_id(&self.installation, d.run_id, d.id, &self.settings.delivery.message_id_domain);
         let mut record = AttemptRecord {
             delivery_id: d.id,
             owner: self.owner.clone(),
             at: 0,
-            attempt,
+            attempt: d.attempt,
             outcome: Outcome::Failed,
             next_attempt_at: 0,
             smtp_code: None,
@@ -358,60 +530,168 @@ impl Worker {
             template: c.template.clone(),
             content_sha256: String::new(),
         };
+        let recorded = |outcome, unreachable| Attempted::Recorded {
+            run_id: d.run_id,
+            campaign_id: d.campaign_id,
+            outcome,
+            unreachable,
+        };
         if !d.still_wanted {
             // The member left after the audience was frozen: their choice wins over the ledger.
             record.at = self.clock.now_ms();
             record.outcome = Outcome::Skipped;
             record.smtp_reply = "not sent: the recipient left after the run started".into();
             record_via(commits, record).await?;
-            return Ok(Attempted::Recorded(d.run_id, d.campaign_id, Outcome::Skipped));
+            return Ok(recorded(Outcome::Skipped, false));
         }
-        let prepared = self.prepare(&info, &d, &id);
-        // Held from the moment the mail may reach the server until its outcome is committed: this, not the
-        // number of tasks, bounds the mails a crash can leave accepted but unrecorded (pool_size).
-        let Ok(_unrecorded) = unrecorded.acquire().await else {
-            return Ok(Attempted::Released(d.id));
-        };
-        if self.stopping.load(Ordering::SeqCst) {
-            return Ok(Attempted::Released(d.id));
-        }
-        let reply = match prepared {
-            Err(reason) => Reply::Permanent {
-                code: None,
-                text: reason,
-            },
-            Ok((composed, sha)) => {
-                record.content_sha256 = sha;
-                if let Some(limiter) = &self.limiter {
-                    limiter.until_ready().await;
-                }
-                // Never start a mail whose lease could run out before the server answers: another worker
-                // could claim it meanwhile and send it again. Given back, it is claimed afresh.
-                let answer_by = self.clock.now_ms() + (self.settings.smtp.timeout_secs as i64) * 1000;
-                if answer_by >= lease_until || self.stopping.load(Ordering::SeqCst) {
-                    return Ok(Attempted::Released(d.id));
-                }
-                let stem = format!("{}-{}", d.run_id, d.id);
-                self.transport.send(&composed.envelope, &composed.bytes, &stem).await
+        let (composed, sha) = match self.prepare(&info, &d, &id) {
+            Ok(prepared) => prepared,
+            Err(Unprepared::Render(reason)) => {
+                // Nobody is failed for our own template: the campaign waits until it is fixed and resumed.
+                self.halt(c.id, &format!("held: the mail does not render: {reason}")).await?;
+                return self.give_back(d.id).await;
+            }
+            Err(Unprepared::Address(reason)) => {
+                record.at = self.clock.now_ms();
+                record.smtp_reply = reason;
+                record_via(commits, record).await?;
+                return Ok(recorded(Outcome::Failed, false));
             }
         };
+        record.content_sha256 = sha;
+        // Held from the moment the mail may reach the server until its outcome is committed: this, not the
+        // number of tasks, bounds the mails a crash or a database outage can leave accepted but unrecorded.
+        let _unrecorded = tokio::select! {
+            permit = unrecorded.acquire() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return self.give_back(d.id).await,
+            },
+            _ = self.until_stopped() => return self.give_back(d.id).await,
+        };
+        if let Some(limiter) = &self.limiter {
+            tokio::select! {
+                _ = limiter.until_ready() => {}
+                _ = self.until_stopped() => return self.give_back(d.id).await,
+            }
+        }
+        // Never start a mail whose lease could run out before the server answers (another instance could take
+        // it over and send it again), nor one of a campaign paused meanwhile, nor any after a lost record.
+        let answer_by = Instant::now() + Duration::from_secs(self.settings.smtp.timeout_secs);
+        if answer_by >= self.leases_hold_until()
+            || self.is_stopping()
+            || self.is_halted(d.campaign_id)
+            || self.unrecorded.load(Ordering::SeqCst)
+        {
+            return self.give_back(d.id).await;
+        }
+        let stem = format!("{}-{}", d.run_id, d.id);
+        let reply = self.transport.send(&composed.envelope, &composed.bytes, &stem).await;
+        self.note_server(&reply);
         record.at = self.clock.now_ms();
         record.smtp_code = reply.code().map(i64::from);
         record.smtp_reply = reply.text().to_owned();
         record.outcome = match &reply {
-            Reply::Accepted { .. } => Outcome::Sent,
-            Reply::Transient { .. } if attempt < i64::from(self.settings.delivery.max_attempts) => {
-                record.next_attempt_at = record.at + self.backoff_ms(attempt);
+            Reply::Accepted { .. } => {
+                self.refusals_in_a_row.store(0, Ordering::SeqCst);
+                Outcome::Sent
+            }
+            Reply::Transient { .. } if d.attempt < i64::from(self.settings.delivery.max_attempts) => {
+                record.next_attempt_at = record.at + self.backoff_ms(d.attempt);
                 Outcome::Deferred
             }
-            Reply::Transient { .. } | Reply::Permanent { .. } => Outcome::Failed,
+            Reply::Transient { .. } => Outcome::Failed,
+            Reply::Permanent { .. } => match self.judge(&reply) {
+                Refusal::Mailbox => {
+                    if d.recipient_kind == "member" {
+                        record.suppress_member = d.recipient_id;
+                    }
+                    Outcome::Failed
+                }
+                Refusal::Message => Outcome::Failed,
+                Refusal::Transport => {
+                    let reason = format!(
+                        "paused: the mail server refuses the sending, not a recipient: {} {}",
+                        reply.code().map(|c| c.to_string()).unwrap_or_default(),
+                        reply.text()
+                    );
+                    self.halt(c.id, &reason).await?;
+                    // Back to the queue as it was: the attempt is logged, the campaign waits for staff.
+                    record.next_attempt_at = record.at;
+                    Outcome::Deferred
+                }
+            },
         };
-        if reply.is_address_rejection() && d.recipient_kind == "member" {
-            record.suppress_member = d.recipient_id;
-        }
         let outcome = record.outcome;
-        record_via(commits, record).await?;
-        Ok(Attempted::Recorded(d.run_id, d.campaign_id, outcome))
+        if let Err(e) = record_via(commits, record).await {
+            self.unrecorded.store(true, Ordering::SeqCst);
+            return Err(e);
+        }
+        Ok(recorded(outcome, reply.is_unreachable()))
+    }
+
+    /// What a permanent refusal is about, with one more rule than the reply alone can give: the same mailbox
+    /// refusal for `refusal_streak` recipients in a row is the server refusing us.
+    fn judge(&self, reply: &Reply) -> Refusal {
+        match reply.refusal() {
+            Some(Refusal::Mailbox) => {
+                let in_a_row = self.refusals_in_a_row.fetch_add(1, Ordering::SeqCst).saturating_add(1);
+                if in_a_row >= self.settings.delivery.refusal_streak {
+                    Refusal::Transport
+                } else {
+                    Refusal::Mailbox
+                }
+            }
+            Some(other) => other,
+            None => Refusal::Message,
+        }
+    }
+
+    /// Once per outage: a mail server that cannot be reached is loud, and so is its return.
+    fn note_server(&self, reply: &Reply) {
+        if reply.is_unreachable() {
+            if !self.smtp_down.swap(true, Ordering::SeqCst) {
+                tracing::warn!(reply = reply.text(), "cannot reach the mail server; mail waits in the queue");
+            }
+        } else if self.smtp_down.swap(false, Ordering::SeqCst) {
+            tracing::warn!("the mail server answers again");
+        }
+    }
+
+    /// Gives one delivery back to the queue now, so a stop or a pause never leaves it leased.
+    async fn give_back(&self, delivery_id: i64) -> Result<Attempted, WorkerError> {
+        self.store
+            .release(&self.owner, Some(&[delivery_id]), self.clock.now_ms())
+            .await?;
+        Ok(Attempted::Released(delivery_id))
+    }
+
+    /// Pauses a campaign with the reason staff will read, and stops this step from sending more of it.
+    async fn halt(&self, campaign_id: i64, reason: &str) -> Result<(), WorkerError> {
+        if let Ok(mut halted) = self.halted.lock()
+            && !halted.insert(campaign_id)
+        {
+            return Ok(());
+        }
+        self.pause(campaign_id, reason).await
+    }
+
+    async fn pause(&self, campaign_id: i64, reason: &str) -> Result<(), WorkerError> {
+        let now = self.clock.now_ms();
+        if self
+            .store
+            .set_campaign_state(
+                campaign_id,
+                &[CampaignState::Scheduled, CampaignState::Finished],
+                CampaignState::Paused,
+                reason,
+                None,
+                now,
+            )
+            .await?
+        {
+            tracing::warn!(campaign = campaign_id, "{reason}");
+        }
+        Ok(())
     }
 
     fn prepare(
@@ -419,9 +699,9 @@ impl Worker {
         info: &CampaignInfo,
         d: &ClaimedDelivery,
         id: &str,
-    ) -> Result<(super::message::Composed, String), String> {
+    ) -> Result<(super::message::Composed, String), Unprepared> {
         let c = &info.campaign;
-        let shared = info.context.as_ref().map_err(Clone::clone)?;
+        let shared = info.context.as_ref().map_err(|e| Unprepared::Render(e.clone()))?;
         let recipient = Recipient {
             kind: d.recipient_kind.clone(),
             email: d.email.clone(),
@@ -444,12 +724,16 @@ impl Worker {
         };
         let list_unsubscribe = links.as_ref().map(|l| l.unsubscribe.clone());
         let context = shared.for_recipient(&recipient, d.scheduled_for, self.settings.schedule.tz(), links.as_ref());
-        let mail = self
+        let templates = self
             .templates
+            .read()
+            .map_err(|_| Unprepared::Render("templates unavailable".into()))?
+            .clone();
+        let mail = templates
             .render(&c.template, context)
-            .map_err(|e| format!("render: {e}"))?;
-        let composed =
-            compose(&self.from, &d.email, &mail, id, list_unsubscribe.as_deref()).map_err(|e| e.to_string())?;
+            .map_err(|e| Unprepared::Render(e.to_string()))?;
+        let composed = compose(&self.from, &d.email, &mail, id, list_unsubscribe.as_deref())
+            .map_err(|e| Unprepared::Address(e.to_string()))?;
         Ok((composed, mail.sha256()))
     }
 
@@ -479,24 +763,7 @@ impl Worker {
                 rate * 100.0,
                 d.failure_rate_pause * 100.0
             );
-            let now = self.clock.now_ms();
-            if self
-                .store
-                .set_campaign_state(
-                    campaign_id,
-                    &[CampaignState::Scheduled],
-                    CampaignState::Paused,
-                    &reason,
-                    None,
-                    now,
-                )
-                .await?
-            {
-                tracing::warn!(campaign = campaign_id, "{reason}");
-                if let Ok(mut cache) = self.campaigns.lock() {
-                    cache.remove(&campaign_id);
-                }
-            }
+            self.pause(campaign_id, &reason).await?;
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! Both backends run the same SQL through sqlx's `Any` driver; what differs between them (connection set-up,
 //! migrations, the queue claim) lives in [`Backend`]. Times are epoch milliseconds everywhere.
 
+mod instances;
 mod sql;
 
 use std::path::Path;
@@ -36,12 +37,45 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// The database is away for now — unreachable, restarting, or locked by another writer past the busy
+    /// timeout — rather than refusing what was asked.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(db) => {
+                    let code = db.code().unwrap_or_default();
+                    // SQLite: SQLITE_BUSY (5), SQLITE_LOCKED (6) and their extended codes. PostgreSQL: connection
+                    // exceptions (08…), operator intervention (57P…: shutdown, terminated backend).
+                    let sqlite_busy = code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
+                    sqlite_busy || code.starts_with("08") || code.starts_with("57P")
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// How long a claim holds its deliveries, in database time.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease {
+    pub ms: i64,
+    /// An instance silent this long is dead: its deliveries are taken over.
+    pub instance_timeout_ms: i64,
 }
 
 /// The audience of a run, frozen into deliveries when the run starts.
@@ -76,6 +110,45 @@ pub struct RunCounts {
     pub failed: i64,
     /// Not sent: the campaign was cancelled, or the recipient left after the run started.
     pub cancelled: i64,
+}
+
+/// A process as it registers: `serve` or `send-due` on some host.
+#[derive(Debug, Clone)]
+pub struct InstanceInfo {
+    pub id: String,
+    pub host: String,
+    pub pid: i64,
+    pub version: String,
+    pub role: String,
+}
+
+/// A registered process as the database sees it now.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstanceStatus {
+    pub id: String,
+    pub host: String,
+    pub pid: i64,
+    pub version: String,
+    pub role: String,
+    pub started_at: i64,
+    pub heartbeat_at: i64,
+    /// Milliseconds since its last heartbeat, in database time.
+    pub silent_ms: i64,
+    /// live, dead (silent past the timeout) or stopped (said goodbye).
+    pub state: &'static str,
+    /// Deliveries it holds a lease on.
+    pub holding: i64,
+    pub held_until: Option<i64>,
+}
+
+/// Deliveries a live instance holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Held {
+    pub instance: String,
+    pub deliveries: i64,
+    /// When the last of their leases runs out, in database time (renewed while the instance lives).
+    pub until: i64,
+    pub silent_ms: i64,
 }
 
 /// Filters of the send log, all optional.
@@ -137,6 +210,8 @@ pub trait Store: Send + Sync {
         now: i64,
     ) -> StoreResult<bool>;
     async fn suppress(&self, email: &str, reason: &str, source: MemberSource, now: i64) -> StoreResult<bool>;
+    /// Lifts a suppression. `None` when there is no such member, `Some(false)` when it was not suppressed.
+    async fn unsuppress(&self, email: &str, reason: &str, source: MemberSource, now: i64) -> StoreResult<Option<bool>>;
     async fn import_advisors(&self, rows: &[AdvisorRow], now: i64) -> StoreResult<ImportReport>;
     async fn advisors(&self) -> StoreResult<Vec<Advisor>>;
 
@@ -170,18 +245,38 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Option<Run>>;
     async fn runs(&self, campaign_id: Option<i64>) -> StoreResult<Vec<Run>>;
     async fn run_counts(&self, run_id: i64) -> StoreResult<RunCounts>;
-    /// Marks runs with nothing left to send as done, and one-time campaigns whose run is done as finished.
+    /// Marks runs with nothing left to send as done, and one-time campaigns whose scheduled run is done as
+    /// finished (a manual run never finishes a campaign).
     async fn finish_runs(&self, now: i64) -> StoreResult<Vec<i64>>;
+    /// Queues the failed deliveries of a run again (never the sent ones); reopens the run. How many.
+    async fn retry_failed(&self, run_id: i64, now: i64) -> StoreResult<u64>;
 
     // The queue.
-    /// Claims up to `limit` due deliveries for `owner` until `lease_until`, skipping rows others hold.
-    async fn claim(&self, owner: &str, now: i64, lease_until: i64, limit: u32) -> StoreResult<Vec<ClaimedDelivery>>;
+    /// Claims up to `limit` due deliveries for `owner` for `lease.ms` of database time, skipping rows others
+    /// hold, and taking over those of instances silent for more than `lease.instance_timeout_ms`. Each claim
+    /// counts an attempt: (owner, attempt) is the fence its outcome is recorded under.
+    async fn claim(&self, owner: &str, now: i64, lease: Lease, limit: u32) -> StoreResult<Vec<ClaimedDelivery>>;
     /// Records attempts — each delivery's new state and its send-log row — in one transaction (group commit).
     async fn record_attempts(&self, records: &[AttemptRecord]) -> StoreResult<()>;
     /// How many deliveries a worker could claim now.
-    async fn due_count(&self, now: i64) -> StoreResult<i64>;
-    /// Gives back claimed deliveries that were not attempted (shutdown).
-    async fn release(&self, owner: &str, ids: &[i64], now: i64) -> StoreResult<()>;
+    async fn due_count(&self, now: i64, lease: Lease) -> StoreResult<i64>;
+    /// Gives back claimed deliveries that were not attempted (all that `owner` holds with `None`); their
+    /// attempt is not counted.
+    async fn release(&self, owner: &str, ids: Option<&[i64]>, now: i64) -> StoreResult<()>;
+
+    // Instances, in database time.
+    async fn register_instance(&self, instance: &InstanceInfo) -> StoreResult<()>;
+    /// Says the instance is alive and renews the leases it holds for `lease_ms`; true when it was asked to
+    /// reload its templates since the last heartbeat.
+    async fn heartbeat(&self, id: &str, lease_ms: i64) -> StoreResult<bool>;
+    /// Asks every live `serve` instance to reload its templates at its next heartbeat; how many.
+    async fn ask_reload(&self, timeout_ms: i64) -> StoreResult<u64>;
+    async fn stop_instance(&self, id: &str) -> StoreResult<()>;
+    async fn instances(&self, timeout_ms: i64) -> StoreResult<Vec<InstanceStatus>>;
+    /// Deliveries held by live instances other than `owner`.
+    async fn held_elsewhere(&self, owner: &str, timeout_ms: i64) -> StoreResult<Vec<Held>>;
+    /// The installation's id: `candidate` if none was stored yet.
+    async fn installation_id(&self, candidate: &str, now: i64) -> StoreResult<String>;
 
     // The send log.
     /// One page of the log in id order, after `after_id`; callers stream by paging.

@@ -9,7 +9,10 @@ use futures::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Row, Transaction};
 
-use super::{Audience, Backend, LogEntry, LogFilter, Run, RunCounts, Store, StoreError, StoreResult};
+use super::{
+    Audience, Backend, Held, InstanceInfo, InstanceStatus, Lease, LogEntry, LogFilter, Run, RunCounts, Store, StoreError,
+    StoreResult,
+};
 use crate::campaigns::{Campaign, CampaignState, NewCampaign, Schedule};
 use crate::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
 use crate::plan::{Channel, Plan, PlanDuty, PlanItem, PlanSaved, Theme};
@@ -30,13 +33,13 @@ pub struct SqlStore {
 }
 
 /// A write transaction, holding the process's SQLite write turn until it ends.
-struct Tx {
+pub(super) struct Tx {
     tx: Transaction<'static, sqlx::Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Tx {
-    async fn commit(self) -> Result<(), sqlx::Error> {
+    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
 }
@@ -98,8 +101,16 @@ impl SqlStore {
         })
     }
 
+    pub(super) fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub(super) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// A write transaction. SQLite takes the write lock up front so two writers queue instead of failing.
-    async fn begin_write(&self) -> StoreResult<Tx> {
+    pub(super) async fn begin_write(&self) -> StoreResult<Tx> {
         Ok(match self.backend {
             Backend::Sqlite => {
                 let turn = self.sqlite_writer.clone().lock_owned().await;
@@ -221,12 +232,17 @@ fn log_from(row: &AnyRow) -> StoreResult<LogEntry> {
 const ACTIVE_RUN: &str = "d.run_id IN (SELECT r.id FROM runs r JOIN campaigns c ON c.id = r.campaign_id \
                           WHERE r.status = 'sending' AND c.state IN ('scheduled', 'finished'))";
 
-/// What a worker may claim at the instant bound to `now` (a placeholder such as `$3`), in two parts so each
-/// reads an index in order and stops at its LIMIT: leases that ran out (their worker died), then queued
-/// deliveries whose time has come. (One `OR` made SQLite collect and sort the whole queue on every claim.)
-fn due_parts(now: &str) -> [String; 2] {
+/// What a worker may claim, in two parts so each reads an index in order and stops at its LIMIT: leases that
+/// ran out or whose instance stopped heartbeating (`timeout`, a placeholder for milliseconds), compared in
+/// database time (`db_now`); then queued deliveries whose time has come (`now`, a placeholder bound to the
+/// service's clock, which schedules retries). One `OR` made SQLite collect and sort the whole queue.
+fn due_parts(now: &str, db_now: &str, timeout: &str) -> [String; 2] {
     [
-        format!("d.status = 'sending' AND d.lease_until < {now} AND {ACTIVE_RUN}"),
+        format!(
+            "d.status = 'sending' AND (d.lease_until < {db_now} OR d.lease_owner IN \
+             (SELECT i.id FROM instances i WHERE i.heartbeat_at < {db_now} - {timeout} OR i.stopped_at IS NOT NULL)) \
+             AND {ACTIVE_RUN}"
+        ),
         format!("d.status = 'queued' AND d.next_attempt_at <= {now} AND {ACTIVE_RUN}"),
     ]
 }
@@ -704,6 +720,36 @@ impl Store for SqlStore {
         Ok(true)
     }
 
+    async fn unsuppress(&self, email: &str, reason: &str, source: MemberSource, now: i64) -> StoreResult<Option<bool>> {
+        let mut tx = self.begin_write().await?;
+        let Some(row) = sqlx::query("SELECT id FROM members WHERE email_norm = $1")
+            .bind(normalize_email(email))
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("id")?;
+        // A member who had left everything before the suppression stays gone: lifting it restores, never
+        // subscribes.
+        let changed = sqlx::query(
+            "UPDATE members SET updated_at = $1, status = CASE WHEN EXISTS (SELECT 1 FROM member_events e \
+             WHERE e.member_id = members.id AND e.theme_slug IS NULL AND e.event = 'unsubscribed') \
+             THEN 'unsubscribed' ELSE 'active' END WHERE id = $2 AND status = 'suppressed'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if changed {
+            member_event(&mut tx, id, None, "unsuppressed", source, reason, now).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(changed))
+    }
+
     async fn import_advisors(&self, rows: &[AdvisorRow], now: i64) -> StoreResult<ImportReport> {
         let mut tx = self.begin_write().await?;
         let mut report = ImportReport::default();
@@ -1016,7 +1062,7 @@ impl Store for SqlStore {
             sqlx::query(
                 "UPDATE campaigns SET state = 'finished', updated_at = $1 WHERE state = 'scheduled' \
                  AND at_ms IS NOT NULL AND EXISTS (SELECT 1 FROM runs r WHERE r.campaign_id = campaigns.id \
-                 AND r.status = 'done')",
+                 AND r.status = 'done' AND r.trigger <> 'manual')",
             )
             .bind(now)
             .execute(&mut *tx)
@@ -1026,28 +1072,31 @@ impl Store for SqlStore {
         Ok(done)
     }
 
-    async fn claim(&self, owner: &str, now: i64, lease_until: i64, limit: u32) -> StoreResult<Vec<ClaimedDelivery>> {
+    async fn claim(&self, owner: &str, now: i64, lease: Lease, limit: u32) -> StoreResult<Vec<ClaimedDelivery>> {
         let lock = match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        let db_now = self.backend.now_ms();
         let mut tx = self.begin_write().await?;
         let mut ids: Vec<i64> = Vec::new();
-        for due in due_parts("$3") {
+        for due in due_parts("$3", db_now, "$5") {
             let room = i64::from(limit) - ids.len() as i64;
             if room <= 0 {
                 break;
             }
             let sql = format!(
-                "UPDATE deliveries SET status = 'sending', lease_owner = $1, lease_until = $2, updated_at = $3 \
+                "UPDATE deliveries SET status = 'sending', lease_owner = $1, lease_until = {db_now} + $2, \
+                 attempts = attempts + 1, updated_at = $3 \
                  WHERE id IN (SELECT d.id FROM deliveries d WHERE {due} \
                  ORDER BY d.next_attempt_at, d.id LIMIT $4 {lock}) RETURNING id"
             );
             for row in sqlx::query(AssertSqlSafe(sql))
                 .bind(owner.to_owned())
-                .bind(lease_until)
+                .bind(lease.ms)
                 .bind(now)
                 .bind(room)
+                .bind(lease.instance_timeout_ms)
                 .fetch_all(&mut *tx)
                 .await?
             {
@@ -1083,7 +1132,7 @@ impl Store for SqlStore {
                     run_id: r.try_get("run_id")?,
                     campaign_id: r.try_get("campaign_id")?,
                     scheduled_for: r.try_get("scheduled_for")?,
-                    attempts: r.try_get("attempts")?,
+                    attempt: r.try_get("attempts")?,
                     email: r.try_get("email")?,
                     recipient_kind: r.try_get("recipient_kind")?,
                     recipient_id: r.try_get("recipient_id")?,
@@ -1105,12 +1154,13 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn due_count(&self, now: i64) -> StoreResult<i64> {
+    async fn due_count(&self, now: i64, lease: Lease) -> StoreResult<i64> {
         let mut total = 0;
-        for due in due_parts("$1") {
+        for due in due_parts("$1", self.backend.now_ms(), "$2") {
             let sql = format!("SELECT COUNT(*) AS n FROM deliveries d WHERE {due}");
             total += sqlx::query(AssertSqlSafe(sql))
                 .bind(now)
+                .bind(lease.instance_timeout_ms)
                 .fetch_one(&self.pool)
                 .await?
                 .try_get::<i64, _>("n")?;
@@ -1118,14 +1168,15 @@ impl Store for SqlStore {
         Ok(total)
     }
 
-    async fn release(&self, owner: &str, ids: &[i64], now: i64) -> StoreResult<()> {
-        if ids.is_empty() {
-            return Ok(());
-        }
+    async fn release(&self, owner: &str, ids: Option<&[i64]>, now: i64) -> StoreResult<()> {
+        let which = match ids {
+            Some([]) => return Ok(()),
+            Some(ids) => format!("AND id IN ({})", id_list(ids)),
+            None => String::new(),
+        };
         let sql = format!(
-            "UPDATE deliveries SET status = 'queued', lease_owner = NULL, lease_until = NULL, updated_at = $1 \
-             WHERE status = 'sending' AND lease_owner = $2 AND id IN ({})",
-            id_list(ids)
+            "UPDATE deliveries SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL, \
+             updated_at = $1 WHERE status = 'sending' AND lease_owner = $2 {which}"
         );
         sqlx::query(AssertSqlSafe(sql))
             // A new text every batch: caching it as a prepared statement would only grow memory.
@@ -1135,6 +1186,55 @@ impl Store for SqlStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn register_instance(&self, instance: &InstanceInfo) -> StoreResult<()> {
+        self.do_register_instance(instance).await
+    }
+
+    async fn heartbeat(&self, id: &str, lease_ms: i64) -> StoreResult<bool> {
+        self.do_heartbeat(id, lease_ms).await
+    }
+
+    async fn ask_reload(&self, timeout_ms: i64) -> StoreResult<u64> {
+        self.do_ask_reload(timeout_ms).await
+    }
+
+    async fn stop_instance(&self, id: &str) -> StoreResult<()> {
+        self.do_stop_instance(id).await
+    }
+
+    async fn instances(&self, timeout_ms: i64) -> StoreResult<Vec<InstanceStatus>> {
+        self.do_instances(timeout_ms).await
+    }
+
+    async fn held_elsewhere(&self, owner: &str, timeout_ms: i64) -> StoreResult<Vec<Held>> {
+        self.do_held_elsewhere(owner, timeout_ms).await
+    }
+
+    async fn installation_id(&self, candidate: &str, now: i64) -> StoreResult<String> {
+        self.do_installation_id(candidate, now).await
+    }
+
+    async fn retry_failed(&self, run_id: i64, now: i64) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE deliveries SET status = 'queued', next_attempt_at = $1, updated_at = $1 \
+             WHERE run_id = $2 AND status = 'failed'",
+        )
+        .bind(now)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n > 0 {
+            sqlx::query("UPDATE runs SET status = 'sending', finished_at = NULL WHERE id = $1")
+                .bind(run_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
     }
 
     async fn send_log(&self, filter: &LogFilter, after_id: i64, limit: u32) -> StoreResult<Vec<LogEntry>> {
@@ -1217,7 +1317,7 @@ async fn record_one(tx: &mut Tx, a: &AttemptRecord) -> StoreResult<()> {
     let owned = sqlx::query(
         "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_code = $4, last_reply = $5, \
              lease_owner = NULL, lease_until = NULL, updated_at = $6 \
-             WHERE id = $7 AND status = 'sending' AND lease_owner = $8",
+             WHERE id = $7 AND status = 'sending' AND lease_owner = $8 AND attempts = $2",
     )
     .bind(status)
     .bind(a.attempt)
@@ -1233,7 +1333,9 @@ async fn record_one(tx: &mut Tx, a: &AttemptRecord) -> StoreResult<()> {
     if owned == 0 {
         tracing::warn!(
             delivery = a.delivery_id,
-            "lease lost before the outcome was recorded; logging the attempt only"
+            attempt = a.attempt,
+            "lease lost before the outcome was recorded (another instance took the delivery over); \
+             logging the attempt only"
         );
     }
     if let Some(member_id) = a.suppress_member {

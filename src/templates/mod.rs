@@ -1,6 +1,7 @@
-//! Mail templates: Handlebars in strict mode, compiled once at start.
+//! Mail templates: Handlebars in strict mode, compiled once at start (and again on reload).
 //!
-//! Every `.hbs` file under the template folder is registered under its path without `.hbs`
+//! The templates of `templates/email` are built into the binary, so it runs from any folder; a folder named
+//! by `templates.dir` overrides them file by file. Every `.hbs` file is registered under its path without `.hbs`
 //! (`layouts/html`, `newsletter/telework/subject`). `html.hbs` renders with HTML escaping; `subject.hbs` and
 //! `text.hbs` render without it. A mail is a folder `<channel>/<theme>/` holding all three.
 //!
@@ -13,6 +14,7 @@ pub mod context;
 use std::path::{Path, PathBuf};
 
 use handlebars::{Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderErrorReason};
+use include_dir::{Dir, include_dir};
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
@@ -50,16 +52,52 @@ impl RenderedMail {
     }
 }
 
+/// The mail templates as built into the binary.
+static BUILT_IN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates/email");
+
+/// Where a template came from, for messages: a file of the override folder, or the built-in set.
+#[derive(Debug, Clone)]
+struct Source {
+    shown_as: String,
+    text: String,
+}
+
 #[derive(Debug)]
 pub struct Templates {
-    root: PathBuf,
+    /// Template name → where it came from, to name the file in render errors.
+    origins: std::collections::HashMap<String, String>,
     html: Handlebars<'static>,
     text: Handlebars<'static>,
     mails: Vec<String>,
 }
 
 impl Templates {
-    pub fn load(root: &Path) -> Result<Self, TemplateError> {
+    /// The built-in templates, overridden file by file by those under `dir` when it is given.
+    pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
+        let mut sources = std::collections::BTreeMap::new();
+        built_in(&BUILT_IN, &mut sources);
+        if let Some(root) = dir {
+            let mut files = Vec::new();
+            collect_files(root, root, &mut files)?;
+            for (name, path) in files {
+                let text = std::fs::read_to_string(&path).map_err(|e| TemplateError::Template {
+                    file: path.display().to_string(),
+                    line: None,
+                    reason: e.to_string(),
+                })?;
+                sources.insert(
+                    name,
+                    Source {
+                        shown_as: path.display().to_string(),
+                        text,
+                    },
+                );
+            }
+        }
+        Self::compile(sources)
+    }
+
+    fn compile(sources: std::collections::BTreeMap<String, Source>) -> Result<Self, TemplateError> {
         let mut html = Handlebars::new();
         html.set_strict_mode(true);
         let mut text = Handlebars::new();
@@ -68,21 +106,14 @@ impl Templates {
         for registry in [&mut html, &mut text] {
             registry.register_helper("component", Box::new(Component));
         }
-        let mut files = Vec::new();
-        collect_files(root, root, &mut files)?;
-        files.sort();
         let mut mails = Vec::new();
-        for (name, path) in &files {
-            let source = std::fs::read_to_string(path).map_err(|e| TemplateError::Template {
-                file: path.display().to_string(),
-                line: None,
-                reason: e.to_string(),
-            })?;
+        let mut origins = std::collections::HashMap::new();
+        for (name, source) in &sources {
             for registry in [&mut html, &mut text] {
                 registry
-                    .register_template_string(name, &source)
+                    .register_template_string(name, &source.text)
                     .map_err(|e| TemplateError::Template {
-                        file: path.display().to_string(),
+                        file: source.shown_as.clone(),
                         line: e.pos().map(|(line, _)| line),
                         reason: e.reason().to_string(),
                     })?;
@@ -92,9 +123,10 @@ impl Templates {
             {
                 mails.push(mail.to_owned());
             }
+            origins.insert(name.clone(), source.shown_as.clone());
         }
         Ok(Self {
-            root: root.to_path_buf(),
+            origins,
             html,
             text,
             mails,
@@ -119,9 +151,9 @@ impl Templates {
         let part = |registry: &Handlebars<'static>, name: &str| {
             let full = format!("{mail}/{name}");
             registry.render_with_context(&full, &context).map_err(|e| {
-                let file = e.template_name.clone().unwrap_or(full);
+                let name = e.template_name.clone().unwrap_or(full);
                 TemplateError::Template {
-                    file: self.root.join(format!("{file}.hbs")).display().to_string(),
+                    file: self.origins.get(&name).cloned().unwrap_or(name),
                     line: e.line_no,
                     reason: e.reason().to_string(),
                 }
@@ -163,6 +195,33 @@ impl HelperDef for Component {
         let rendered = registry.render(name, &params)?;
         out.write(rendered.strip_suffix('\n').unwrap_or(&rendered))?;
         Ok(())
+    }
+}
+
+fn built_in(dir: &'static Dir<'static>, out: &mut std::collections::BTreeMap<String, Source>) {
+    for file in dir.files() {
+        let path = file.path();
+        if path.extension().is_some_and(|e| e == "hbs")
+            && let Some(text) = file.contents_utf8()
+        {
+            let name = path
+                .with_extension("")
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            let shown_as = format!("templates/email/{} (built in)", path.display());
+            out.insert(
+                name,
+                Source {
+                    shown_as,
+                    text: text.to_owned(),
+                },
+            );
+        }
+    }
+    for sub in dir.dirs() {
+        built_in(sub, out);
     }
 }
 
@@ -220,7 +279,7 @@ mod tests {
             ("m/bad/html.hbs", "{{component \"layouts/leaky\"}}"),
             ("m/bad/text.hbs", "x"),
         ]);
-        let templates = Templates::load(dir.path()).unwrap();
+        let templates = Templates::load(Some(dir.path())).unwrap();
         let context = serde_json::json!({"recipient": {"name": "山田"}});
         let mail = templates.render("m/t", context.clone()).unwrap();
         // Escaped in HTML, not in text; one newline, as a standalone partial line would give.

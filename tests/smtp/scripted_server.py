@@ -10,10 +10,16 @@ The reply to each recipient is chosen by the local part of its address
     tempfail...  RCPT TO -> 451 4.3.0 Try again later
     flaky...     first RCPT TO of this address (per server run) -> 451, later -> 250
     reject...    RCPT TO -> 550 5.1.1 No such user
+    nouser...    RCPT TO -> 550 No such user here (no enhanced status code)
     denied...    RCPT TO -> 250, end of DATA -> 554 5.7.1 Message refused
     drop...      the TCP connection is closed right after RCPT TO is read, no reply
     slow...      end-of-DATA reply delayed by --slow-seconds (default 2), then 250
     otherwise    250
+
+A recipient whose domain has a file named refuse-relay-<domain> in DIR gets
+RCPT TO -> 550 5.7.1 Relaying denied (remove the file to "fix" the server); a
+sender whose local part starts with "badsender" gets MAIL FROM -> 553 5.7.1
+Sender address rejected.
 
 With several recipients in one transaction, "slow" delays the end-of-DATA reply
 and "denied" refuses the whole message (after the delay, if both). "flaky"
@@ -44,8 +50,11 @@ from aiosmtpd.smtp import SMTP
 TEMPFAIL = "451 4.3.0 Try again later"
 REJECT = "550 5.1.1 No such user"
 REFUSED = "554 5.7.1 Message refused"
+NOUSER = "550 No such user here"
+RELAY_DENIED = "550 5.7.1 Relaying denied"
+SENDER_REJECTED = "553 5.7.1 Sender address rejected"
 
-RULES = ("tempfail", "flaky", "reject", "denied", "drop", "slow")
+RULES = ("tempfail", "flaky", "reject", "nouser", "denied", "drop", "slow")
 
 
 def rule_for(address):
@@ -75,7 +84,17 @@ class ScriptedHandler:
                 highest = max(highest, int(stem))
         return highest
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if address.rsplit("@", 1)[0].lower().startswith("badsender"):
+            return SENDER_REJECTED
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        domain = address.rsplit("@", 1)[-1].lower()
+        if os.path.exists(os.path.join(self.capture_dir, f"refuse-relay-{domain}")):
+            return RELAY_DENIED
         rule = rule_for(address)
         if rule == "tempfail":
             return TEMPFAIL
@@ -86,6 +105,8 @@ class ScriptedHandler:
                 return TEMPFAIL
         elif rule == "reject":
             return REJECT
+        elif rule == "nouser":
+            return NOUSER
         elif rule == "drop":
             server.transport.close()
             # connection_lost() cancels this session's coroutine (and with it

@@ -9,10 +9,15 @@
 //! | `tempfail`             | RCPT TO → `451 4.3.0 Try again later`                         |
 //! | `flaky`                | first RCPT TO of this address (per server) → 451, later → 250 |
 //! | `reject`               | RCPT TO → `550 5.1.1 No such user`                            |
+//! | `nouser`               | RCPT TO → `550 No such user here` (no enhanced status code)   |
 //! | `denied`               | RCPT TO → 250, end of DATA → `554 5.7.1 Message refused`      |
 //! | `drop`                 | connection closed right after RCPT TO is read, no reply       |
 //! | `slow`                 | end-of-DATA reply delayed (2 s by default), then 250          |
 //! | anything else          | 250                                                           |
+//!
+//! [`TestSmtp::refuse_relay`] makes every RCPT TO answer `550 5.7.1 Relaying denied` until it is turned
+//! off; a sender whose local part starts with `badsender` gets `553 5.7.1 Sender address rejected` at MAIL
+//! FROM; [`TestSmtp::drop_connections`] closes every open connection as a server does with idle ones.
 //!
 //! With several recipients in one transaction, `slow` delays the end-of-DATA
 //! reply and `denied` refuses the whole message (after the delay, if both).
@@ -105,6 +110,7 @@ impl TestSmtp {
             messages: Mutex::new(Vec::new()),
             flaky_seen: Mutex::new(HashSet::new()),
             slow_delay: delay,
+            refuse_relay: AtomicBool::new(false),
         });
 
         // Internal listener for mailin; bound here so its port is known
@@ -156,6 +162,22 @@ impl TestSmtp {
     /// The port clients connect to, on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// While on, every RCPT TO is refused with `550 5.7.1 Relaying denied` (a misconfigured relay).
+    pub fn refuse_relay(&self, on: bool) {
+        self.shared.refuse_relay.store(on, Ordering::SeqCst);
+    }
+
+    /// Closes every open client connection, as a server does with connections idle too long, and keeps
+    /// serving new ones. How many were closed.
+    pub fn drop_connections(&self) -> usize {
+        let conns: Vec<_> = lock(&self.proxy.conns).drain().collect();
+        for (_, (client, upstream)) in &conns {
+            let _ = client.shutdown(Shutdown::Both);
+            let _ = upstream.shutdown(Shutdown::Both);
+        }
+        conns.len()
     }
 
     /// Snapshot of the accepted messages, in the order their DATA ended.
@@ -216,6 +238,7 @@ enum Rule {
     TempFail,
     Flaky,
     Reject,
+    NoUser,
     Denied,
     Drop,
     Slow,
@@ -225,10 +248,11 @@ enum Rule {
 fn rule_for(address: &str) -> Rule {
     let local = address.rsplit_once('@').map_or(address, |(local, _)| local);
     let local = local.to_ascii_lowercase();
-    const PREFIXES: [(&str, Rule); 6] = [
+    const PREFIXES: [(&str, Rule); 7] = [
         ("tempfail", Rule::TempFail),
         ("flaky", Rule::Flaky),
         ("reject", Rule::Reject),
+        ("nouser", Rule::NoUser),
         ("denied", Rule::Denied),
         ("drop", Rule::Drop),
         ("slow", Rule::Slow),
@@ -250,6 +274,7 @@ struct Shared {
     messages: Mutex<Vec<Captured>>,
     flaky_seen: Mutex<HashSet<String>>,
     slow_delay: Duration,
+    refuse_relay: AtomicBool,
 }
 
 /// Cloned by mailin for every connection; the fields after `shared` hold the
@@ -264,6 +289,9 @@ struct ScriptHandler {
 
 impl Handler for ScriptHandler {
     fn mail(&mut self, _ip: IpAddr, _domain: &str, from: &str) -> Response {
+        if from.to_ascii_lowercase().starts_with("badsender") {
+            return Response::custom(553, "5.7.1 Sender address rejected".to_owned());
+        }
         self.mail_from = from.to_owned();
         self.rcpt_to.clear();
         self.data.clear();
@@ -271,6 +299,9 @@ impl Handler for ScriptHandler {
     }
 
     fn rcpt(&mut self, to: &str) -> Response {
+        if self.shared.refuse_relay.load(Ordering::SeqCst) {
+            return Response::custom(550, "5.7.1 Relaying denied".to_owned());
+        }
         match rule_for(to) {
             Rule::TempFail => return try_again_later(),
             Rule::Flaky => {
@@ -279,6 +310,7 @@ impl Handler for ScriptHandler {
                 }
             }
             Rule::Reject => return Response::custom(550, "5.1.1 No such user".to_owned()),
+            Rule::NoUser => return Response::custom(550, "No such user here".to_owned()),
             // The proxy closes the connection before mailin sees this line;
             // should it ever get here, end the session (421 closes it).
             Rule::Drop => return Response::custom(421, "4.4.2 Closing connection".to_owned()),

@@ -1,0 +1,25 @@
+-- Every serve and send-due process registers here and heartbeats in database time. Leases of deliveries
+-- (lease_until) are written and compared in database time too, never in a machine's own clock: the
+-- deliveries of an instance whose heartbeat stopped are taken over by the next claim.
+CREATE TABLE instances (
+    id           TEXT    PRIMARY KEY,
+    host         TEXT    NOT NULL,
+    pid          BIGINT NOT NULL,
+    version      TEXT    NOT NULL,
+    role         TEXT    NOT NULL,
+    started_at   BIGINT NOT NULL,
+    heartbeat_at BIGINT NOT NULL,
+    stopped_at   BIGINT,
+    -- Set by `outreach reload`; the instance reloads its templates at its next heartbeat.
+    reload_asked BIGINT NOT NULL DEFAULT 0
+);
+
+-- One row: this installation's id, part of every Message-ID so two installations never issue the same one.
+CREATE TABLE installation (
+    singleton  BIGINT PRIMARY KEY CHECK (singleton = 1),
+    id         TEXT    NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+-- Leases by owner: heartbeats renew them, takeover looks them up.
+CREATE INDEX deliveries_by_owner ON deliveries (lease_owner) WHERE status = 'sending';

@@ -1,0 +1,178 @@
+//! Instances, leases and the installation id, all in database time: a machine's own clock is never compared
+//! with another's.
+
+use sqlx::{AssertSqlSafe, Row};
+
+use super::sql::SqlStore;
+use super::{Backend, Held, InstanceInfo, InstanceStatus, StoreResult};
+
+impl Backend {
+    /// The database's clock as epoch milliseconds, in SQL.
+    pub(super) fn now_ms(self) -> &'static str {
+        match self {
+            Backend::Postgres => "(CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT))",
+            Backend::Sqlite => "(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
+        }
+    }
+}
+
+impl SqlStore {
+    pub(super) async fn do_register_instance(&self, i: &InstanceInfo) -> StoreResult<()> {
+        let now = self.backend().now_ms();
+        let mut tx = self.begin_write().await?;
+        // Instances stopped or silent for a week are history nobody reads.
+        sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM instances WHERE heartbeat_at < {now} - 604800000"
+        )))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO instances (id, host, pid, version, role, started_at, heartbeat_at) \
+             VALUES ($1, $2, $3, $4, $5, {now}, {now})"
+        )))
+        .bind(i.id.clone())
+        .bind(i.host.clone())
+        .bind(i.pid)
+        .bind(i.version.clone())
+        .bind(i.role.clone())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn do_heartbeat(&self, id: &str, lease_ms: i64) -> StoreResult<bool> {
+        let now = self.backend().now_ms();
+        let mut tx = self.begin_write().await?;
+        let reload = sqlx::query("SELECT reload_asked FROM instances WHERE id = $1")
+            .bind(id.to_owned())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get::<i64, _>("reload_asked"))
+            .transpose()?
+            .unwrap_or(0)
+            != 0;
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE instances SET heartbeat_at = {now}, reload_asked = 0 WHERE id = $1"
+        )))
+        .bind(id.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        // A live instance's long wait on a server never loses its lease.
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE deliveries SET lease_until = {now} + $1 WHERE status = 'sending' AND lease_owner = $2"
+        )))
+        .bind(lease_ms)
+        .bind(id.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(reload)
+    }
+
+    /// Asks every live `serve` instance to reload its templates; how many were asked.
+    pub(super) async fn do_ask_reload(&self, timeout_ms: i64) -> StoreResult<u64> {
+        let now = self.backend().now_ms();
+        Ok(sqlx::query(AssertSqlSafe(format!(
+            "UPDATE instances SET reload_asked = 1 WHERE role = 'serve' AND stopped_at IS NULL \
+             AND heartbeat_at >= {now} - $1"
+        )))
+        .bind(timeout_ms)
+        .execute(self.pool())
+        .await?
+        .rows_affected())
+    }
+
+    pub(super) async fn do_stop_instance(&self, id: &str) -> StoreResult<()> {
+        let now = self.backend().now_ms();
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE instances SET stopped_at = {now}, heartbeat_at = {now} WHERE id = $1"
+        )))
+        .bind(id.to_owned())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn do_instances(&self, timeout_ms: i64) -> StoreResult<Vec<InstanceStatus>> {
+        let now = self.backend().now_ms();
+        let sql = format!(
+            "SELECT i.id, i.host, i.pid, i.version, i.role, i.started_at, i.heartbeat_at, i.stopped_at, \
+             {now} - i.heartbeat_at AS silent_ms, \
+             (SELECT COUNT(*) FROM deliveries d WHERE d.status = 'sending' AND d.lease_owner = i.id) AS holding, \
+             (SELECT MAX(d.lease_until) FROM deliveries d WHERE d.status = 'sending' AND d.lease_owner = i.id) \
+             AS held_until \
+             FROM instances i ORDER BY i.started_at DESC, i.id"
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                let stopped_at: Option<i64> = r.try_get("stopped_at")?;
+                let silent_ms: i64 = r.try_get("silent_ms")?;
+                Ok(InstanceStatus {
+                    id: r.try_get("id")?,
+                    host: r.try_get("host")?,
+                    pid: r.try_get("pid")?,
+                    version: r.try_get("version")?,
+                    role: r.try_get("role")?,
+                    started_at: r.try_get("started_at")?,
+                    heartbeat_at: r.try_get("heartbeat_at")?,
+                    silent_ms,
+                    state: if stopped_at.is_some() {
+                        "stopped"
+                    } else if silent_ms > timeout_ms {
+                        "dead"
+                    } else {
+                        "live"
+                    },
+                    holding: r.try_get("holding")?,
+                    held_until: r.try_get("held_until")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Due deliveries that live instances other than `owner` hold.
+    pub(super) async fn do_held_elsewhere(&self, owner: &str, timeout_ms: i64) -> StoreResult<Vec<Held>> {
+        let now = self.backend().now_ms();
+        let sql = format!(
+            "SELECT d.lease_owner AS owner, COUNT(*) AS n, MAX(d.lease_until) AS until, \
+             MAX({now} - COALESCE(i.heartbeat_at, 0)) AS silent_ms \
+             FROM deliveries d LEFT JOIN instances i ON i.id = d.lease_owner \
+             WHERE d.status = 'sending' AND d.lease_owner <> $1 AND d.lease_until >= {now} \
+             AND i.heartbeat_at >= {now} - $2 GROUP BY d.lease_owner ORDER BY d.lease_owner"
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(owner.to_owned())
+            .bind(timeout_ms)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Held {
+                    instance: r.try_get("owner")?,
+                    deliveries: r.try_get("n")?,
+                    until: r.try_get("until")?,
+                    silent_ms: r.try_get("silent_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    /// This installation's id, created once; every process of the installation reads the same.
+    pub(super) async fn do_installation_id(&self, candidate: &str, now: i64) -> StoreResult<String> {
+        sqlx::query(
+            "INSERT INTO installation (singleton, id, created_at) VALUES (1, $1, $2) ON CONFLICT (singleton) DO NOTHING",
+        )
+        .bind(candidate.to_owned())
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(sqlx::query("SELECT id FROM installation WHERE singleton = 1")
+            .fetch_one(self.pool())
+            .await?
+            .try_get("id")?)
+    }
+}

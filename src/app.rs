@@ -10,8 +10,8 @@ use crate::delivery::transport::{FileTransport, SmtpTransport, Transport};
 use crate::delivery::{Worker, WorkerParts};
 use crate::error::AppError;
 use crate::plan::{Channel, Plan, PlanSaved, parse_plan};
-use crate::recipients::{ImportReport, MemberSource};
 use crate::recipients::csv::{self as recipients_csv, Parsed, RowError};
+use crate::recipients::{ImportReport, MemberSource};
 use crate::schedule::{Scheduler, audience_of};
 use crate::store::{self, Audience, Store};
 use crate::templates::context::{CampaignContext, Links, Recipient};
@@ -322,7 +322,11 @@ impl Application {
         self.preview(templates, theme_slug, channel, member.as_deref(), fiscal_year)
             .await
             .map(|_| ())
-            .map_err(|e| AppError::input(format!("the template does not render for this campaign's audience: {e}")))
+            .map_err(|e| {
+                AppError::input(format!(
+                    "the template does not render for this campaign's audience: {e}"
+                ))
+            })
     }
 
     /// Lifts a member's suppression (a refusal that was the server's fault, or a fixed address).
@@ -330,7 +334,11 @@ impl Application {
         if reason.trim().is_empty() {
             return Err(AppError::input("--reason must say why the suppression is lifted"));
         }
-        match self.store.unsuppress(email, reason.trim(), MemberSource::Staff, self.now()).await? {
+        match self
+            .store
+            .unsuppress(email, reason.trim(), MemberSource::Staff, self.now())
+            .await?
+        {
             None => Err(AppError::input(format!("no member {email}"))),
             Some(false) => Err(AppError::input(format!("{email} is not suppressed"))),
             Some(true) => Ok(()),
@@ -370,9 +378,14 @@ impl Application {
         if to == Scheduled && campaign.state == Paused {
             // A campaign held for its template resumes only once its mail renders again.
             let templates = self.templates()?;
-            self.check_renders(&templates, &campaign.theme_slug, campaign.channel, Some(campaign.fiscal_year))
-                .await
-                .map_err(|e| AppError::input(format!("campaign {id} stays paused: {e}")))?;
+            self.check_renders(
+                &templates,
+                &campaign.theme_slug,
+                campaign.channel,
+                Some(campaign.fiscal_year),
+            )
+            .await
+            .map_err(|e| AppError::input(format!("campaign {id} stays paused: {e}")))?;
         }
         if !self
             .store
@@ -428,7 +441,6 @@ impl Application {
         let candidate = format!("{:012x}", rand::random::<u64>() >> 16);
         Ok(self.store.installation_id(&candidate, self.now()).await?)
     }
-
 }
 
 fn unknown_theme(plan: &Plan, slug: &str) -> AppError {

@@ -8,15 +8,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Application;
-use crate::config::millis;
-use crate::runtime::{self, Progress, SendDue};
 use crate::campaigns::CampaignState;
 use crate::campaigns::schedule::{format_local, parse_local_date};
 use crate::clock::SystemClock;
 use crate::config::Settings;
+use crate::config::millis;
 use crate::error::AppError;
 use crate::plan::{Channel, PlanSaved};
 use crate::recipients::MemberSource;
+use crate::runtime::{self, Progress, SendDue};
 use crate::store::{LogEntry, LogFilter};
 
 #[derive(Debug, Parser)]
@@ -30,7 +30,13 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     /// The data folder: relative paths of the SQLite database, the outbox and the signing key are read in it.
-    #[arg(long, global = true, value_name = "DIR", env = "OUTREACH_DATA_DIR", default_value = "data")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "OUTREACH_DATA_DIR",
+        default_value = "data"
+    )]
     data_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -334,7 +340,10 @@ async fn dispatch(app: &Arc<Application>, command: Command, out: &mut impl Write
         Command::Reload => {
             let timeout = millis(app.settings.delivery.instance_timeout_secs);
             let asked = app.store.ask_reload(timeout).await?;
-            say!(out, "asked {asked} live serve instances to reload their templates at their next heartbeat");
+            say!(
+                out,
+                "asked {asked} live serve instances to reload their templates at their next heartbeat"
+            );
         }
         Command::Run(RunCommand::Retry { run, failed }) => {
             if !failed {

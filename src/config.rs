@@ -217,7 +217,13 @@ impl Settings {
     /// Resolves the relative paths of the data (SQLite file, outbox, signing key) against `data_dir`, so the
     /// program behaves the same from any folder.
     pub fn within(mut self, data_dir: &Path) -> Result<Self, ConfigError> {
-        let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { data_dir.join(p) };
+        let resolve = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                data_dir.join(p)
+            }
+        };
         if let Some(rest) = self.database.url.strip_prefix("sqlite://") {
             let (path, query) = rest.split_once('?').map_or((rest, None), |(p, q)| (p, Some(q)));
             if !path.is_empty() && path != ":memory:" && !Path::new(path).is_absolute() {
@@ -292,7 +298,11 @@ impl Settings {
         })?;
         within("schedule.tick_secs", self.schedule.tick_secs, 1..=59)?;
         within("schedule.on_time_secs", self.schedule.on_time_secs, 1..=3600)?;
-        within("schedule.max_lateness_secs", self.schedule.max_lateness_secs, 0..=31 * DAY)?;
+        within(
+            "schedule.max_lateness_secs",
+            self.schedule.max_lateness_secs,
+            0..=31 * DAY,
+        )?;
         lettre::message::Mailbox::from_str(&self.delivery.from).map_err(|e| {
             ConfigError::new(
                 "delivery.from",
@@ -333,7 +343,11 @@ impl Settings {
         within("smtp.pool_size", self.smtp.pool_size, 1..=256)?;
         within("smtp.timeout_secs", self.smtp.timeout_secs, 1..=600)?;
         within("smtp.idle_check_secs", self.smtp.idle_check_secs, 0..=3600)?;
-        within("smtp.idle_close_secs", self.smtp.idle_close_secs, self.smtp.idle_check_secs..=DAY)?;
+        within(
+            "smtp.idle_close_secs",
+            self.smtp.idle_close_secs,
+            self.smtp.idle_check_secs..=DAY,
+        )?;
         if self.delivery.lease_secs <= self.smtp.timeout_secs {
             return Err(ConfigError::new(
                 "delivery.lease_secs",
@@ -351,7 +365,12 @@ impl Settings {
             return Err(ConfigError::new("web.base_url", "must start with http:// or https://"));
         }
         // It goes into the List-Unsubscribe header between < and >.
-        if self.web.base_url.chars().any(|c| c.is_control() || c.is_whitespace() || matches!(c, '<' | '>' | '"')) {
+        if self
+            .web
+            .base_url
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+        {
             return Err(ConfigError::new(
                 "web.base_url",
                 "must not contain spaces, control characters, <, > or \"",
@@ -407,7 +426,10 @@ where
     if range.contains(&value) {
         Ok(())
     } else if range.start() > range.end() {
-        Err(ConfigError::new(key, format!("{value} is out of range (its bounds contradict each other)")))
+        Err(ConfigError::new(
+            key,
+            format!("{value} is out of range (its bounds contradict each other)"),
+        ))
     } else {
         Err(ConfigError::new(
             key,
@@ -493,14 +515,34 @@ mod tests {
             ("OUTREACH_DELIVERY__FROM", "not a mailbox", "delivery.from"),
             ("OUTREACH_SMTP__POOL_SIZE", "0", "smtp.pool_size"),
             ("OUTREACH_DELIVERY__LEASE_SECS", "30", "delivery.lease_secs"),
-            ("OUTREACH_DELIVERY__LEASE_SECS", "18446744073709551615", "delivery.lease_secs"),
+            (
+                "OUTREACH_DELIVERY__LEASE_SECS",
+                "18446744073709551615",
+                "delivery.lease_secs",
+            ),
             ("OUTREACH_DELIVERY__RETRY_BASE_SECS", "0", "delivery.retry_base_secs"),
-            ("OUTREACH_DELIVERY__RETRY_MAX_SECS", "99999999999", "delivery.retry_max_secs"),
-            ("OUTREACH_SCHEDULE__MAX_LATENESS_SECS", "18446744073709551615", "schedule.max_lateness_secs"),
+            (
+                "OUTREACH_DELIVERY__RETRY_MAX_SECS",
+                "99999999999",
+                "delivery.retry_max_secs",
+            ),
+            (
+                "OUTREACH_SCHEDULE__MAX_LATENESS_SECS",
+                "18446744073709551615",
+                "schedule.max_lateness_secs",
+            ),
             ("OUTREACH_SMTP__PORT", "0", "smtp.port"),
             ("OUTREACH_SMTP__TIMEOUT_SECS", "100000", "smtp.timeout_secs"),
-            ("OUTREACH_DELIVERY__INSTANCE_TIMEOUT_SECS", "2", "delivery.instance_timeout_secs"),
-            ("OUTREACH_WEB__BASE_URL", "https://x.example/>\r\nBcc: a@b", "web.base_url"),
+            (
+                "OUTREACH_DELIVERY__INSTANCE_TIMEOUT_SECS",
+                "2",
+                "delivery.instance_timeout_secs",
+            ),
+            (
+                "OUTREACH_WEB__BASE_URL",
+                "https://x.example/>\r\nBcc: a@b",
+                "web.base_url",
+            ),
         ];
         for (var, value, key) in cases {
             let err = Settings::load_from(None, env(&[(var, value)])).unwrap_err();

@@ -122,7 +122,12 @@ pub async fn send_due(
     let transport = app.transport()?;
     let instance = Instance::register(app.store.clone(), "send-due").await?;
     let worker = app.worker(transport.clone(), &instance.id).await?;
-    let beat = tokio::spawn(heartbeat(app.clone(), instance.id.clone(), worker.clone(), transport.clone()));
+    let beat = tokio::spawn(heartbeat(
+        app.clone(),
+        instance.id.clone(),
+        worker.clone(),
+        transport.clone(),
+    ));
     let result = async {
         let tick = app.scheduler().fire_due().await?;
         let lease = app.settings.delivery.lease();
@@ -199,9 +204,19 @@ pub async fn serve(app: Arc<Application>, shutdown: impl std::future::Future<Out
     let mut parts: JoinSet<(&'static str, Result<(), AppError>)> = JoinSet::new();
     {
         let worker = worker.clone();
-        parts.spawn(async move { ("worker", worker.run(Duration::from_millis(200)).await.map_err(AppError::from)) });
+        parts.spawn(async move {
+            (
+                "worker",
+                worker.run(Duration::from_millis(200)).await.map_err(AppError::from),
+            )
+        });
     }
-    let beat = tokio::spawn(heartbeat(app.clone(), instance.id.clone(), worker.clone(), transport.clone()));
+    let beat = tokio::spawn(heartbeat(
+        app.clone(),
+        instance.id.clone(),
+        worker.clone(),
+        transport.clone(),
+    ));
     let hangup = tokio::spawn(reload_on_hangup(app.clone(), worker.clone()));
     tracing::info!(
         instance = %instance.id,

@@ -9,89 +9,11 @@ use std::sync::Arc;
 
 use common::TestEnv;
 use outreach::Application;
-use outreach::app::CampaignRequest;
 use outreach::campaigns::CampaignState;
-use outreach::campaigns::schedule::parse_local_datetime;
-use outreach::clock::ManualClock;
-use outreach::delivery::Worker;
-use outreach::runtime::Instance;
 use outreach::plan::Channel;
 use outreach::store::{LogEntry, LogFilter};
+use support::rig::*;
 use support::smtp::TestSmtp;
-
-fn tokyo(s: &str) -> i64 {
-    parse_local_datetime("test", s, chrono_tz::Asia::Tokyo).unwrap()
-}
-
-struct Rig {
-    app: Application,
-    clock: ManualClock,
-    worker: Worker,
-}
-
-async fn rig(env: &mut TestEnv, smtp: &TestSmtp, start: &str, extra: &[(&str, &str)]) -> Rig {
-    rig_on(env, smtp.port(), start, extra).await
-}
-
-async fn rig_on(env: &mut TestEnv, port: u16, start: &str, extra: &[(&str, &str)]) -> Rig {
-    env.set("OUTREACH_DELIVERY__TRANSPORT", "smtp")
-        .set("OUTREACH_SMTP__HOST", "127.0.0.1")
-        .set("OUTREACH_SMTP__PORT", port.to_string())
-        .set("OUTREACH_SMTP__TIMEOUT_SECS", "5")
-        .set("OUTREACH_WEB__SIGNING_KEY", "test-signing-key")
-        .set("OUTREACH_WEB__BASE_URL", "https://outreach.example.org")
-        .set("OUTREACH_DELIVERY__FAILURE_MIN_SAMPLE", "1000");
-    for (k, v) in extra {
-        env.set(k, *v);
-    }
-    let clock = ManualClock::at(tokyo(start));
-    let app = env.app(Arc::new(clock.clone())).await;
-    let worker = worker_of(&app).await;
-    Rig { app, clock, worker }
-}
-
-/// A worker of its own registered instance, as `serve` and `send-due` make one.
-async fn worker_of(app: &Application) -> Worker {
-    let instance = Instance::register(app.store.clone(), "test").await.unwrap();
-    app.worker(app.transport().unwrap(), &instance.id).await.unwrap()
-}
-
-async fn import(app: &Application, rows: &[(&str, &str)]) {
-    let mut csv = String::from("email,company,contact_name,themes,locale\n");
-    for (email, themes) in rows {
-        csv.push_str(&format!("{email},株式会社テスト,担当 太郎,{themes},ja\n"));
-    }
-    let result = app.import_members(csv.as_bytes(), false, false).await.unwrap();
-    assert!(result.rejected.is_empty(), "{:?}", result.rejected);
-}
-
-async fn campaign(app: &Application, channel: Channel, at: Option<&str>, cron: Option<&str>) -> i64 {
-    let templates = app.templates().unwrap();
-    let request = CampaignRequest {
-        name: "テスト配信".into(),
-        theme_slug: "telework".into(),
-        channel,
-        at: at.map(str::to_owned),
-        cron: cron.map(str::to_owned),
-        from: None,
-        until: None,
-        fiscal_year: None,
-    };
-    app.create_campaign(&templates, &request).await.unwrap()
-}
-
-/// Members (each subscribed to telework) and a one-time newsletter to them at 09:00 on 2020-06-01, fired at
-/// 09:00:01: the run has started and its audience is frozen.
-async fn newsletter_fired<S: AsRef<str>>(r: &Rig, emails: &[S]) -> outreach::schedule::Tick {
-    import(
-        &r.app,
-        &emails.iter().map(|e| (e.as_ref(), "telework")).collect::<Vec<_>>(),
-    )
-    .await;
-    campaign(&r.app, Channel::Newsletter, Some("2020-06-01T09:00"), None).await;
-    r.clock.set(tokyo("2020-06-01T09:00:01"));
-    r.app.scheduler().fire_due().await.unwrap()
-}
 
 async fn log(app: &Application) -> Vec<LogEntry> {
     app.store.send_log(&LogFilter::default(), 0, 1_000_000).await.unwrap()
@@ -394,10 +316,21 @@ async fn fault_scenario(env: &mut TestEnv, port: u16, tag: &str, count_for: &dyn
     assert_eq!(status(addr("denied")).await, "active", "a message-level 554 does not");
     // Nothing is due before the backoff has passed.
     assert_eq!(r.worker.drain().await.unwrap().claimed, 0);
-    assert_eq!(r.app.store.due_count(r.app.now(), r.app.settings.delivery.lease()).await.unwrap(), 0);
+    assert_eq!(
+        r.app
+            .store
+            .due_count(r.app.now(), r.app.settings.delivery.lease())
+            .await
+            .unwrap(),
+        0
+    );
     r.clock.advance_secs(75);
     assert_eq!(
-        r.app.store.due_count(r.app.now(), r.app.settings.delivery.lease()).await.unwrap(),
+        r.app
+            .store
+            .due_count(r.app.now(), r.app.settings.delivery.lease())
+            .await
+            .unwrap(),
         3,
         "flaky, tempfail and drop wait for a retry"
     );

@@ -41,7 +41,10 @@ fn spawn(env: &TestEnv, args: &[&str]) -> Child {
 fn runs(env: &TestEnv, id: &str) -> Vec<String> {
     let (code, out, err) = env.run(&["campaign", "show", id]);
     assert_eq!(code, 0, "{err}");
-    out.lines().filter(|l| l.starts_with("run ")).map(str::to_owned).collect()
+    out.lines()
+        .filter(|l| l.starts_with("run "))
+        .map(str::to_owned)
+        .collect()
 }
 
 both_backends!(
@@ -81,16 +84,26 @@ both_backends!(
         assert!(status.success(), "send-due: {status}");
 
         let runs = runs(&env, &id);
-        assert_eq!(runs.len(), 2, "one run per minute boundary, whatever the processes: {runs:#?}");
+        assert_eq!(
+            runs.len(),
+            2,
+            "one run per minute boundary, whatever the processes: {runs:#?}"
+        );
         let tz = chrono_tz::Asia::Tokyo;
         for (run, tick) in runs.iter().zip([first, second]) {
             let at = outreach::campaigns::schedule::format_local(tick, tz);
-            assert!(run.contains(&format!("for {at} (schedule)")), "{run} should be the tick of {at}");
+            assert!(
+                run.contains(&format!("for {at} (schedule)")),
+                "{run} should be the tick of {at}"
+            );
             assert!(run.contains(&format!("{MEMBERS} recipients, sent {MEMBERS}")), "{run}");
         }
         let mails = std::fs::read_dir(env.path().join("outbox"))
             .expect("outbox")
-            .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml")))
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            })
             .count();
         assert_eq!(mails, 2 * MEMBERS, "each member one mail per tick");
     }

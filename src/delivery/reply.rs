@@ -92,7 +92,9 @@ impl Reply {
 /// Relay and authentication refusals at the end of DATA are about the sender, whatever the code says.
 fn looks_like_policy(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    ["relay", "authentication", "not authorized", "sender"].iter().any(|w| t.contains(w))
+    ["relay", "authentication", "not authorized", "sender"]
+        .iter()
+        .any(|w| t.contains(w))
 }
 
 /// The class and subject of an RFC 3463 enhanced status code (`5.1.1` → (5, 1)) at the start of the reply
@@ -131,10 +133,16 @@ mod tests {
     fn only_a_mailbox_refusal_at_rcpt_is_about_the_member() {
         use Refusal::*;
         use Stage::*;
-        assert_eq!(refused(550, "permanent error (550): 5.1.1 No such user", RcptTo), Some(Mailbox));
+        assert_eq!(
+            refused(550, "permanent error (550): 5.1.1 No such user", RcptTo),
+            Some(Mailbox)
+        );
         assert_eq!(refused(550, "No such user here", RcptTo), Some(Mailbox));
         assert_eq!(refused(553, "mailbox name not allowed", RcptTo), Some(Mailbox));
-        assert_eq!(refused(550, "permanent error (550): 5.7.1 Relaying denied", RcptTo), Some(Transport));
+        assert_eq!(
+            refused(550, "permanent error (550): 5.7.1 Relaying denied", RcptTo),
+            Some(Transport)
+        );
         assert_eq!(refused(554, "Relay access denied", RcptTo), Some(Transport));
         assert_eq!(refused(553, "5.7.1 Sender address rejected", MailFrom), Some(Transport));
         assert_eq!(refused(550, "5.1.1 No such user", MailFrom), Some(Transport));
@@ -153,7 +161,10 @@ mod tests {
 
     #[test]
     fn enhanced_status_is_found_where_servers_put_it() {
-        assert_eq!(enhanced_status("permanent error (550): 5.1.1 No such user"), Some((5, 1)));
+        assert_eq!(
+            enhanced_status("permanent error (550): 5.1.1 No such user"),
+            Some((5, 1))
+        );
         assert_eq!(enhanced_status("5.7.1 Relaying denied"), Some((5, 7)));
         assert_eq!(enhanced_status("Relaying denied"), None);
         assert_eq!(enhanced_status("version 1.2.3.4 here"), None);

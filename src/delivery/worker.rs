@@ -392,7 +392,9 @@ impl Worker {
             }
         }
         summary.released = released.len() as u64;
-        self.store.release(&self.owner, Some(&released), self.clock.now_ms()).await?;
+        self.store
+            .release(&self.owner, Some(&released), self.clock.now_ms())
+            .await?;
         for (run_id, campaign_id) in touched {
             self.pause_if_failing(run_id, campaign_id).await?;
         }
@@ -509,7 +511,12 @@ impl Worker {
         }
         let info = self.campaign_info(d.campaign_id).await?;
         let c = &info.campaign;
-        let id = message_id(&self.installation, d.run_id, d.id, &self.settings.delivery.message_id_domain);
+        let id = message_id(
+            &self.installation,
+            d.run_id,
+            d.id,
+            &self.settings.delivery.message_id_domain,
+        );
         let mut record = AttemptRecord {
             delivery_id: d.id,
             owner: self.owner.clone(),
@@ -548,7 +555,8 @@ impl Worker {
             Ok(prepared) => prepared,
             Err(Unprepared::Render(reason)) => {
                 // Nobody is failed for our own template: the campaign waits until it is fixed and resumed.
-                self.halt(c.id, &format!("held: the mail does not render: {reason}")).await?;
+                self.halt(c.id, &format!("held: the mail does not render: {reason}"))
+                    .await?;
                 return self.give_back(d.id).await;
             }
             Err(Unprepared::Address(reason)) => {
@@ -650,7 +658,10 @@ impl Worker {
     fn note_server(&self, reply: &Reply) {
         if reply.is_unreachable() {
             if !self.smtp_down.swap(true, Ordering::SeqCst) {
-                tracing::warn!(reply = reply.text(), "cannot reach the mail server; mail waits in the queue");
+                tracing::warn!(
+                    reply = reply.text(),
+                    "cannot reach the mail server; mail waits in the queue"
+                );
             }
         } else if self.smtp_down.swap(false, Ordering::SeqCst) {
             tracing::warn!("the mail server answers again");

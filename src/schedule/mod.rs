@@ -115,13 +115,8 @@ impl Scheduler {
         // Nothing left to fire: a recurring campaign past its bounds, or a one-time one whose tick was skipped.
         let settled = c.latest_tick(c.settled_ms, now).unwrap_or(c.settled_ms).max(now);
         // Only a scheduled run counts: `send-now` is outside the schedule and never uses up its firing.
-        let fired_once = c.schedule.is_once()
-            && self
-                .store
-                .runs(Some(c.id))
-                .await?
-                .iter()
-                .any(|r| r.trigger != "manual");
+        let fired_once =
+            c.schedule.is_once() && self.store.runs(Some(c.id)).await?.iter().any(|r| r.trigger != "manual");
         if !fired_once && c.ticks_after(settled, 1).is_empty() {
             let reason = "no firing time left inside the campaign's bounds";
             if self

@@ -10,8 +10,8 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Row, Transaction};
 
 use super::{
-    Audience, Backend, Held, InstanceInfo, InstanceStatus, Lease, LogEntry, LogFilter, Run, RunCounts, Store, StoreError,
-    StoreResult,
+    Audience, Backend, Held, InstanceInfo, InstanceStatus, Lease, LogEntry, LogFilter, Run, RunCounts, Store,
+    StoreError, StoreResult,
 };
 use crate::campaigns::{Campaign, CampaignState, NewCampaign, Schedule};
 use crate::delivery::{AttemptRecord, ClaimedDelivery, Outcome};

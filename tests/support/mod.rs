@@ -1,1 +1,2 @@
+pub mod rig;
 pub mod smtp;

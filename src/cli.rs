@@ -305,7 +305,17 @@ async fn dispatch(app: &Arc<Application>, command: Command, out: &mut impl Write
             for line in app.init().await? {
                 say!(out, "{line}");
             }
-            say!(out, "ready: {}", app.settings.database.url);
+            let s = &app.settings;
+            say!(out, "ready: {}", s.database.url);
+            match s.delivery.transport {
+                crate::config::TransportKind::File => say!(out, "mail is written to {}", s.delivery.outbox.display()),
+                crate::config::TransportKind::Smtp => say!(out, "mail goes to {}:{}", s.smtp.host, s.smtp.port),
+            }
+            if s.templates.dir.as_os_str().is_empty() {
+                say!(out, "templates: built in");
+            } else {
+                say!(out, "templates: built in, overridden by {}", s.templates.dir.display());
+            }
         }
         Command::Serve => {
             app.init().await?;

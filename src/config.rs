@@ -217,6 +217,10 @@ impl Settings {
     /// Resolves the relative paths of the data (SQLite file, outbox, signing key) against `data_dir`, so the
     /// program behaves the same from any folder.
     pub fn within(mut self, data_dir: &Path) -> Result<Self, ConfigError> {
+        // Absolute, so what `init` prints and what the logs say still holds after a change of folder.
+        let data_dir = std::path::absolute(data_dir)
+            .map_err(|e| ConfigError::new("--data-dir", format!("{}: {e}", data_dir.display())))?;
+        let data_dir = data_dir.as_path();
         let resolve = |p: &Path| {
             if p.is_absolute() {
                 p.to_path_buf()

@@ -238,6 +238,72 @@ both_backends!(faults_against_scripted_aiosmtpd, |mut env: TestEnv| async move {
     fault_scenario(&mut env, port, &tag, &count).await;
 });
 
+// Refusals by kind against the scripted aiosmtpd server: a mailbox refusal suppresses that member only; a
+// relay refusal (5.7.1 at RCPT, for every recipient of a domain) suppresses nobody and pauses the campaign with
+// the reply; once the server is fixed, resume delivers to everyone.
+both_backends!(
+    refusals_by_kind_against_scripted_aiosmtpd,
+    |mut env: TestEnv| async move {
+        let Some((port, capture)) = external("OUTREACH_TEST_SCRIPTED_SMTP", "OUTREACH_TEST_SCRIPTED_CAPTURE") else {
+            return;
+        };
+        let domain = format!(
+            "relay-{}-{}.example",
+            if env.db == common::Db::Sqlite { "sqlite" } else { "pg" },
+            std::process::id()
+        );
+        let r = rig_on(&mut env, port, "2020-06-01T08:00", &[]).await;
+        let mut who: Vec<String> = (0..12).map(|i| format!("r{i}@{domain}")).collect();
+        who.push(format!("nouser@{domain}"));
+        let control = std::path::Path::new(&capture).join(format!("refuse-relay-{domain}"));
+        std::fs::write(&control, "").unwrap();
+        newsletter_fired(&r, &who).await;
+        let refused = r.worker.drain().await.unwrap();
+        assert_eq!((refused.sent, refused.failed), (0, 0), "{refused:?}");
+        let c = r.app.store.campaigns().await.unwrap()[0].clone();
+        assert_eq!(c.state, CampaignState::Paused);
+        assert!(c.state_reason.contains("Relaying denied"), "{}", c.state_reason);
+        assert!(
+            r.app
+                .store
+                .members(None)
+                .await
+                .unwrap()
+                .iter()
+                .all(|m| m.status == "active")
+        );
+        std::fs::remove_file(&control).unwrap();
+        r.app.set_campaign_state(c.id, CampaignState::Scheduled).await.unwrap();
+        let resumed = r.worker.drain().await.unwrap();
+        assert_eq!((resumed.sent, resumed.failed), (12, 1), "{resumed:?}");
+        let suppressed: Vec<String> = r
+            .app
+            .store
+            .members(None)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.status == "suppressed")
+            .map(|m| m.email)
+            .collect();
+        assert_eq!(
+            suppressed,
+            [format!("nouser@{domain}")],
+            "550 without an enhanced code is the mailbox's"
+        );
+        let got = captured_by_aiosmtpd(&capture);
+        for w in who.iter().filter(|w| !w.starts_with("nouser")) {
+            assert_eq!(
+                got.iter()
+                    .filter(|(to, _)| to.iter().any(|t| t.eq_ignore_ascii_case(w)))
+                    .count(),
+                1,
+                "{w}"
+            );
+        }
+    }
+);
+
 // Postfix's smtp-sink, a production MTA's front end: a newsletter to 300 members all accepted.
 both_backends!(newsletter_through_postfix_smtp_sink, |mut env: TestEnv| async move {
     let Some((port, _)) = external("OUTREACH_TEST_SMTP_SINK", "OUTREACH_TEST_SMTP_SINK") else {

@@ -273,4 +273,76 @@ mod tests {
         let err = parse_local_datetime("--at", "June 1st", TOKYO).unwrap_err();
         assert!(err.to_string().contains("--at"), "{err}");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Five-field expressions with lists, ranges, steps and wildcards in every field.
+        fn cron_expr() -> impl Strategy<Value = String> {
+            let field = |max: u32| {
+                prop_oneof![
+                    Just("*".to_owned()),
+                    (0..max).prop_map(|n| n.to_string()),
+                    (1..max.min(30)).prop_map(|s| format!("*/{s}")),
+                    (0..max / 2, 1..max / 2).prop_map(|(a, w)| format!("{a}-{}", a + w)),
+                    (0..max, 0..max).prop_map(|(a, b)| format!("{a},{b}")),
+                ]
+            };
+            (field(60), field(24), field(28), field(12), field(7)).prop_map(|(mi, h, dom, mon, dow)| {
+                // Months and days of the month count from 1.
+                let one_based = |f: String| {
+                    f.split(',')
+                        .map(|p| match p.parse::<u32>() {
+                            Ok(n) => (n + 1).to_string(),
+                            Err(_) if p.contains('-') && !p.starts_with('*') => p
+                                .split('-')
+                                .map(|x| x.parse::<u32>().map_or(x.to_owned(), |n| (n + 1).to_string()))
+                                .collect::<Vec<_>>()
+                                .join("-"),
+                            Err(_) => p.to_owned(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                format!("{mi} {h} {} {} {dow}", one_based(dom), one_based(mon))
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+
+            /// A tick is the schedule's own instant: whatever the wake-up time and its sub-second jitter, the
+            /// latest tick is a whole second, is one of the schedule's firing times, and is the same for
+            /// every wake-up between it and the next firing time.
+            #[test]
+            fn ticks_do_not_move_with_the_wake_up_time(
+                expr in cron_expr(),
+                start in 1_577_836_800_000i64..1_893_456_000_000i64,
+                jitter in proptest::collection::vec(0i64..1000, 4),
+                offsets in proptest::collection::vec(0i64..3_600_000, 4),
+            ) {
+                let Ok(schedule) = Schedule::cron(&expr, "Asia/Tokyo") else { return Ok(()) };
+                let after = start - 400 * 86_400_000;
+                for (offset, ms) in offsets.iter().zip(&jitter) {
+                    let wake = start + offset + ms;
+                    let Some(tick) = schedule.latest_tick(after, wake) else { continue };
+                    prop_assert_eq!(tick.rem_euclid(1000), 0, "{} at {}", expr, wake);
+                    prop_assert!(tick <= wake);
+                    // The next firing time after the tick is beyond the wake-up: nothing newer was due.
+                    let next = schedule.ticks_after(tick, 1, None);
+                    prop_assert!(next.first().is_none_or(|n| *n > wake), "{} at {}: {:?}", expr, wake, next);
+                    // The tick is itself a firing time.
+                    prop_assert_eq!(schedule.ticks_after(tick - 1, 1, None).first().copied(), Some(tick));
+                    // Another wake-up in the same second, or any later one before the next firing time,
+                    // finds the same tick.
+                    for other in [wake - ms, wake - ms + 999, next.first().map_or(wake, |n| n - 1)] {
+                        if other >= tick {
+                            prop_assert_eq!(schedule.latest_tick(after, other), Some(tick), "{} at {}", expr, other);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

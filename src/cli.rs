@@ -733,6 +733,11 @@ async fn campaign(app: &Application, command: CampaignCommand, out: &mut impl Wr
                     n.queued + n.sending,
                     n.cancelled
                 );
+                if n.queued + n.sending > 0 {
+                    for why in waiting_reasons(app, &c, run.id).await? {
+                        say!(out, "  waiting: {why}");
+                    }
+                }
             }
         }
         CampaignCommand::Pause { id } => {
@@ -764,6 +769,49 @@ async fn campaign(app: &Application, command: CampaignCommand, out: &mut impl Wr
         }
     }
     Ok(())
+}
+
+/// Why a run's unsent deliveries wait, in words for staff.
+async fn waiting_reasons(
+    app: &Application,
+    c: &crate::campaigns::Campaign,
+    run_id: i64,
+) -> Result<Vec<String>, AppError> {
+    let tz = app.settings.schedule.tz();
+    let now = app.now();
+    let mut reasons = Vec::new();
+    for w in app.store.waiting(run_id).await? {
+        let reply = if w.last_reply.is_empty() {
+            String::new()
+        } else {
+            format!(" (last reply: {})", w.last_reply)
+        };
+        reasons.push(match (&w.held_by, c.state) {
+            (Some(instance), _) => format!(
+                "{} on their way with instance {instance}, lease until {}",
+                w.deliveries,
+                w.held_until.map_or_else(|| "?".to_owned(), |t| format_local(t, tz))
+            ),
+            (None, CampaignState::Paused | CampaignState::Cancelled) => {
+                format!(
+                    "{} queued; the campaign is {}: {}{reply}",
+                    w.deliveries,
+                    c.state.as_str(),
+                    c.state_reason
+                )
+            }
+            (None, _) if w.next_attempt_at > now => format!(
+                "{} queued for a retry at {}{reply}",
+                w.deliveries,
+                format_local(w.next_attempt_at, tz)
+            ),
+            (None, _) => format!(
+                "{} queued and due: sent by the next `serve` or `send-due`{reply}",
+                w.deliveries
+            ),
+        });
+    }
+    Ok(reasons)
 }
 
 fn read_input(path: &PathBuf) -> Result<Vec<u8>, AppError> {

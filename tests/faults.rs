@@ -273,3 +273,68 @@ both_backends!(
         assert_ne!(ids[0], ids[1], "two installations issued the same Message-ID");
     }
 );
+
+both_backends!(
+    a_late_outcome_cannot_overwrite_the_new_owner,
+    |mut env: TestEnv| async move {
+        use outreach::delivery::{AttemptRecord, Outcome};
+        use outreach::store::Lease;
+        let smtp = TestSmtp::start();
+        let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
+        newsletter_fired(&r, &["late@example.co.jp"]).await;
+        let store = &r.app.store;
+        let now = r.app.now();
+        // Instance A claims with a lease that runs out at once (its machine stalled); B takes the delivery over.
+        let short = Lease {
+            ms: 1,
+            instance_timeout_ms: 60_000,
+        };
+        let a = store.claim("instance-a", now, short, 10).await.unwrap();
+        assert_eq!((a.len(), a[0].attempt), (1, 1));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let b = store
+            .claim("instance-b", now, r.app.settings.delivery.lease(), 10)
+            .await
+            .unwrap();
+        assert_eq!((b.len(), b[0].attempt), (1, 2), "the takeover is a new attempt");
+        let record = |owner: &str, attempt: i64, outcome: Outcome| AttemptRecord {
+            delivery_id: a[0].id,
+            owner: owner.into(),
+            at: now,
+            attempt,
+            outcome,
+            next_attempt_at: now + 60_000,
+            smtp_code: Some(if outcome == Outcome::Sent { 250 } else { 451 }),
+            smtp_reply: "reply".into(),
+            suppress_member: None,
+            run_id: a[0].run_id,
+            campaign_id: a[0].campaign_id,
+            theme_slug: "telework".into(),
+            duty: "duty".into(),
+            channel: "newsletter".into(),
+            recipient: a[0].email.clone(),
+            message_id: "<m@x>".into(),
+            template: "newsletter/telework".into(),
+            content_sha256: String::new(),
+        };
+        // A's late outcome (a deferral) must not put B's delivery back in the queue, yet it is logged.
+        store
+            .record_attempts(&[record("instance-a", 1, Outcome::Deferred)])
+            .await
+            .unwrap();
+        let counts = store.run_counts(a[0].run_id).await.unwrap();
+        assert_eq!((counts.sending, counts.queued), (1, 0), "{counts:?}");
+        store
+            .record_attempts(&[record("instance-b", 2, Outcome::Sent)])
+            .await
+            .unwrap();
+        let counts = store.run_counts(a[0].run_id).await.unwrap();
+        assert_eq!(counts.sent, 1);
+        let rows = store.send_log(&Default::default(), 0, 100).await.unwrap();
+        let mine: Vec<_> = rows
+            .iter()
+            .map(|e| (e.attempt, e.sender.as_str(), e.outcome.as_str()))
+            .collect();
+        assert_eq!(mine, [(1, "instance-a", "deferred"), (2, "instance-b", "sent")]);
+    }
+);

@@ -4,7 +4,7 @@
 use sqlx::{AssertSqlSafe, Row};
 
 use super::sql::SqlStore;
-use super::{Backend, Held, InstanceInfo, InstanceStatus, StoreResult};
+use super::{Backend, Held, InstanceInfo, InstanceStatus, StoreResult, Waiting};
 
 impl Backend {
     /// The database's clock as epoch milliseconds, in SQL.
@@ -159,6 +159,30 @@ impl SqlStore {
                 })
             })
             .collect()
+    }
+
+    /// Why a run's unsent deliveries wait: queued (for their time, a retry, or a resume), or held by an
+    /// instance, grouped.
+    pub(super) async fn do_waiting(&self, run_id: i64) -> StoreResult<Vec<Waiting>> {
+        sqlx::query(
+            "SELECT status, lease_owner, COUNT(*) AS n, MIN(next_attempt_at) AS next_at, MAX(lease_until) AS until, \
+             MAX(last_reply) AS reply FROM deliveries WHERE run_id = $1 AND status IN ('queued', 'sending') \
+             GROUP BY status, lease_owner ORDER BY status, lease_owner",
+        )
+        .bind(run_id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Waiting {
+                held_by: r.try_get("lease_owner")?,
+                deliveries: r.try_get("n")?,
+                next_attempt_at: r.try_get("next_at")?,
+                held_until: r.try_get("until")?,
+                last_reply: r.try_get::<Option<String>, _>("reply")?.unwrap_or_default(),
+            })
+        })
+        .collect()
     }
 
     /// This installation's id, created once; every process of the installation reads the same.

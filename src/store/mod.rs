@@ -151,6 +151,19 @@ pub struct Held {
     pub silent_ms: i64,
 }
 
+/// Unsent deliveries of a run, grouped by why they wait.
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiting {
+    /// The instance holding them (on the wire or about to be), or none: queued.
+    pub held_by: Option<String>,
+    pub deliveries: i64,
+    /// The earliest time one of them may be tried (queued ones).
+    pub next_attempt_at: i64,
+    pub held_until: Option<i64>,
+    /// The last reply any of them got, if any was tried.
+    pub last_reply: String,
+}
+
 /// Filters of the send log, all optional.
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {
@@ -245,6 +258,8 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Option<Run>>;
     async fn runs(&self, campaign_id: Option<i64>) -> StoreResult<Vec<Run>>;
     async fn run_counts(&self, run_id: i64) -> StoreResult<RunCounts>;
+    /// Why a run's unsent deliveries wait.
+    async fn waiting(&self, run_id: i64) -> StoreResult<Vec<Waiting>>;
     /// Marks runs with nothing left to send as done, and one-time campaigns whose scheduled run is done as
     /// finished (a manual run never finishes a campaign).
     async fn finish_runs(&self, now: i64) -> StoreResult<Vec<i64>>;

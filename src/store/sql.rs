@@ -11,7 +11,7 @@ use sqlx::{AnyPool, AssertSqlSafe, Row, Transaction};
 
 use super::{
     Audience, Backend, Held, InstanceInfo, InstanceStatus, Lease, LogEntry, LogFilter, Run, RunCounts, Store,
-    StoreError, StoreResult,
+    StoreError, StoreResult, Waiting,
 };
 use crate::campaigns::{Campaign, CampaignState, NewCampaign, Schedule};
 use crate::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
@@ -1194,6 +1194,10 @@ impl Store for SqlStore {
 
     async fn heartbeat(&self, id: &str, lease_ms: i64) -> StoreResult<bool> {
         self.do_heartbeat(id, lease_ms).await
+    }
+
+    async fn waiting(&self, run_id: i64) -> StoreResult<Vec<Waiting>> {
+        self.do_waiting(run_id).await
     }
 
     async fn ask_reload(&self, timeout_ms: i64) -> StoreResult<u64> {

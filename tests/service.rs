@@ -1,0 +1,161 @@
+//! The binary as an operator runs it: a mail server that cannot be reached is loud and `send-due` says so by
+//! its exit code, `campaign show` says why mail waits, and a running `serve` reloads its templates on
+//! `outreach reload` and SIGHUP, refusing a set that does not compile.
+
+mod common;
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::TestEnv;
+
+fn members(env: &TestEnv, n: usize) {
+    let mut csv = String::from("email,company,contact_name,themes,locale\n");
+    for i in 0..n {
+        csv.push_str(&format!("s{i}@example.co.jp,株式会社運用,担当 {i},telework,ja\n"));
+    }
+    let file = env.write("members.csv", csv);
+    let (code, _, err) = env.run(&["members", "import", &file]);
+    assert_eq!(code, 0, "{err}");
+}
+
+fn newsletter(env: &TestEnv) -> String {
+    let (code, id, err) = env.create_campaign("telework", "newsletter", &["--cron", "0 9 * * *"]);
+    assert_eq!(code, 0, "{err}");
+    id.trim().to_owned()
+}
+
+both_backends!(an_unreachable_mail_server_is_loud, |mut env: TestEnv| async move {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    env.set("OUTREACH_DELIVERY__TRANSPORT", "smtp")
+        .set("OUTREACH_SMTP__HOST", "127.0.0.1")
+        .set("OUTREACH_SMTP__PORT", port.to_string())
+        .set("OUTREACH_WEB__SIGNING_KEY", "service-test-signing-key")
+        .set("OUTREACH_LOG", "warn");
+    assert_eq!(env.run(&["init"]).0, 0);
+    members(&env, 2);
+    let id = newsletter(&env);
+    assert_eq!(env.run(&["campaign", "send-now", &id]).0, 0);
+    let (code, out, err) = env.run(&["send-due"]);
+    assert_eq!(code, 4, "nothing could be delivered: {out}{err}");
+    assert!(err.contains("could not be reached"), "{err}");
+    assert_eq!(
+        err.matches("cannot reach the mail server").count(),
+        1,
+        "one warning per outage, not one per mail: {err}"
+    );
+    let (_, show, _) = env.run(&["campaign", "show", &id]);
+    assert!(
+        show.contains("waiting: 2 queued for a retry at") && show.contains("connection failed"),
+        "campaign show says why the run waits: {show}"
+    );
+});
+
+fn serve(env: &TestEnv, log: &std::path::Path) -> Child {
+    env.command(&["serve"])
+        .env("OUTREACH_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .expect("start serve")
+}
+
+/// The content hash of every sent mail, in log order.
+fn hashes(env: &TestEnv) -> Vec<String> {
+    let (code, csv, err) = env.run(&["log", "export", "--format", "csv", "--status", "sent"]);
+    assert_eq!(code, 0, "{err}");
+    if csv.is_empty() {
+        return Vec::new();
+    }
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "content_sha256")
+        .unwrap();
+    reader.records().map(|r| r.unwrap()[column].to_owned()).collect()
+}
+
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+both_backends!(
+    serve_reloads_templates_and_keeps_a_good_set,
+    |mut env: TestEnv| async move {
+        let templates = env.path().join("templates");
+        let text = templates.join("newsletter/telework/text.hbs");
+        std::fs::create_dir_all(text.parent().unwrap()).unwrap();
+        let good =
+            std::fs::read_to_string(common::repo().join("templates/email/newsletter/telework/text.hbs")).unwrap();
+        std::fs::write(&text, &good).unwrap();
+        env.set("OUTREACH_TEMPLATES__DIR", templates.display().to_string())
+            .set("OUTREACH_WEB__SIGNING_KEY", "service-test-signing-key")
+            .set("OUTREACH_DELIVERY__HEARTBEAT_SECS", "1")
+            .set("OUTREACH_DELIVERY__INSTANCE_TIMEOUT_SECS", "3");
+        assert_eq!(env.run(&["init"]).0, 0);
+        members(&env, 1);
+        let id = newsletter(&env);
+        let log = env.path().join("serve.log");
+        let mut child = serve(&env, &log);
+        let send_now = |n: usize| {
+            assert_eq!(env.run(&["campaign", "send-now", &id]).0, 0);
+            let env = &env;
+            async move { wait_for("the mail", || hashes(env).len() == n).await }
+        };
+        send_now(1).await;
+
+        // A template broken on disk and a reload asked for: refused with file and line, the old set stays.
+        std::fs::write(&text, format!("{good}\n{{{{#if}}\n")).unwrap();
+        wait_for("serve to register", || env.run(&["instances"]).1.contains("live")).await;
+        let (code, out, _) = env.run(&["reload"]);
+        assert_eq!((code, out.contains("asked 1 live serve")), (0, true), "{out}");
+        wait_for("the refusal", || {
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("templates not reloaded")
+        })
+        .await;
+        let logged = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            logged.contains("text.hbs:"),
+            "the refusal names the file and line: {logged}"
+        );
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        send_now(2).await;
+        let sent = hashes(&env);
+        assert_eq!(sent[0], sent[1], "the previous set stays in use");
+
+        // Fixed, and a SIGHUP: the new text goes out from the next mail on.
+        std::fs::write(&text, format!("{good}\n再読み込みの確認\n")).unwrap();
+        let pid = child.id().to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-HUP", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        wait_for("the reload", || {
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("templates reloaded")
+        })
+        .await;
+        send_now(3).await;
+        let sent = hashes(&env);
+        assert_ne!(sent[1], sent[2], "the reloaded template is used");
+        child.kill().ok();
+        child.wait().ok();
+    }
+);

@@ -137,14 +137,7 @@ pub async fn send_due(
         let mut summary = BatchSummary::default();
         let timeout_ms = lease.instance_timeout_ms;
         let held = loop {
-            let drained = worker.drain_with(|batch| progress(Progress::Batch(*batch))).await?;
-            summary.sent += drained.sent;
-            summary.deferred += drained.deferred;
-            summary.failed += drained.failed;
-            summary.skipped += drained.skipped;
-            summary.claimed += drained.claimed;
-            summary.released += drained.released;
-            summary.unreachable += drained.unreachable;
+            summary.add(worker.drain_with(|batch| progress(Progress::Batch(*batch))).await?);
             let held = app.store.held_elsewhere(&instance.id, timeout_ms).await?;
             if held.is_empty() || !wait {
                 break held;

@@ -116,7 +116,7 @@ pub struct BatchSummary {
 }
 
 impl BatchSummary {
-    fn add(&mut self, other: BatchSummary) {
+    pub fn add(&mut self, other: BatchSummary) {
         self.claimed += other.claimed;
         self.sent += other.sent;
         self.deferred += other.deferred;

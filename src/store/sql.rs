@@ -682,14 +682,9 @@ impl Store for SqlStore {
 
     async fn unsubscribe(&self, email: &str, theme: Option<&str>, source: MemberSource, now: i64) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
-        let Some(row) = sqlx::query("SELECT id FROM members WHERE email_norm = $1")
-            .bind(normalize_email(email))
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
+        let Some(id) = member_id(&mut tx, email).await? else {
             return Ok(false);
         };
-        let id: i64 = row.try_get("id")?;
         match theme {
             Some(theme) => set_theme(&mut tx, id, theme, false, source, now).await?,
             None => {
@@ -707,14 +702,9 @@ impl Store for SqlStore {
 
     async fn suppress(&self, email: &str, reason: &str, source: MemberSource, now: i64) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
-        let Some(row) = sqlx::query("SELECT id FROM members WHERE email_norm = $1")
-            .bind(normalize_email(email))
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
+        let Some(id) = member_id(&mut tx, email).await? else {
             return Ok(false);
         };
-        let id: i64 = row.try_get("id")?;
         suppress_member(&mut tx, id, reason, source, now).await?;
         tx.commit().await?;
         Ok(true)
@@ -722,14 +712,9 @@ impl Store for SqlStore {
 
     async fn unsuppress(&self, email: &str, reason: &str, source: MemberSource, now: i64) -> StoreResult<Option<bool>> {
         let mut tx = self.begin_write().await?;
-        let Some(row) = sqlx::query("SELECT id FROM members WHERE email_norm = $1")
-            .bind(normalize_email(email))
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
+        let Some(id) = member_id(&mut tx, email).await? else {
             return Ok(None);
         };
-        let id: i64 = row.try_get("id")?;
         // A member who had left everything before the suppression stays gone: lifting it restores, never
         // subscribes.
         let changed = sqlx::query(
@@ -1293,6 +1278,16 @@ impl Store for SqlStore {
         }
         query.fetch_all(&self.pool).await?.iter().map(log_from).collect()
     }
+}
+
+/// The id of the member with this address (any case), if any.
+async fn member_id(tx: &mut Tx, email: &str) -> StoreResult<Option<i64>> {
+    Ok(sqlx::query("SELECT id FROM members WHERE email_norm = $1")
+        .bind(normalize_email(email))
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|row| row.try_get("id"))
+        .transpose()?)
 }
 
 async fn suppress_member(tx: &mut Tx, member_id: i64, reason: &str, source: MemberSource, now: i64) -> StoreResult<()> {

@@ -3,6 +3,7 @@
 //! `outreach reload` and SIGHUP, refusing a set that does not compile.
 
 mod common;
+mod support;
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -155,6 +156,97 @@ both_backends!(
         send_now(3).await;
         let sent = hashes(&env);
         assert_ne!(sent[1], sent[2], "the reloaded template is used");
+        child.kill().ok();
+        child.wait().ok();
+    }
+);
+
+both_backends!(
+    a_part_that_fails_for_good_ends_serve_non_zero,
+    |mut env: TestEnv| async move {
+        env.set("OUTREACH_WEB__SIGNING_KEY", "service-test-signing-key");
+        assert_eq!(env.run(&["init"]).0, 0);
+        members(&env, 3);
+        let id = newsletter(&env);
+        let log = env.path().join("serve.log");
+        let mut child = serve(&env, &log);
+        wait_for("serve to register", || env.run(&["instances"]).1.contains("live")).await;
+        // Somebody breaks the schema under the running service: recording an outcome can never succeed.
+        let (code, _, _) = match env.db {
+            common::Db::Sqlite => {
+                let path = env.url.trim_start_matches("sqlite://").to_owned();
+                let status = std::process::Command::new("python3")
+                .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE send_log'); c.commit()", &path])
+                .status()
+                .unwrap();
+                (status.code().unwrap_or(-1), String::new(), String::new())
+            }
+            common::Db::Postgres => {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&env.url).await.unwrap();
+                sqlx::query("DROP TABLE send_log").execute(&mut conn).await.unwrap();
+                (0, String::new(), String::new())
+            }
+        };
+        assert_eq!(code, 0);
+        assert_eq!(env.run(&["campaign", "send-now", &id]).0, 0);
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "serve kept running with a dead worker"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(status.code(), Some(5), "an internal failure exits 5");
+        let logged = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            logged.contains("worker failed") && logged.contains("send_log"),
+            "the reason is logged: {logged}"
+        );
+    }
+);
+
+both_backends!(
+    send_due_reports_what_a_live_instance_holds,
+    |mut env: TestEnv| async move {
+        // Every mail takes the server 2 s to accept: serve holds its batch for a while.
+        let smtp = support::smtp::TestSmtp::start();
+        env.set("OUTREACH_DELIVERY__TRANSPORT", "smtp")
+            .set("OUTREACH_SMTP__HOST", "127.0.0.1")
+            .set("OUTREACH_SMTP__PORT", smtp.port().to_string())
+            .set("OUTREACH_SMTP__POOL_SIZE", "2")
+            .set("OUTREACH_WEB__SIGNING_KEY", "service-test-signing-key");
+        assert_eq!(env.run(&["init"]).0, 0);
+        let mut csv = String::from("email,company,contact_name,themes,locale\n");
+        for i in 0..6 {
+            csv.push_str(&format!("slow{i}@example.co.jp,株式会社低速,担当 {i},telework,ja\n"));
+        }
+        let file = env.write("members.csv", csv);
+        assert_eq!(env.run(&["members", "import", &file]).0, 0);
+        let id = newsletter(&env);
+        assert_eq!(env.run(&["campaign", "send-now", &id]).0, 0);
+        let log = env.path().join("serve.log");
+        let mut child = serve(&env, &log);
+        wait_for("serve to hold the run", || {
+            env.run(&["instances"]).1.contains("holds 6 deliveries")
+        })
+        .await;
+        let (code, out, err) = env.run(&["send-due"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains("due deliveries are held by live instance") && out.contains(") until "),
+            "send-due says who holds the rest and until when: {out}"
+        );
+        // --wait waits for them: when it returns, the run is done.
+        let (code, out, err) = env.run(&["send-due", "--wait"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(!out.contains("not finished"), "{out}");
+        let (_, show, _) = env.run(&["campaign", "show", &id]);
+        assert!(show.contains("sent 6, failed 0, waiting 0"), "{show}");
         child.kill().ok();
         child.wait().ok();
     }

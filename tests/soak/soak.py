@@ -97,6 +97,7 @@ IN_FLIGHT_SECS = 1.0
 # How long the soak runs on after the last one-time campaign's time, so that serves send it.
 AFTER_LAST_ONE_TIME_SECS = 20
 
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 MESSAGE_ID_RE = re.compile(r"^<outreach\.(\d+)\.(\d+)\.([^@>]+)@[^>]+>$")
 RUN_LINE_RE = re.compile(
     r"^run (\d+) for (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) \S+ \(([\w-]+)\): (\S+) — (\d+) recipients, "
@@ -104,12 +105,13 @@ RUN_LINE_RE = re.compile(
 )
 
 
+# The script's start: progress lines and failure messages give times relative to it.
+T0 = time.monotonic()
+
+
 def log(msg):
     """A progress line with the time since the script started."""
     print(f"[soak {time.monotonic() - T0:7.1f}s] {msg}", flush=True)
-
-
-T0 = time.monotonic()
 
 
 # ----------------------------------------------------------------------------- capturing SMTP server
@@ -278,12 +280,14 @@ def whole_minute_after(t):
     return floor + datetime.timedelta(minutes=1)
 
 
-def tail(path, lines=15):
+def tail(path, lines=8):
+    """The last lines of a serve's log, without colour codes, indented."""
     try:
         with open(path, "rb") as f:
-            return "".join(f.read().decode("utf-8", "replace").splitlines(True)[-lines:])
+            text = ANSI_RE.sub("", f.read().decode("utf-8", "replace"))
     except OSError:
         return ""
+    return "\n".join("    " + line for line in text.splitlines()[-lines:] if line.strip())
 
 
 # ----------------------------------------------------------------------------- the soak
@@ -398,14 +402,17 @@ def soak(args, rng, pg, app, handler, serves, workdir):
     if end > start + args.seconds + 0.5:
         log(f"running {end - start:.0f} s rather than {args.seconds} s, so both one-time campaigns fire")
     kills = []
+    self_exits = []  # (time.monotonic() when noticed, slot, pid, exit status)
 
     def check_serves():
         """A serve that exited by itself is a failure; it is restarted."""
         for slot, p in enumerate(serves):
             if p.poll() is not None:
-                failures.fail(f"serve #{slot} (pid {p.pid}) exited by itself with status {p.returncode}; "
-                              f"its log ends with:\n{tail(logs[slot])}")
+                self_exits.append((time.monotonic(), slot, p.pid, p.returncode))
+                failures.fail(f"serve #{slot} (pid {p.pid}) exited by itself with status {p.returncode} "
+                              f"at {time.monotonic() - T0:.1f} s; its log ends with:\n{tail(logs[slot])}")
                 serves[slot] = app.spawn_serve(logs[slot])
+                log(f"restarted serve #{slot} as pid {serves[slot].pid}")
 
     def plan_next_kill(now):
         """The next kill: --kill-every seconds (+/- a third) from now, except that a minute boundary
@@ -497,7 +504,7 @@ def soak(args, rng, pg, app, handler, serves, workdir):
     check_ticks(failures, runs, cron_id, one_time, cron_created, cron_created_end, stop_wall, send_due_end)
     check_recipients(failures, runs, theme_of, audience_by_theme, sent_rows, captures)
     check_log_lists_captures(failures, sent_rows, captures)
-    dup_total = check_duplicates(failures, captures, kills)
+    dup_total = check_duplicates(failures, captures, kills, self_exits)
     measure_takeovers(kills, captures)
     scan_serve_logs(failures, logs)
     if other_outcomes:
@@ -648,7 +655,7 @@ def check_log_lists_captures(failures, sent_rows, captures):
         failures.fail(f"{len(unparsed)} mails arrived with an unexpected Message-ID, e.g. {unparsed[:5]}")
 
 
-def check_duplicates(failures, captures, kills):
+def check_duplicates(failures, captures, kills, self_exits):
     """Counts duplicates, attributes each to the kill -9 that caused it, checks the bounds; returns the total."""
     first = {}
     duplicates = []  # (capture, first copy)
@@ -667,6 +674,7 @@ def check_duplicates(failures, captures, kills):
             failures.fail(f"{rcpt} got {len(ids)} different Message-IDs in run {run_id}: {sorted(ids)}")
 
     kill9 = sorted((k for k in kills if k.sig == "kill -9"), key=lambda k: k.at)
+    unexplained = []
     for dup, orig in duplicates:
         m = MESSAGE_ID_RE.match(dup.message_id)
         delivery = int(m.group(2)) if m else None
@@ -676,10 +684,19 @@ def check_duplicates(failures, captures, kills):
             if k.at <= dup.at and delivery in k.held:
                 cause = k
         if cause is None:
-            failures.fail(f"{dup.recipient} got {dup.message_id} twice (at {orig.at - T0:.1f} s and "
-                          f"{dup.at - T0:.1f} s of the script), and no instance killed with kill -9 held it")
+            unexplained.append((dup, orig))
         else:
             cause.duplicates += 1
+    if unexplained:
+        lines = []
+        for dup, orig in unexplained:
+            # A serve that exited by itself shortly after the first copy is the likely cause.
+            near = [f"serve #{slot} pid {pid} exited by itself (status {status}), noticed at {t - T0:.1f} s"
+                    for t, slot, pid, status in self_exits if orig.at - 1 <= t <= orig.at + 5]
+            lines.append(f"    {dup.recipient} got {dup.message_id} at {orig.at - T0:.1f} s and again at "
+                         f"{dup.at - T0:.1f} s" + (f" ({'; '.join(near)})" if near else ""))
+        failures.fail(f"{len(unexplained)} duplicates of deliveries that no instance killed with kill -9 held "
+                      f"(SIGTERM and normal operation must cause none):\n" + "\n".join(lines))
     for k in kill9:
         if k.duplicates > POOL_SIZE:
             failures.fail(f"the kill -9 of {k.instance} (pid {k.pid}) caused {k.duplicates} duplicates, "
@@ -687,9 +704,6 @@ def check_duplicates(failures, captures, kills):
     if len(duplicates) > POOL_SIZE * len(kill9):
         failures.fail(f"{len(duplicates)} duplicates, more than pool_size x kill -9 = {POOL_SIZE * len(kill9)}")
     return len(duplicates)
-
-
-ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def scan_serve_logs(failures, logs):

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::campaigns::{Campaign, CampaignState};
 use crate::clock::Clock;
-use crate::config::{CatchUp, Settings};
+use crate::config::{CatchUp, Settings, millis};
 use crate::plan::Channel;
 use crate::store::{Audience, Run, Store, StoreError};
 
@@ -64,8 +64,8 @@ impl Scheduler {
                 .iter()
                 .filter(|t| **t < tick)
                 .count();
-            let on_time = late <= (s.on_time_secs as i64) * 1000;
-            let within = s.catch_up == CatchUp::Latest && late <= (s.max_lateness_secs as i64) * 1000;
+            let on_time = late <= millis(s.on_time_secs);
+            let within = s.catch_up == CatchUp::Latest && late <= millis(s.max_lateness_secs);
             if on_time || within {
                 let trigger = if on_time { "schedule" } else { "catch-up" };
                 // Start first, settle after: a crash in between re-finds the tick, and the run key absorbs it.

@@ -8,12 +8,13 @@ use crate::clock::Clock;
 use crate::config::{Settings, TransportKind};
 use crate::delivery::transport::{FileTransport, SmtpTransport, Transport};
 use crate::delivery::{Worker, WorkerParts};
+use crate::domain::{Action, Actor};
 use crate::error::AppError;
 use crate::plan::{Channel, Plan, PlanSaved, parse_plan};
 use crate::recipients::csv::{self as recipients_csv, Parsed, RowError};
 use crate::recipients::{ImportReport, MemberSource};
 use crate::schedule::{Scheduler, audience_of};
-use crate::store::{self, Audience, Store};
+use crate::store::{self, Audience, Store, Transition};
 use crate::templates::context::{CampaignContext, Links, Recipient};
 use crate::templates::{RenderedMail, Templates};
 
@@ -63,10 +64,10 @@ impl Application {
     }
 
     /// Imports the shipped plan when none exists and creates the signing key file when no key is configured.
-    pub async fn init(&self) -> Result<Vec<String>, AppError> {
+    pub async fn init(&self, actor: &Actor) -> Result<Vec<String>, AppError> {
         let mut done = Vec::new();
         if self.store.plan(None).await?.is_none() {
-            self.import_plan(SHIPPED_PLAN, "config/plans/fy2020.tsv", SHIPPED_PLAN_YEAR, false)
+            self.import_plan(actor, SHIPPED_PLAN, "config/plans/fy2020.tsv", SHIPPED_PLAN_YEAR, false)
                 .await?;
             done.push(format!("imported the fiscal year {SHIPPED_PLAN_YEAR} plan"));
         }
@@ -85,6 +86,7 @@ impl Application {
 
     pub async fn import_plan(
         &self,
+        actor: &Actor,
         text: &str,
         file: &str,
         fiscal_year: i32,
@@ -98,7 +100,10 @@ impl Application {
             )));
         }
         let plan = Plan::from_parsed(parsed, fiscal_year, &self.settings.themes);
-        Ok(self.store.save_plan(&plan, replace, self.now()).await?)
+        let action = Action::new(actor, "plan.import", format!("fiscal year {fiscal_year}"))
+            .with("file", file)
+            .with("replace", replace);
+        Ok(self.store.save_plan(&plan, replace, self.now(), &action).await?)
     }
 
     pub async fn plan(&self, fiscal_year: Option<i32>) -> Result<Plan, AppError> {
@@ -123,30 +128,39 @@ impl Application {
         Ok(slugs)
     }
 
-    pub async fn import_members(&self, bytes: &[u8], dry_run: bool, skip_invalid: bool) -> Result<CsvImport, AppError> {
+    pub async fn import_members(
+        &self,
+        actor: &Actor,
+        bytes: &[u8],
+        dry_run: bool,
+        skip_invalid: bool,
+    ) -> Result<CsvImport, AppError> {
         let slugs = self.theme_slugs().await?;
         let refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
         let parsed = recipients_csv::parse_members(bytes, &refs).map_err(|e| AppError::input(e.to_string()))?;
+        let action = Action::new(actor, "members.import", "members").with("rejected", parsed.errors.len());
         self.import_rows(parsed, dry_run, skip_invalid, |rows| {
             let store = self.store.clone();
             let slugs = slugs.clone();
             let now = self.now();
-            async move { store.import_members(&rows, &slugs, now).await }
+            async move { store.import_members(&rows, &slugs, now, &action).await }
         })
         .await
     }
 
     pub async fn import_advisors(
         &self,
+        actor: &Actor,
         bytes: &[u8],
         dry_run: bool,
         skip_invalid: bool,
     ) -> Result<CsvImport, AppError> {
         let parsed = recipients_csv::parse_advisors(bytes).map_err(|e| AppError::input(e.to_string()))?;
+        let action = Action::new(actor, "advisors.import", "advisors").with("rejected", parsed.errors.len());
         self.import_rows(parsed, dry_run, skip_invalid, |rows| {
             let store = self.store.clone();
             let now = self.now();
-            async move { store.import_advisors(&rows, now).await }
+            async move { store.import_advisors(&rows, now, &action).await }
         })
         .await
     }
@@ -237,7 +251,12 @@ impl Application {
     }
 
     /// Checks and stores a campaign; refuses one that would not render or never fires.
-    pub async fn create_campaign(&self, templates: &Templates, req: &CampaignRequest) -> Result<i64, AppError> {
+    pub async fn create_campaign(
+        &self,
+        actor: &Actor,
+        templates: &Templates,
+        req: &CampaignRequest,
+    ) -> Result<i64, AppError> {
         use crate::campaigns::schedule::{format_local, parse_local_date, parse_local_datetime};
         let tz = self.settings.schedule.tz();
         let input = |e: crate::campaigns::ScheduleError| AppError::input(e.to_string());
@@ -303,7 +322,12 @@ impl Application {
         }
         self.check_renders(templates, &theme.slug, req.channel, Some(plan.fiscal_year))
             .await?;
-        Ok(self.store.create_campaign(&new, now).await?)
+        let action = Action::new(actor, "campaign.create", "")
+            .with("name", new.name.clone())
+            .with("theme", new.theme_slug.clone())
+            .with("channel", new.channel.slug())
+            .with("schedule", new.schedule.describe(tz));
+        Ok(self.store.create_campaign(&new, now, &action).await?)
     }
 
     /// Renders the mail of theme × channel for a real member of its audience when there is one, so a template
@@ -330,13 +354,14 @@ impl Application {
     }
 
     /// Lifts a member's suppression (a refusal that was the server's fault, or a fixed address).
-    pub async fn unsuppress(&self, email: &str, reason: &str) -> Result<(), AppError> {
+    pub async fn unsuppress(&self, actor: &Actor, email: &str, reason: &str) -> Result<(), AppError> {
         if reason.trim().is_empty() {
             return Err(AppError::input("--reason must say why the suppression is lifted"));
         }
+        let action = Action::new(actor, "member.unsuppress", email).with("reason", reason.trim());
         match self
             .store
-            .unsuppress(email, reason.trim(), MemberSource::Staff, self.now())
+            .unsuppress(email, reason.trim(), MemberSource::Staff, self.now(), &action)
             .await?
         {
             None => Err(AppError::input(format!("no member {email}"))),
@@ -346,11 +371,48 @@ impl Application {
     }
 
     /// Queues the failed deliveries of a run again (never the sent ones); how many.
-    pub async fn retry_run(&self, run_id: i64) -> Result<u64, AppError> {
+    pub async fn retry_run(&self, actor: &Actor, run_id: i64) -> Result<u64, AppError> {
         if !self.store.runs(None).await?.iter().any(|r| r.id == run_id) {
             return Err(AppError::input(format!("no run {run_id}")));
         }
-        Ok(self.store.retry_failed(run_id, self.now()).await?)
+        let action = Action::new(actor, "run.retry", format!("run {run_id}"));
+        Ok(self.store.retry_failed(run_id, self.now(), &action).await?)
+    }
+
+    /// Unsubscribes a member from one theme, or from everything, on their behalf.
+    pub async fn unsubscribe(&self, actor: &Actor, email: &str, theme: Option<&str>) -> Result<(), AppError> {
+        let action = Action::new(actor, "member.unsubscribe", email).with("theme", theme.unwrap_or("*"));
+        if !self
+            .store
+            .unsubscribe(email, theme, MemberSource::Staff, self.now(), &action)
+            .await?
+        {
+            return Err(AppError::input(format!("no member {email}")));
+        }
+        Ok(())
+    }
+
+    /// Stops all mail to a member.
+    pub async fn suppress(&self, actor: &Actor, email: &str, reason: &str) -> Result<(), AppError> {
+        let action = Action::new(actor, "member.suppress", email).with("reason", reason);
+        if !self
+            .store
+            .suppress(email, reason, MemberSource::Staff, self.now(), &action)
+            .await?
+        {
+            return Err(AppError::input(format!("no member {email}")));
+        }
+        Ok(())
+    }
+
+    /// Starts a run now, outside the schedule; `None` when a run for this instant exists already.
+    pub async fn send_now(&self, actor: &Actor, id: i64) -> Result<Option<crate::store::Run>, AppError> {
+        let c = self.campaign(id).await?;
+        if c.state != CampaignState::Scheduled {
+            return Err(AppError::input(format!("campaign {id} is {}", c.state.as_str())));
+        }
+        let action = Action::new(actor, "campaign.send-now", format!("campaign {id}"));
+        Ok(self.scheduler().send_now(&c, &action).await?)
     }
 
     pub async fn campaign(&self, id: i64) -> Result<Campaign, AppError> {
@@ -361,7 +423,7 @@ impl Application {
     }
 
     /// pause / resume / cancel. Resuming settles the ticks missed while paused, so they never fire.
-    pub async fn set_campaign_state(&self, id: i64, to: CampaignState) -> Result<(), AppError> {
+    pub async fn set_campaign_state(&self, actor: &Actor, id: i64, to: CampaignState) -> Result<(), AppError> {
         use CampaignState::*;
         let campaign = self.campaign(id).await?;
         let (from, settled): (&[CampaignState], Option<i64>) = match to {
@@ -375,6 +437,14 @@ impl Application {
             Scheduled => "",
             _ => "cancelled by staff",
         };
+        let verb = match to {
+            Paused => "campaign.pause",
+            Scheduled => "campaign.resume",
+            _ => "campaign.cancel",
+        };
+        let action = Action::new(actor, verb, format!("campaign {id}"))
+            .with("from", campaign.state.as_str())
+            .with("to", to.as_str());
         if to == Scheduled && campaign.state == Paused {
             // A campaign held for its template resumes only once its mail renders again.
             let templates = self.templates()?;
@@ -389,7 +459,17 @@ impl Application {
         }
         if !self
             .store
-            .set_campaign_state(id, from, to, reason, settled, self.now())
+            .set_campaign_state(
+                id,
+                &Transition {
+                    from,
+                    to,
+                    reason,
+                    settled_ms: settled,
+                },
+                self.now(),
+                &action,
+            )
             .await?
         {
             return Err(AppError::input(format!(

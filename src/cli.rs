@@ -13,11 +13,11 @@ use crate::campaigns::schedule::{format_local, parse_local_date};
 use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::config::millis;
+use crate::domain::Actor;
 use crate::error::AppError;
 use crate::plan::{Channel, PlanSaved};
-use crate::recipients::MemberSource;
 use crate::runtime::{self, Progress, SendDue};
-use crate::store::{LogEntry, LogFilter};
+use crate::store::{ActionFilter, LogEntry, LogFilter};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,6 +38,9 @@ pub struct Cli {
         default_value = "data"
     )]
     data_dir: PathBuf,
+    /// Who is acting, for the staff-action log (default: the login name).
+    #[arg(long = "as", global = true, value_name = "EMAIL")]
+    actor: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,6 +64,9 @@ enum Command {
     /// Runs of campaigns.
     #[command(subcommand)]
     Run(RunCommand),
+    /// The staff-action log: every change, who made it and when.
+    #[command(subcommand)]
+    Actions(ActionsCommand),
     /// The collaboration plan.
     #[command(subcommand)]
     Plan(PlanCommand),
@@ -91,6 +97,24 @@ enum Command {
     /// The send log.
     #[command(subcommand)]
     Log(LogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ActionsCommand {
+    /// List the log, oldest first.
+    List {
+        /// Only this actor (an operator's name or address, `smtp`, `scheduler`).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this kind of action, e.g. campaign.pause or members.import.
+        #[arg(long)]
+        action: Option<String>,
+        /// From this day on (YYYY-MM-DD, configured zone).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -287,7 +311,8 @@ async fn execute(cli: Cli) -> Result<(), AppError> {
     let settings = Settings::load(cli.config.as_deref(), &cli.data_dir)?;
     let app = Arc::new(Application::open(settings, Arc::new(SystemClock)).await?);
     let mut out = std::io::stdout().lock();
-    let result = dispatch(&app, cli.command, &mut out).await;
+    let actor = Actor::from_login(cli.actor.as_deref());
+    let result = dispatch(&app, &actor, cli.command, &mut out).await;
     out.flush().map_err(|e| AppError::Io(e.to_string()))?;
     result
 }
@@ -298,11 +323,16 @@ macro_rules! say {
     };
 }
 
-async fn dispatch(app: &Arc<Application>, command: Command, out: &mut impl Write) -> Result<(), AppError> {
+async fn dispatch(
+    app: &Arc<Application>,
+    actor: &Actor,
+    command: Command,
+    out: &mut impl Write,
+) -> Result<(), AppError> {
     let tz = app.settings.schedule.tz();
     match command {
         Command::Init => {
-            for line in app.init().await? {
+            for line in app.init(actor).await? {
                 say!(out, "{line}");
             }
             let s = &app.settings;
@@ -318,7 +348,7 @@ async fn dispatch(app: &Arc<Application>, command: Command, out: &mut impl Write
             }
         }
         Command::Serve => {
-            app.init().await?;
+            app.init(actor).await?;
             runtime::serve(app.clone(), shutdown_signal()).await?;
         }
         Command::Instances => {
@@ -359,7 +389,7 @@ async fn dispatch(app: &Arc<Application>, command: Command, out: &mut impl Write
             if !failed {
                 return Err(AppError::input("say what to retry: `outreach run retry RUN --failed`"));
             }
-            let n = app.retry_run(run).await?;
+            let n = app.retry_run(actor, run).await?;
             say!(out, "run {run}: {n} failed deliveries queued again");
         }
         Command::SendDue { wait } => {
@@ -422,7 +452,7 @@ async fn dispatch(app: &Arc<Application>, command: Command, out: &mut impl Write
                     + 1;
                 AppError::input(format!("{name}: line {line}: invalid UTF-8"))
             })?;
-            let saved = app.import_plan(&text, &name, fiscal_year, replace).await?;
+            let saved = app.import_plan(actor, &text, &name, fiscal_year, replace).await?;
             let what = match saved {
                 PlanSaved::Created => "imported",
                 PlanSaved::Unchanged => "unchanged (already imported from this file)",
@@ -456,7 +486,9 @@ async fn dispatch(app: &Arc<Application>, command: Command, out: &mut impl Write
         }
         Command::Members(MembersCommand::Import(args)) => {
             let bytes = read_input(&args.file)?;
-            let result = app.import_members(&bytes, args.dry_run, args.skip_invalid).await?;
+            let result = app
+                .import_members(actor, &bytes, args.dry_run, args.skip_invalid)
+                .await?;
             report_import(out, &args, &result)?;
         }
         Command::Members(MembersCommand::List { theme }) => {
@@ -528,13 +560,7 @@ async fn dispatch(app: &Arc<Application>, command: Command, out: &mut impl Write
             }
         }
         Command::Members(MembersCommand::Unsubscribe { email, theme }) => {
-            if !app
-                .store
-                .unsubscribe(&email, theme.as_deref(), MemberSource::Staff, app.now())
-                .await?
-            {
-                return Err(AppError::input(format!("no member {email}")));
-            }
+            app.unsubscribe(actor, &email, theme.as_deref()).await?;
             say!(
                 out,
                 "{email}: unsubscribed from {}",
@@ -542,22 +568,18 @@ async fn dispatch(app: &Arc<Application>, command: Command, out: &mut impl Write
             );
         }
         Command::Members(MembersCommand::Unsuppress { email, reason }) => {
-            app.unsuppress(&email, &reason).await?;
+            app.unsuppress(actor, &email, &reason).await?;
             say!(out, "{email}: suppression lifted");
         }
         Command::Members(MembersCommand::Suppress { email, reason }) => {
-            if !app
-                .store
-                .suppress(&email, &reason, MemberSource::Staff, app.now())
-                .await?
-            {
-                return Err(AppError::input(format!("no member {email}")));
-            }
+            app.suppress(actor, &email, &reason).await?;
             say!(out, "{email}: suppressed");
         }
         Command::Advisors(AdvisorsCommand::Import(args)) => {
             let bytes = read_input(&args.file)?;
-            let result = app.import_advisors(&bytes, args.dry_run, args.skip_invalid).await?;
+            let result = app
+                .import_advisors(actor, &bytes, args.dry_run, args.skip_invalid)
+                .await?;
             report_import(out, &args, &result)?;
         }
         Command::Advisors(AdvisorsCommand::List) => {
@@ -597,7 +619,39 @@ async fn dispatch(app: &Arc<Application>, command: Command, out: &mut impl Write
                 mail.html
             );
         }
-        Command::Campaign(c) => campaign(app, c, out).await?,
+        Command::Campaign(c) => campaign(app, actor, c, out).await?,
+        Command::Actions(ActionsCommand::List {
+            actor,
+            action,
+            since,
+            format,
+        }) => {
+            let since_ms = since
+                .as_deref()
+                .map(|d| parse_local_date("--since", d, tz, false))
+                .transpose()
+                .map_err(|e| AppError::input(e.to_string()))?;
+            let filter = ActionFilter {
+                actor,
+                action,
+                since_ms,
+            };
+            for a in app.store.actions(&filter).await? {
+                match format {
+                    Format::Json => say!(out, "{}", a.canonical()),
+                    Format::Table => say!(
+                        out,
+                        "{}\t{} {}\t{}\t{}\t{}",
+                        format_local(a.at, tz),
+                        a.actor_kind,
+                        a.actor,
+                        a.action,
+                        a.target,
+                        a.summary
+                    ),
+                }
+            }
+        }
         Command::Log(LogCommand::List(filter)) => {
             let filter = log_filter(app, &filter)?;
             stream_log(app, &filter, |e| {
@@ -642,7 +696,12 @@ async fn dispatch(app: &Arc<Application>, command: Command, out: &mut impl Write
     Ok(())
 }
 
-async fn campaign(app: &Application, command: CampaignCommand, out: &mut impl Write) -> Result<(), AppError> {
+async fn campaign(
+    app: &Application,
+    actor: &Actor,
+    command: CampaignCommand,
+    out: &mut impl Write,
+) -> Result<(), AppError> {
     let tz = app.settings.schedule.tz();
     match command {
         CampaignCommand::Create {
@@ -666,7 +725,7 @@ async fn campaign(app: &Application, command: CampaignCommand, out: &mut impl Wr
                 until,
                 fiscal_year,
             };
-            let id = app.create_campaign(&templates, &request).await?;
+            let id = app.create_campaign(actor, &templates, &request).await?;
             say!(out, "{id}");
         }
         CampaignCommand::List => {
@@ -741,32 +800,26 @@ async fn campaign(app: &Application, command: CampaignCommand, out: &mut impl Wr
             }
         }
         CampaignCommand::Pause { id } => {
-            app.set_campaign_state(id, CampaignState::Paused).await?;
+            app.set_campaign_state(actor, id, CampaignState::Paused).await?;
             say!(out, "campaign {id}: paused");
         }
         CampaignCommand::Resume { id } => {
-            app.set_campaign_state(id, CampaignState::Scheduled).await?;
+            app.set_campaign_state(actor, id, CampaignState::Scheduled).await?;
             say!(out, "campaign {id}: scheduled");
         }
         CampaignCommand::Cancel { id } => {
-            app.set_campaign_state(id, CampaignState::Cancelled).await?;
+            app.set_campaign_state(actor, id, CampaignState::Cancelled).await?;
             say!(out, "campaign {id}: cancelled");
         }
-        CampaignCommand::SendNow { id } => {
-            let c = app.campaign(id).await?;
-            if c.state != CampaignState::Scheduled {
-                return Err(AppError::input(format!("campaign {id} is {}", c.state.as_str())));
-            }
-            match app.scheduler().send_now(&c).await? {
-                Some(run) => say!(
-                    out,
-                    "run {} started: {} recipients (sent by `serve` or `send-due`)",
-                    run.id,
-                    run.audience
-                ),
-                None => say!(out, "a run for this instant already exists"),
-            }
-        }
+        CampaignCommand::SendNow { id } => match app.send_now(actor, id).await? {
+            Some(run) => say!(
+                out,
+                "run {} started: {} recipients (sent by `serve` or `send-due`)",
+                run.id,
+                run.audience
+            ),
+            None => say!(out, "a run for this instant already exists"),
+        },
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod campaigns;
 pub mod clock;
 pub mod config;
 pub mod delivery;
+pub mod domain;
 pub mod error;
 pub mod plan;
 pub mod recipients;

@@ -15,6 +15,11 @@ use outreach::store::{LogEntry, LogFilter};
 use support::rig::*;
 use support::smtp::TestSmtp;
 
+/// A change made straight on the store, as a service would record it.
+fn staff_action() -> outreach::domain::Action {
+    outreach::domain::Action::new(&common::tester(), "test.change", "a member")
+}
+
 async fn log(app: &Application) -> Vec<LogEntry> {
     app.store.send_log(&LogFilter::default(), 0, 1_000_000).await.unwrap()
 }
@@ -81,6 +86,7 @@ async fn newsletter_to_1000(
             Some("telework"),
             outreach::recipients::MemberSource::Member,
             now,
+            &staff_action(),
         )
         .await
         .unwrap();
@@ -91,6 +97,7 @@ async fn newsletter_to_1000(
             "bounced",
             outreach::recipients::MemberSource::Staff,
             now,
+            &staff_action(),
         )
         .await
         .unwrap();
@@ -273,7 +280,10 @@ both_backends!(
                 .all(|m| m.status == "active")
         );
         std::fs::remove_file(&control).unwrap();
-        r.app.set_campaign_state(c.id, CampaignState::Scheduled).await.unwrap();
+        r.app
+            .set_campaign_state(&common::tester(), c.id, CampaignState::Scheduled)
+            .await
+            .unwrap();
         let resumed = r.worker.drain().await.unwrap();
         assert_eq!((resumed.sent, resumed.failed), (12, 1), "{resumed:?}");
         let suppressed: Vec<String> = r
@@ -497,10 +507,16 @@ both_backends!(catch_up_policy_and_pause, |mut env: TestEnv| async move {
     assert!(tick.skipped[0].2.contains("max_lateness"), "{:?}", tick.skipped);
     // Paused over a tick; resuming does not fire it; the next one fires.
     r.clock.set(tokyo("2020-06-05T08:00"));
-    r.app.set_campaign_state(daily, CampaignState::Paused).await.unwrap();
+    r.app
+        .set_campaign_state(&common::tester(), daily, CampaignState::Paused)
+        .await
+        .unwrap();
     r.clock.set(tokyo("2020-06-05T09:30"));
     assert!(r.app.scheduler().fire_due().await.unwrap().fired.is_empty());
-    r.app.set_campaign_state(daily, CampaignState::Scheduled).await.unwrap();
+    r.app
+        .set_campaign_state(&common::tester(), daily, CampaignState::Scheduled)
+        .await
+        .unwrap();
     assert!(
         r.app.scheduler().fire_due().await.unwrap().fired.is_empty(),
         "resume must not fire the missed tick"
@@ -533,7 +549,10 @@ both_backends!(
         env.set("OUTREACH_TOSHO_SHIMBUN__EDITORIAL_DESK", "desk@shimbun.example");
         let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
         let advisors = "email,name,branch\nsato@cci.example,佐藤 花子,中央支部\nito@cci.example,伊藤 次郎,\n";
-        r.app.import_advisors(advisors.as_bytes(), false, false).await.unwrap();
+        r.app
+            .import_advisors(&common::tester(), advisors.as_bytes(), false, false)
+            .await
+            .unwrap();
         campaign(&r.app, Channel::AdvisorHandout, Some("2020-06-01T09:00"), None).await;
         campaign(&r.app, Channel::ToshoShimbun, Some("2020-06-01T09:00"), None).await;
         r.clock.set(tokyo("2020-06-01T09:00:01"));
@@ -570,7 +589,7 @@ both_backends!(
         let member = outreach::recipients::MemberSource::Member;
         r.app
             .store
-            .unsubscribe("leaves@example.co.jp", Some("telework"), member, now)
+            .unsubscribe("leaves@example.co.jp", Some("telework"), member, now, &staff_action())
             .await
             .unwrap();
         r.app
@@ -580,6 +599,7 @@ both_backends!(
                 "mailbox gone",
                 outreach::recipients::MemberSource::Staff,
                 now,
+                &staff_action(),
             )
             .await
             .unwrap();

@@ -36,7 +36,9 @@ async fn scenario(cron: usize, at_offset_ms: i64, wakes: Vec<(i64, bool, bool)>,
     let (clock_a, clock_b) = (ManualClock::at(start), ManualClock::at(start + skew_ms));
     let a = open(&env, &clock_a).await;
     let csv = "email,company,contact_name,themes,locale\nr@example.co.jp,株式会社競争,担当,telework,ja\n";
-    a.import_members(csv.as_bytes(), false, false).await.unwrap();
+    a.import_members(&common::tester(), csv.as_bytes(), false, false)
+        .await
+        .unwrap();
     let templates = a.templates().unwrap();
     let at = outreach::campaigns::schedule::format_local(start + 1000 + at_offset_ms, chrono_tz::Asia::Tokyo);
     let mut request = CampaignRequest {
@@ -49,10 +51,16 @@ async fn scenario(cron: usize, at_offset_ms: i64, wakes: Vec<(i64, bool, bool)>,
         until: None,
         fiscal_year: None,
     };
-    let recurring = a.create_campaign(&templates, &request).await.unwrap();
+    let recurring = a
+        .create_campaign(&common::tester(), &templates, &request)
+        .await
+        .unwrap();
     request.cron = None;
     request.at = Some(at[..19].replace(' ', "T"));
-    let once = a.create_campaign(&templates, &request).await.unwrap();
+    let once = a
+        .create_campaign(&common::tester(), &templates, &request)
+        .await
+        .unwrap();
     let mut b = Some(open(&env, &clock_b).await);
     let mut now = start;
     for (step, on_b, restart) in wakes {

@@ -22,8 +22,9 @@ use super::{AttemptRecord, ClaimedDelivery, Outcome};
 use crate::campaigns::{Campaign, CampaignState};
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::domain::{Action, Actor};
 use crate::plan::Channel;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Transition};
 use crate::templates::Templates;
 use crate::templates::context::{CampaignContext, Links, Recipient};
 
@@ -692,11 +693,14 @@ impl Worker {
             .store
             .set_campaign_state(
                 campaign_id,
-                &[CampaignState::Scheduled, CampaignState::Finished],
-                CampaignState::Paused,
-                reason,
-                None,
+                &Transition {
+                    from: &[CampaignState::Scheduled, CampaignState::Finished],
+                    to: CampaignState::Paused,
+                    reason,
+                    settled_ms: None,
+                },
                 now,
+                &Action::new(&Actor::Smtp, "campaign.pause", format!("campaign {campaign_id}")).with("reason", reason),
             )
             .await?
         {

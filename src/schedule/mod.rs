@@ -9,8 +9,9 @@ use serde::Serialize;
 use crate::campaigns::{Campaign, CampaignState};
 use crate::clock::Clock;
 use crate::config::{CatchUp, Settings, millis};
+use crate::domain::{Action, Actor};
 use crate::plan::Channel;
-use crate::store::{Audience, Run, Store, StoreError};
+use crate::store::{Audience, Run, Store, StoreError, Transition};
 
 /// What one look at the schedule did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -77,6 +78,7 @@ impl Scheduler {
                         trigger,
                         &audience_of(c.channel, &c.theme_slug, &self.settings),
                         now,
+                        None,
                     )
                     .await?;
                 self.store.settle(c.id, c.settled_ms, tick).await?;
@@ -123,11 +125,15 @@ impl Scheduler {
                 .store
                 .set_campaign_state(
                     c.id,
-                    &[CampaignState::Scheduled],
-                    CampaignState::Finished,
-                    reason,
-                    None,
+                    &Transition {
+                        from: &[CampaignState::Scheduled],
+                        to: CampaignState::Finished,
+                        reason,
+                        settled_ms: None,
+                    },
                     now,
+                    &Action::new(&Actor::Scheduler, "campaign.finish", format!("campaign {}", c.id))
+                        .with("reason", reason),
                 )
                 .await?
             {
@@ -138,7 +144,7 @@ impl Scheduler {
     }
 
     /// Starts a run now, outside the schedule (`campaign send-now`).
-    pub async fn send_now(&self, c: &Campaign) -> Result<Option<Run>, StoreError> {
+    pub async fn send_now(&self, c: &Campaign, action: &Action) -> Result<Option<Run>, StoreError> {
         let now = self.clock.now_ms();
         self.store
             .start_run(
@@ -147,6 +153,7 @@ impl Scheduler {
                 "manual",
                 &audience_of(c.channel, &c.theme_slug, &self.settings),
                 now,
+                Some(action),
             )
             .await
     }

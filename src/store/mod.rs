@@ -3,6 +3,7 @@
 //! Both backends run the same SQL through sqlx's `Any` driver; what differs between them (connection set-up,
 //! migrations, the queue claim) lives in [`Backend`]. Times are epoch milliseconds everywhere.
 
+mod actions;
 mod instances;
 mod sql;
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 use crate::campaigns::{Campaign, CampaignState, NewCampaign};
 use crate::delivery::{AttemptRecord, ClaimedDelivery};
+use crate::domain::{Action, ActionRecord};
 use crate::plan::{Plan, PlanSaved};
 use crate::recipients::csv::{AdvisorRow, MemberRow};
 use crate::recipients::{Advisor, ImportReport, Member, MemberEvent, MemberSource};
@@ -68,6 +70,16 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// A campaign's move to `to` from one of `from`, with the reason staff will read; `settled_ms` also moves
+/// the settled mark forward (ticks at or before it never fire).
+#[derive(Debug, Clone)]
+pub struct Transition<'a> {
+    pub from: &'a [CampaignState],
+    pub to: CampaignState,
+    pub reason: &'a str,
+    pub settled_ms: Option<i64>,
 }
 
 /// How long a claim holds its deliveries, in database time.
@@ -164,6 +176,14 @@ pub struct Waiting {
     pub last_reply: String,
 }
 
+/// Filters of the staff-action log, all optional.
+#[derive(Debug, Clone, Default)]
+pub struct ActionFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub since_ms: Option<i64>,
+}
+
 /// Filters of the send log, all optional.
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {
@@ -202,12 +222,18 @@ pub struct LogEntry {
 pub trait Store: Send + Sync {
     // The plan.
     /// Saves a plan; the same file again changes nothing, another file for the same year needs `replace`.
-    async fn save_plan(&self, plan: &Plan, replace: bool, now: i64) -> StoreResult<PlanSaved>;
+    async fn save_plan(&self, plan: &Plan, replace: bool, now: i64, action: &Action) -> StoreResult<PlanSaved>;
     /// The plan of the year, or the latest one.
     async fn plan(&self, fiscal_year: Option<i32>) -> StoreResult<Option<Plan>>;
 
     // Recipients.
-    async fn import_members(&self, rows: &[MemberRow], all_themes: &[String], now: i64) -> StoreResult<ImportReport>;
+    async fn import_members(
+        &self,
+        rows: &[MemberRow],
+        all_themes: &[String],
+        now: i64,
+        action: &Action,
+    ) -> StoreResult<ImportReport>;
     async fn members(&self, theme_slug: Option<&str>) -> StoreResult<Vec<Member>>;
     async fn member(&self, email: &str) -> StoreResult<Option<Member>>;
     /// Every change of the member's state, oldest first.
@@ -221,27 +247,34 @@ pub trait Store: Send + Sync {
         theme_slug: Option<&str>,
         source: MemberSource,
         now: i64,
+        action: &Action,
     ) -> StoreResult<bool>;
-    async fn suppress(&self, email: &str, reason: &str, source: MemberSource, now: i64) -> StoreResult<bool>;
+    async fn suppress(
+        &self,
+        email: &str,
+        reason: &str,
+        source: MemberSource,
+        now: i64,
+        action: &Action,
+    ) -> StoreResult<bool>;
     /// Lifts a suppression. `None` when there is no such member, `Some(false)` when it was not suppressed.
-    async fn unsuppress(&self, email: &str, reason: &str, source: MemberSource, now: i64) -> StoreResult<Option<bool>>;
-    async fn import_advisors(&self, rows: &[AdvisorRow], now: i64) -> StoreResult<ImportReport>;
+    async fn unsuppress(
+        &self,
+        email: &str,
+        reason: &str,
+        source: MemberSource,
+        now: i64,
+        action: &Action,
+    ) -> StoreResult<Option<bool>>;
+    async fn import_advisors(&self, rows: &[AdvisorRow], now: i64, action: &Action) -> StoreResult<ImportReport>;
     async fn advisors(&self) -> StoreResult<Vec<Advisor>>;
 
     // Campaigns.
-    async fn create_campaign(&self, campaign: &NewCampaign, now: i64) -> StoreResult<i64>;
+    async fn create_campaign(&self, campaign: &NewCampaign, now: i64, action: &Action) -> StoreResult<i64>;
     async fn campaign(&self, id: i64) -> StoreResult<Option<Campaign>>;
     async fn campaigns(&self) -> StoreResult<Vec<Campaign>>;
-    /// Moves a campaign to `to` if it is in one of `from`; `settled_ms` also moves the settled mark forward.
-    async fn set_campaign_state(
-        &self,
-        id: i64,
-        from: &[CampaignState],
-        to: CampaignState,
-        reason: &str,
-        settled_ms: Option<i64>,
-        now: i64,
-    ) -> StoreResult<bool>;
+    /// Makes the transition if the campaign is in one of its `from` states; false when it is not.
+    async fn set_campaign_state(&self, id: i64, t: &Transition<'_>, now: i64, action: &Action) -> StoreResult<bool>;
     /// Moves the settled mark forward (never back). False when another instance got there first.
     async fn settle(&self, id: i64, previous_ms: i64, settled_ms: i64) -> StoreResult<bool>;
 
@@ -255,6 +288,7 @@ pub trait Store: Send + Sync {
         trigger: &str,
         audience: &Audience,
         now: i64,
+        action: Option<&Action>,
     ) -> StoreResult<Option<Run>>;
     async fn runs(&self, campaign_id: Option<i64>) -> StoreResult<Vec<Run>>;
     async fn run_counts(&self, run_id: i64) -> StoreResult<RunCounts>;
@@ -264,7 +298,10 @@ pub trait Store: Send + Sync {
     /// finished (a manual run never finishes a campaign).
     async fn finish_runs(&self, now: i64) -> StoreResult<Vec<i64>>;
     /// Queues the failed deliveries of a run again (never the sent ones); reopens the run. How many.
-    async fn retry_failed(&self, run_id: i64, now: i64) -> StoreResult<u64>;
+    async fn retry_failed(&self, run_id: i64, now: i64, action: &Action) -> StoreResult<u64>;
+
+    // The staff-action log.
+    async fn actions(&self, filter: &ActionFilter) -> StoreResult<Vec<ActionRecord>>;
 
     // The queue.
     /// Claims up to `limit` due deliveries for `owner` for `lease.ms` of database time, skipping rows others

@@ -9,12 +9,14 @@ use futures::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Row, Transaction};
 
+use super::actions::record_action;
 use super::{
-    Audience, Backend, Held, InstanceInfo, InstanceStatus, Lease, LogEntry, LogFilter, Run, RunCounts, Store,
-    StoreError, StoreResult, Waiting,
+    ActionFilter, Audience, Backend, Held, InstanceInfo, InstanceStatus, Lease, LogEntry, LogFilter, Run, RunCounts,
+    Store, StoreError, StoreResult, Transition, Waiting,
 };
 use crate::campaigns::{Campaign, CampaignState, NewCampaign, Schedule};
 use crate::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
+use crate::domain::{Action, ActionRecord};
 use crate::plan::{Channel, Plan, PlanDuty, PlanItem, PlanSaved, Theme};
 use crate::recipients::csv::{AdvisorRow, MemberRow, ThemeSelection, normalize_email};
 use crate::recipients::{Advisor, ImportReport, Member, MemberEvent, MemberSource};
@@ -33,7 +35,7 @@ pub struct SqlStore {
 }
 
 /// A write transaction, holding the process's SQLite write turn until it ends.
-pub(super) struct Tx {
+pub(crate) struct Tx {
     tx: Transaction<'static, sqlx::Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -472,7 +474,7 @@ impl SqlStore {
 
 #[async_trait]
 impl Store for SqlStore {
-    async fn save_plan(&self, plan: &Plan, replace: bool, now: i64) -> StoreResult<PlanSaved> {
+    async fn save_plan(&self, plan: &Plan, replace: bool, now: i64, action: &Action) -> StoreResult<PlanSaved> {
         let mut tx = self.begin_write().await?;
         let existing = sqlx::query("SELECT id, source_sha256 FROM plans WHERE fiscal_year = $1")
             .bind(i64::from(plan.fiscal_year))
@@ -562,6 +564,15 @@ impl Store for SqlStore {
                 .await?;
             }
         }
+        if saved != PlanSaved::Unchanged {
+            record_action(
+                &mut tx,
+                action,
+                now,
+                Some(serde_json::json!({"result": format!("{saved:?}").to_lowercase()})),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(saved)
     }
@@ -632,12 +643,19 @@ impl Store for SqlStore {
         }))
     }
 
-    async fn import_members(&self, rows: &[MemberRow], all_themes: &[String], now: i64) -> StoreResult<ImportReport> {
+    async fn import_members(
+        &self,
+        rows: &[MemberRow],
+        all_themes: &[String],
+        now: i64,
+        action: &Action,
+    ) -> StoreResult<ImportReport> {
         let mut tx = self.begin_write().await?;
         let mut report = ImportReport::default();
         for row in rows {
             import_member(&mut tx, row, all_themes, now, &mut report).await?;
         }
+        record_action(&mut tx, action, now, Some(import_summary(&report))).await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -680,7 +698,14 @@ impl Store for SqlStore {
             .pop())
     }
 
-    async fn unsubscribe(&self, email: &str, theme: Option<&str>, source: MemberSource, now: i64) -> StoreResult<bool> {
+    async fn unsubscribe(
+        &self,
+        email: &str,
+        theme: Option<&str>,
+        source: MemberSource,
+        now: i64,
+        action: &Action,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let Some(id) = member_id(&mut tx, email).await? else {
             return Ok(false);
@@ -696,21 +721,37 @@ impl Store for SqlStore {
                 member_event(&mut tx, id, None, "unsubscribed", source, "", now).await?;
             }
         }
+        record_action(&mut tx, action, now, None).await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    async fn suppress(&self, email: &str, reason: &str, source: MemberSource, now: i64) -> StoreResult<bool> {
+    async fn suppress(
+        &self,
+        email: &str,
+        reason: &str,
+        source: MemberSource,
+        now: i64,
+        action: &Action,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let Some(id) = member_id(&mut tx, email).await? else {
             return Ok(false);
         };
         suppress_member(&mut tx, id, reason, source, now).await?;
+        record_action(&mut tx, action, now, None).await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    async fn unsuppress(&self, email: &str, reason: &str, source: MemberSource, now: i64) -> StoreResult<Option<bool>> {
+    async fn unsuppress(
+        &self,
+        email: &str,
+        reason: &str,
+        source: MemberSource,
+        now: i64,
+        action: &Action,
+    ) -> StoreResult<Option<bool>> {
         let mut tx = self.begin_write().await?;
         let Some(id) = member_id(&mut tx, email).await? else {
             return Ok(None);
@@ -731,11 +772,15 @@ impl Store for SqlStore {
         if changed {
             member_event(&mut tx, id, None, "unsuppressed", source, reason, now).await?;
         }
+        if !changed {
+            return Ok(Some(false));
+        }
+        record_action(&mut tx, action, now, None).await?;
         tx.commit().await?;
         Ok(Some(changed))
     }
 
-    async fn import_advisors(&self, rows: &[AdvisorRow], now: i64) -> StoreResult<ImportReport> {
+    async fn import_advisors(&self, rows: &[AdvisorRow], now: i64, action: &Action) -> StoreResult<ImportReport> {
         let mut tx = self.begin_write().await?;
         let mut report = ImportReport::default();
         for row in rows {
@@ -783,6 +828,7 @@ impl Store for SqlStore {
                 }
             }
         }
+        record_action(&mut tx, action, now, Some(import_summary(&report))).await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -803,7 +849,7 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn create_campaign(&self, c: &NewCampaign, now: i64) -> StoreResult<i64> {
+    async fn create_campaign(&self, c: &NewCampaign, now: i64, action: &Action) -> StoreResult<i64> {
         let (at_ms, cron, time_zone) = match &c.schedule {
             Schedule::Once { at_ms } => (Some(*at_ms), None, String::new()),
             Schedule::Cron { expr, time_zone } => (None, Some(expr.clone()), time_zone.clone()),
@@ -830,6 +876,11 @@ impl Store for SqlStore {
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
+        let mut action = action.clone();
+        if action.target.is_empty() {
+            action.target = format!("campaign {id}");
+        }
+        record_action(&mut tx, &action, now, None).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -853,16 +904,10 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn set_campaign_state(
-        &self,
-        id: i64,
-        from: &[CampaignState],
-        to: CampaignState,
-        reason: &str,
-        settled_ms: Option<i64>,
-        now: i64,
-    ) -> StoreResult<bool> {
-        let states = from
+    async fn set_campaign_state(&self, id: i64, t: &Transition<'_>, now: i64, action: &Action) -> StoreResult<bool> {
+        let to = t.to;
+        let states = t
+            .from
             .iter()
             .map(|s| format!("'{}'", s.as_str()))
             .collect::<Vec<_>>()
@@ -874,9 +919,9 @@ impl Store for SqlStore {
         );
         let changed = sqlx::query(AssertSqlSafe(sql))
             .bind(to.as_str())
-            .bind(reason.to_owned())
+            .bind(t.reason.to_owned())
             .bind(now)
-            .bind(settled_ms.unwrap_or(i64::MIN))
+            .bind(t.settled_ms.unwrap_or(i64::MIN))
             .bind(id)
             .execute(&mut *tx)
             .await?
@@ -893,6 +938,10 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await?;
         }
+        if !changed {
+            return Ok(false);
+        }
+        record_action(&mut tx, action, now, None).await?;
         tx.commit().await?;
         Ok(changed)
     }
@@ -917,6 +966,7 @@ impl Store for SqlStore {
         trigger: &str,
         audience: &Audience,
         now: i64,
+        action: Option<&Action>,
     ) -> StoreResult<Option<Run>> {
         let mut tx = self.begin_write().await?;
         let sql = format!(
@@ -986,6 +1036,15 @@ impl Store for SqlStore {
             .bind(run.id)
             .execute(&mut *tx)
             .await?;
+        if let Some(action) = action {
+            record_action(
+                &mut tx,
+                action,
+                now,
+                Some(serde_json::json!({"run": run.id, "recipients": run.audience})),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(Some(run))
     }
@@ -1181,6 +1240,10 @@ impl Store for SqlStore {
         self.do_heartbeat(id, lease_ms).await
     }
 
+    async fn actions(&self, filter: &ActionFilter) -> StoreResult<Vec<ActionRecord>> {
+        self.do_actions(filter).await
+    }
+
     async fn waiting(&self, run_id: i64) -> StoreResult<Vec<Waiting>> {
         self.do_waiting(run_id).await
     }
@@ -1205,7 +1268,7 @@ impl Store for SqlStore {
         self.do_installation_id(candidate, now).await
     }
 
-    async fn retry_failed(&self, run_id: i64, now: i64) -> StoreResult<u64> {
+    async fn retry_failed(&self, run_id: i64, now: i64, action: &Action) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE deliveries SET status = 'queued', next_attempt_at = $1, updated_at = $1 \
@@ -1222,6 +1285,7 @@ impl Store for SqlStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        record_action(&mut tx, action, now, Some(serde_json::json!({"queued_again": n}))).await?;
         tx.commit().await?;
         Ok(n)
     }
@@ -1278,6 +1342,16 @@ impl Store for SqlStore {
         }
         query.fetch_all(&self.pool).await?.iter().map(log_from).collect()
     }
+}
+
+/// What an import did, for the staff-action log.
+fn import_summary(report: &ImportReport) -> serde_json::Value {
+    serde_json::json!({
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "kept_unsubscribed": report.kept_unsubscribed.len(),
+    })
 }
 
 /// The id of the member with this address (any case), if any.

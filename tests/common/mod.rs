@@ -137,7 +137,7 @@ impl TestEnv {
         let app = Application::open(self.settings(), clock)
             .await
             .expect("open application");
-        app.init().await.expect("init");
+        app.init(&tester()).await.expect("init");
         app
     }
 
@@ -184,6 +184,11 @@ impl TestEnv {
         std::fs::write(&path, contents).expect("write test file");
         path.display().to_string()
     }
+}
+
+/// The operator the tests act as.
+pub fn tester() -> outreach::domain::Actor {
+    outreach::domain::Actor::operator("tester@example.org")
 }
 
 fn rand_suffix() -> String {

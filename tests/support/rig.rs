@@ -57,7 +57,10 @@ pub async fn import(app: &Application, rows: &[(&str, &str)]) {
     for (email, themes) in rows {
         csv.push_str(&format!("{email},株式会社テスト,担当 太郎,{themes},ja\n"));
     }
-    let result = app.import_members(csv.as_bytes(), false, false).await.unwrap();
+    let result = app
+        .import_members(&crate::common::tester(), csv.as_bytes(), false, false)
+        .await
+        .unwrap();
     assert!(result.rejected.is_empty(), "{:?}", result.rejected);
 }
 
@@ -73,7 +76,9 @@ pub async fn campaign(app: &Application, channel: Channel, at: Option<&str>, cro
         until: None,
         fiscal_year: None,
     };
-    app.create_campaign(&templates, &request).await.unwrap()
+    app.create_campaign(&crate::common::tester(), &templates, &request)
+        .await
+        .unwrap()
 }
 
 /// Members (each subscribed to telework) and a one-time newsletter to them at 09:00 on 2020-06-01, fired at

@@ -1,0 +1,80 @@
+//! The staff-action log: appended in the transaction of the change it records, read with filters.
+
+use serde_json::Value;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::sql::{SqlStore, Tx};
+use super::{ActionFilter, StoreResult};
+use crate::domain::action::canonical_json;
+use crate::domain::{Action, ActionRecord};
+
+/// Appends the action, its summary extended by `extra` (what only the store knows, such as import counts).
+pub(super) async fn record_action(tx: &mut Tx, action: &Action, at: i64, extra: Option<Value>) -> StoreResult<()> {
+    let mut summary = action.summary.clone();
+    if let (Value::Object(map), Some(Value::Object(more))) = (&mut summary, extra) {
+        map.extend(more);
+    }
+    sqlx::query(
+        "INSERT INTO actions (at, actor_kind, actor, address, action, target, summary) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(at)
+    .bind(action.actor.kind())
+    .bind(action.actor.name())
+    .bind(action.address.clone())
+    .bind(action.action)
+    .bind(action.target.clone())
+    .bind(canonical_json(&summary))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl SqlStore {
+    pub(super) async fn do_actions(&self, filter: &ActionFilter) -> StoreResult<Vec<ActionRecord>> {
+        let mut clauses = vec!["1 = 1".to_owned()];
+        let mut n = 0;
+        let mut next = |clause: &str| {
+            n += 1;
+            clauses.push(clause.replace('?', &format!("${n}")));
+        };
+        // Same order as the binds below.
+        if filter.actor.is_some() {
+            next("actor = ?");
+        }
+        if filter.action.is_some() {
+            next("action = ?");
+        }
+        if filter.since_ms.is_some() {
+            next("at >= ?");
+        }
+        let sql = format!(
+            "SELECT id, at, actor_kind, actor, address, action, target, summary FROM actions WHERE {} ORDER BY id",
+            clauses.join(" AND ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for v in [&filter.actor, &filter.action].into_iter().flatten() {
+            query = query.bind(v.clone());
+        }
+        if let Some(since) = filter.since_ms {
+            query = query.bind(since);
+        }
+        query
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ActionRecord {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    actor_kind: r.try_get("actor_kind")?,
+                    actor: r.try_get("actor")?,
+                    address: r.try_get("address")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    summary: r.try_get("summary")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,228 @@
+//! The staff-action log: one row per change, written in the change's own transaction (a change that fails
+//! writes none; a failure between the change and the commit leaves neither), append-only in the database,
+//! and listed by `outreach actions list` with who and when.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Db, TestEnv, tester};
+use outreach::campaigns::CampaignState;
+use outreach::clock::SystemClock;
+use outreach::store::ActionFilter;
+use sqlx::Connection;
+
+async fn execute(env: &TestEnv, sql: &str) -> Result<(), String> {
+    let result = match env.db {
+        Db::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&env.url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await
+                .map(|_| ())
+        }
+        Db::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&env.url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await
+                .map(|_| ())
+        }
+    };
+    result.map_err(|e| e.to_string())
+}
+
+both_backends!(
+    an_action_row_commits_with_its_change_or_not_at_all,
+    |mut env: TestEnv| async move {
+        env.set("OUTREACH_WEB__SIGNING_KEY", "actions-test-signing-key");
+        let app = env.app(Arc::new(SystemClock)).await;
+        let me = tester();
+        let count = || {
+            let store = app.store.clone();
+            async move { store.actions(&ActionFilter::default()).await.unwrap().len() }
+        };
+        let csv = "email,company,contact_name,themes,locale\na@example.co.jp,株式会社記録,担当,telework,ja\n";
+        app.import_members(&me, csv.as_bytes(), false, false).await.unwrap();
+        let templates = app.templates().unwrap();
+        let request = outreach::app::CampaignRequest {
+            name: "記録".into(),
+            theme_slug: "telework".into(),
+            channel: outreach::plan::Channel::Newsletter,
+            at: None,
+            cron: Some("0 9 * * *".into()),
+            from: None,
+            until: None,
+            fiscal_year: None,
+        };
+        let id = app.create_campaign(&me, &templates, &request).await.unwrap();
+        let before = count().await;
+
+        // A change that succeeds: exactly one row, naming the actor, the action and the target.
+        app.set_campaign_state(&me, id, CampaignState::Paused).await.unwrap();
+        let rows = app.store.actions(&ActionFilter::default()).await.unwrap();
+        assert_eq!(rows.len(), before + 1);
+        let last = rows.last().unwrap();
+        assert_eq!(
+            (last.actor.as_str(), last.action.as_str(), last.target.clone()),
+            ("tester@example.org", "campaign.pause", format!("campaign {id}"))
+        );
+        assert_eq!(last.summary, r#"{"from":"scheduled","to":"paused"}"#);
+
+        // Changes that fail write nothing: a transition the campaign cannot make, an import with a bad row.
+        assert!(app.set_campaign_state(&me, id, CampaignState::Paused).await.is_err());
+        let bad = "email,company,contact_name,themes,locale\nnot-an-address,x,y,telework,ja\n";
+        assert!(
+            !app.import_members(&me, bad.as_bytes(), false, false)
+                .await
+                .unwrap()
+                .imported
+        );
+        assert_eq!(count().await, before + 1);
+
+        // A failure between the change and the commit (the log refuses the row) leaves neither.
+        let inject = match env.db {
+            Db::Sqlite => "CREATE TRIGGER inject BEFORE INSERT ON actions WHEN NEW.action = 'campaign.cancel' \
+                       BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+                .to_owned(),
+            Db::Postgres => "CREATE FUNCTION inject() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                         IF NEW.action = 'campaign.cancel' THEN RAISE EXCEPTION 'injected failure'; END IF; \
+                         RETURN NEW; END; $$; \
+                         CREATE TRIGGER inject BEFORE INSERT ON actions FOR EACH ROW EXECUTE FUNCTION inject();"
+                .to_owned(),
+        };
+        execute(&env, &inject).await.unwrap();
+        let err = app
+            .set_campaign_state(&me, id, CampaignState::Cancelled)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("injected failure"), "{err}");
+        assert_eq!(
+            app.campaign(id).await.unwrap().state,
+            CampaignState::Paused,
+            "the change was rolled back"
+        );
+        assert_eq!(count().await, before + 1);
+
+        // The database itself refuses to change or remove a row.
+        for sql in ["UPDATE actions SET actor = 'someone else'", "DELETE FROM actions"] {
+            let err = execute(&env, sql).await.unwrap_err();
+            assert!(err.contains("append-only"), "{sql}: {err}");
+        }
+        assert_eq!(count().await, before + 1);
+    }
+);
+
+both_backends!(actions_list_shows_a_scripted_session, |mut env: TestEnv| async move {
+    env.set("OUTREACH_WEB__SIGNING_KEY", "actions-test-signing-key");
+    let ok = |args: &[&str]| {
+        let (code, out, err) = env.run(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        out
+    };
+    ok(&["init", "--as", "admin@tokyo-cci.example"]);
+    let csv = "email,company,contact_name,themes,locale\n\
+               a@example.co.jp,株式会社一,担当 一,telework,ja\n\
+               b@example.co.jp,株式会社二,担当 二,telework,ja\n";
+    let file = env.write("members.csv", csv);
+    let staff = "suzuki@tokyo-cci.example";
+    ok(&["members", "import", &file, "--as", staff]);
+    let id = ok(&[
+        "campaign",
+        "create",
+        "--as",
+        staff,
+        "--name",
+        "記録",
+        "--theme",
+        "telework",
+        "--channel",
+        "newsletter",
+        "--cron",
+        "0 9 * * *",
+    ]);
+    let id = id.trim();
+    for verb in ["pause", "resume", "cancel"] {
+        ok(&["campaign", verb, id, "--as", staff]);
+    }
+    ok(&[
+        "members",
+        "unsubscribe",
+        "a@example.co.jp",
+        "--theme",
+        "telework",
+        "--as",
+        staff,
+    ]);
+    ok(&[
+        "members",
+        "suppress",
+        "b@example.co.jp",
+        "--reason",
+        "宛先不明",
+        "--as",
+        staff,
+    ]);
+
+    let table = ok(&["actions", "list"]);
+    let actions: Vec<&str> = table
+        .lines()
+        .map(|l| l.split('\t').nth(2).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "plan.import",
+            "members.import",
+            "campaign.create",
+            "campaign.pause",
+            "campaign.resume",
+            "campaign.cancel",
+            "member.unsubscribe",
+            "member.suppress"
+        ],
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .next()
+            .unwrap()
+            .contains("operator admin@tokyo-cci.example"),
+        "{table}"
+    );
+    assert!(
+        table.lines().skip(1).all(|l| l.contains(&format!("operator {staff}"))),
+        "{table}"
+    );
+    // Each with its time, in the configured zone.
+    assert!(
+        table.lines().all(|l| l.split('\t').next().unwrap().ends_with("JST")),
+        "{table}"
+    );
+    assert!(table.contains(r#""created":2"#), "an import says what it did: {table}");
+
+    // Filters, and the canonical JSON form.
+    assert_eq!(
+        ok(&["actions", "list", "--actor", "admin@tokyo-cci.example"])
+            .lines()
+            .count(),
+        1
+    );
+    assert_eq!(
+        ok(&["actions", "list", "--action", "campaign.pause"]).lines().count(),
+        1
+    );
+    assert_eq!(ok(&["actions", "list", "--since", "2999-01-01"]).lines().count(), 0);
+    let json = ok(&["actions", "list", "--format", "json", "--action", "member.suppress"]);
+    let row: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(row["actor"], staff);
+    assert_eq!(row["summary"]["reason"], "宛先不明");
+    assert_eq!(
+        json.trim(),
+        row.to_string(),
+        "the JSON form is canonical: sorted keys, no spaces"
+    );
+    let (code, _, err) = env.run(&["actions", "list", "--since", "yesterday"]);
+    assert_eq!((code, err.contains("--since")), (1, true), "{err}");
+});

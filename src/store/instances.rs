@@ -58,9 +58,15 @@ impl SqlStore {
         .bind(id.to_owned())
         .execute(&mut *tx)
         .await?;
-        // A live instance's long wait on a server never loses its lease.
+        // A live instance's long wait on a server never loses its lease. Rows are locked in id order, as
+        // recording outcomes does, so the two never deadlock (PostgreSQL; SQLite has one writer).
+        let lock = match self.backend() {
+            Backend::Postgres => "ORDER BY id FOR UPDATE",
+            Backend::Sqlite => "",
+        };
         sqlx::query(AssertSqlSafe(format!(
-            "UPDATE deliveries SET lease_until = {now} + $1 WHERE status = 'sending' AND lease_owner = $2"
+            "UPDATE deliveries SET lease_until = {now} + $1 WHERE id IN (SELECT id FROM deliveries \
+             WHERE status = 'sending' AND lease_owner = $2 {lock})"
         )))
         .bind(lease_ms)
         .bind(id.to_owned())

@@ -40,8 +40,9 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// The database is away for now — unreachable, restarting, or locked by another writer past the busy
-    /// timeout — rather than refusing what was asked.
+    /// The database is away for now — unreachable, restarting, locked by another writer past the busy
+    /// timeout, or it rolled the transaction back to break a deadlock — rather than refusing what was asked:
+    /// the same request is worth trying again.
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Database(e) => match e {
@@ -53,9 +54,15 @@ impl StoreError {
                 sqlx::Error::Database(db) => {
                     let code = db.code().unwrap_or_default();
                     // SQLite: SQLITE_BUSY (5), SQLITE_LOCKED (6) and their extended codes. PostgreSQL: connection
-                    // exceptions (08…), operator intervention (57P…: shutdown, terminated backend).
+                    // exceptions (08…), operator intervention (57P…: shutdown, terminated backend), and a
+                    // transaction rolled back for a deadlock or a serialization failure (40P01, 40001), which
+                    // succeeds when tried again.
                     let sqlite_busy = code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
-                    sqlite_busy || code.starts_with("08") || code.starts_with("57P")
+                    sqlite_busy
+                        || code.starts_with("08")
+                        || code.starts_with("57P")
+                        || code == "40P01"
+                        || code == "40001"
                 }
                 _ => false,
             },

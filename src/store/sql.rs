@@ -1190,8 +1190,11 @@ impl Store for SqlStore {
     }
 
     async fn record_attempts(&self, records: &[AttemptRecord]) -> StoreResult<()> {
+        // In delivery order: every writer of leased rows locks them in id order, so none deadlocks another.
+        let mut ordered: Vec<&AttemptRecord> = records.iter().collect();
+        ordered.sort_by_key(|a| (a.delivery_id, a.attempt));
         let mut tx = self.begin_write().await?;
-        for a in records {
+        for a in ordered {
             record_one(&mut tx, a).await?;
         }
         tx.commit().await?;
@@ -1218,9 +1221,15 @@ impl Store for SqlStore {
             Some(ids) => format!("AND id IN ({})", id_list(ids)),
             None => String::new(),
         };
+        // Rows locked in id order, like every other writer of leased rows (no deadlock with the heartbeat).
+        let lock = match self.backend {
+            Backend::Postgres => "ORDER BY id FOR UPDATE",
+            Backend::Sqlite => "",
+        };
         let sql = format!(
             "UPDATE deliveries SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL, \
-             updated_at = $1 WHERE status = 'sending' AND lease_owner = $2 {which}"
+             updated_at = $1 WHERE id IN (SELECT id FROM deliveries WHERE status = 'sending' AND lease_owner = $2 \
+             {which} {lock})"
         );
         sqlx::query(AssertSqlSafe(sql))
             // A new text every batch: caching it as a prepared statement would only grow memory.

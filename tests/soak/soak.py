@@ -3,7 +3,7 @@
 
 Usage (from the repository root; tests/soak/run.sh does this):
 
-    /usr/bin/python3 tests/soak/soak.py [--seconds 200] [--members 2000] [--kill-every 6]
+    /usr/bin/python3 tests/soak/soak.py [--seconds 200] [--members 2000] [--kill-every 4]
                                         [--binary target/release/outreach] [--seed N] [--keep]
 
 What it does:
@@ -32,9 +32,10 @@ What it does:
      the expected audience of the run's theme; every (recipient, Message-ID) of a `sent` row arrived;
    - the send log lists every mail that arrived: every captured (recipient, Message-ID) has a `sent`
      row with that recipient and Message-ID;
-   - duplicates (a second capture of the same recipient and Message-ID): each is a delivery that a
-     `kill -9`ed instance held when it died, at most pool_size per kill (so the total is at most
-     pool_size x kills; SIGTERM causes none); no recipient got two different Message-IDs in one run;
+   - duplicates (a second capture of the same recipient and Message-ID): the first copy of each came
+     from a process killed with `kill -9` (every serve says its own EHLO name, serve<N>.soak, so each
+     capture names its sender), at most pool_size per kill, so at most pool_size x kills in all;
+     SIGTERM and normal operation cause none; no recipient got two different Message-IDs in one run;
    - no serve exited by itself, every SIGTERMed serve exited with status 0, and no serve panicked
      (ERROR lines of the serves' logs are printed, not failed on: the service recovers from them).
 5. Prints the kills, mails, duplicates, the longest time from a `kill -9` until mail flowed again and
@@ -82,12 +83,13 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test"
 TOKYO = ZoneInfo("Asia/Tokyo")
 
-# The service's settings for the soak (see the brief in the module docstring).
+# The service's settings for the soak (passed as OUTREACH_* environment variables, see Outreach).
 POOL_SIZE = 4
 SIGNING_KEY = "soak-signing-key-0123456789abcdef0123456789"
 HEARTBEAT_SECS = 1
 INSTANCE_TIMEOUT_SECS = 4
-RATE_PER_SECOND = 300
+# Slow enough that a run of a few thousand mails lasts several kill intervals.
+RATE_PER_SECOND = 100
 SERVES = 3
 # How long a SIGTERMed serve may take to exit (the service's shutdown grace is 30 s).
 TERM_WAIT_SECS = 45
@@ -124,10 +126,11 @@ class Capture:
     at: float  # time.monotonic() on arrival
     recipient: str
     message_id: str
+    sender: str  # the EHLO name: which process sent it (each gets its own, see Outreach.spawn_serve)
 
 
 class CaptureHandler:
-    """aiosmtpd handler: accepts every message and remembers (recipient, Message-ID, arrival time).
+    """aiosmtpd handler: accepts every message and remembers (recipient, Message-ID, arrival time, EHLO name).
 
     handle_DATA runs on the controller's event-loop thread; the main thread reads under the lock."""
 
@@ -145,7 +148,7 @@ class CaptureHandler:
         message_id = "".join(str(header).split())  # unfolded, no whitespace
         with self.lock:
             for rcpt in envelope.rcpt_tos:
-                self.captures.append(Capture(now, rcpt.lower(), message_id))
+                self.captures.append(Capture(now, rcpt.lower(), message_id, (session.host_name or "").lower()))
         return "250 OK"
 
     def count(self):
@@ -211,6 +214,8 @@ class Outreach:
     def __init__(self, binary, workdir, db_url, smtp_port):
         self.binary = binary
         self.workdir = workdir
+        self.serial = 0
+        self.processes = {}  # EHLO label -> Popen of every serve started
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "OUTREACH_LOG": "warn",
@@ -228,23 +233,33 @@ class Outreach:
             "OUTREACH_DELIVERY__FAILURE_MIN_SAMPLE": "1000000",
         }
 
-    def run(self, *args, timeout=120):
+    def run(self, *args, timeout=120, hello="cli.soak"):
         """Runs one command to its end; returns its stdout, raises on a non-zero exit."""
-        out = subprocess.run([self.binary, *args], cwd=self.workdir, env=self.env,
+        env = dict(self.env, OUTREACH_SMTP__HELLO_NAME=hello)
+        out = subprocess.run([self.binary, *args], cwd=self.workdir, env=env,
                              capture_output=True, text=True, timeout=timeout)
         if out.returncode != 0:
             raise RuntimeError(f"`outreach {' '.join(args)}` exited with {out.returncode}:\n"
                                f"{out.stdout}{out.stderr}")
         return out.stdout
 
-    def spawn_serve(self, log_path):
-        """Starts `outreach serve` in the background, its output (log level info) into log_path."""
-        env = dict(self.env, OUTREACH_LOG="info")
+    def spawn_serve(self, log_path, slot):
+        """Starts `outreach serve` in the background, its output (log level info) into log_path.
+
+        Each process gets its own EHLO name (serve<N>.soak, N counting the processes started), so the
+        capture server knows which process sent each mail: a duplicate's first copy names the process
+        whose end caused it. The Popen carries it as .label, and .slot and .fate (what became of it)."""
+        self.serial += 1
+        label = f"serve{self.serial}.soak"
+        env = dict(self.env, OUTREACH_LOG="info", OUTREACH_SMTP__HELLO_NAME=label)
         with open(log_path, "ab") as f:
-            f.write(f"\n===== serve started at {datetime.datetime.now().isoformat()}\n".encode())
+            f.write(f"\n===== {label} started at {datetime.datetime.now().isoformat()}\n".encode())
             f.flush()
-            return subprocess.Popen([self.binary, "serve"], cwd=self.workdir, env=env,
-                                    stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT)
+            p = subprocess.Popen([self.binary, "serve"], cwd=self.workdir, env=env,
+                                 stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT)
+        p.label, p.slot, p.fate = label, slot, "running"
+        self.processes[label] = p
+        return p
 
 
 # ----------------------------------------------------------------------------- bookkeeping
@@ -255,6 +270,7 @@ class Kill:
     at: float  # time.monotonic() of the signal
     slot: int
     pid: int
+    label: str  # the process's EHLO name
     sig: str  # "kill -9" or "SIGTERM"
     mails_before: int  # captures when the signal was sent
     instance: str = ""  # the dead instance's id (kill -9 only)
@@ -297,7 +313,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=int, default=200, help="how long the serves run and get killed")
     ap.add_argument("--members", type=int, default=2000)
-    ap.add_argument("--kill-every", type=float, default=6.0, help="mean seconds between kills")
+    ap.add_argument("--kill-every", type=float, default=4.0, help="mean seconds between kills")
     ap.add_argument("--binary", default=os.path.join(REPO_ROOT, "target/release/outreach"))
     ap.add_argument("--seed", type=int, default=None, help="random seed (printed; default: from the clock)")
     ap.add_argument("--keep", action="store_true", help="keep the database and the temporary folder")
@@ -391,7 +407,7 @@ def soak(args, rng, pg, app, handler, serves, workdir):
     # ---- 2. three serves, killed and restarted
     logs = [os.path.join(workdir, f"serve-{slot}.log") for slot in range(SERVES)]
     for slot in range(SERVES):
-        serves[slot] = app.spawn_serve(logs[slot])
+        serves[slot] = app.spawn_serve(logs[slot], slot)
     log("serves started: " + ", ".join(f"#{s} pid {p.pid}" for s, p in enumerate(serves)))
 
     start = time.monotonic()
@@ -402,16 +418,15 @@ def soak(args, rng, pg, app, handler, serves, workdir):
     if end > start + args.seconds + 0.5:
         log(f"running {end - start:.0f} s rather than {args.seconds} s, so both one-time campaigns fire")
     kills = []
-    self_exits = []  # (time.monotonic() when noticed, slot, pid, exit status)
 
     def check_serves():
         """A serve that exited by itself is a failure; it is restarted."""
         for slot, p in enumerate(serves):
             if p.poll() is not None:
-                self_exits.append((time.monotonic(), slot, p.pid, p.returncode))
-                failures.fail(f"serve #{slot} (pid {p.pid}) exited by itself with status {p.returncode} "
-                              f"at {time.monotonic() - T0:.1f} s; its log ends with:\n{tail(logs[slot])}")
-                serves[slot] = app.spawn_serve(logs[slot])
+                p.fate = f"exited by itself with status {p.returncode} (noticed at {time.monotonic() - T0:.1f} s)"
+                failures.fail(f"serve #{slot} (pid {p.pid}, {p.label}) {p.fate}; its log ends with:\n"
+                              f"{tail(logs[slot])}")
+                serves[slot] = app.spawn_serve(logs[slot], slot)
                 log(f"restarted serve #{slot} as pid {serves[slot].pid}")
 
     def plan_next_kill(now):
@@ -433,11 +448,13 @@ def soak(args, rng, pg, app, handler, serves, workdir):
             time.sleep(min(0.2, next_kill - now, end - now))
             check_serves()
             continue
+        check_serves()  # never mistake a serve that exited by itself for one killed here
         slot = rng.randrange(SERVES)
         p = serves[slot]
         sig9 = rng.random() < 0.8
-        kill = Kill(at=time.monotonic(), slot=slot, pid=p.pid, sig="kill -9" if sig9 else "SIGTERM",
-                    mails_before=handler.count())
+        kill = Kill(at=time.monotonic(), slot=slot, pid=p.pid, label=p.label,
+                    sig="kill -9" if sig9 else "SIGTERM", mails_before=handler.count())
+        p.fate = kill.sig
         if sig9:
             p.send_signal(signal.SIGKILL)
             kill.exit_status = p.wait()
@@ -464,18 +481,20 @@ def soak(args, rng, pg, app, handler, serves, workdir):
             if kill.exit_status != 0:
                 failures.fail(f"serve #{slot} (pid {p.pid}) exited with status {kill.exit_status} after "
                               f"SIGTERM; its log ends with:\n{tail(logs[slot])}")
-        serves[slot] = app.spawn_serve(logs[slot])
+        serves[slot] = app.spawn_serve(logs[slot], slot)
         kills.append(kill)
         held = (f", {kill.instance or 'not registered yet'} held {len(kill.held)} deliveries"
                 if sig9 else f", exit status {kill.exit_status}")
-        log(f"{kill.sig} serve #{slot} (pid {kill.pid}{held}); {kill.mails_before} mails so far; "
+        log(f"{kill.sig} serve #{slot} (pid {kill.pid}, {kill.label}{held}); {kill.mails_before} mails so far; "
             f"restarted as pid {serves[slot].pid}")
         next_kill = plan_next_kill(time.monotonic())
         check_serves()
 
     # ---- 3. stop, finish the queue
     stop_wall = datetime.datetime.now(TOKYO)
+    check_serves()  # one that exited by itself just now is reported as such, not as stopped
     for slot, p in enumerate(serves):
+        p.fate = "SIGTERM at the end"
         p.send_signal(signal.SIGTERM)
     for slot, p in enumerate(serves):
         try:
@@ -483,14 +502,15 @@ def soak(args, rng, pg, app, handler, serves, workdir):
         except subprocess.TimeoutExpired:
             p.kill()
             status = p.wait()
-            failures.fail(f"serve #{slot} (pid {p.pid}) did not exit within {TERM_WAIT_SECS} s of SIGTERM")
+            failures.fail(f"serve #{slot} (pid {p.pid}, {p.label}) did not exit within {TERM_WAIT_SECS} s "
+                          "of SIGTERM")
         if status != 0:
-            failures.fail(f"serve #{slot} (pid {p.pid}) exited with status {status} at the end; "
+            failures.fail(f"serve #{slot} (pid {p.pid}, {p.label}) exited with status {status} at the end; "
                           f"its log ends with:\n{tail(logs[slot])}")
     soak_secs = time.monotonic() - start
     log(f"serves stopped after {soak_secs:.0f} s; {handler.count()} mails so far; send-due --wait")
     try:
-        out = app.run("send-due", "--wait", timeout=600)
+        out = app.run("send-due", "--wait", timeout=600, hello="send-due.soak")
         log("send-due: " + " / ".join(out.strip().splitlines()))
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         failures.fail(f"send-due --wait did not succeed: {e}")
@@ -504,7 +524,7 @@ def soak(args, rng, pg, app, handler, serves, workdir):
     check_ticks(failures, runs, cron_id, one_time, cron_created, cron_created_end, stop_wall, send_due_end)
     check_recipients(failures, runs, theme_of, audience_by_theme, sent_rows, captures)
     check_log_lists_captures(failures, sent_rows, captures)
-    dup_total = check_duplicates(failures, captures, kills, self_exits)
+    dup_total = check_duplicates(failures, captures, kills, app.processes)
     measure_takeovers(kills, captures)
     scan_serve_logs(failures, logs)
     if other_outcomes:
@@ -516,8 +536,10 @@ def soak(args, rng, pg, app, handler, serves, workdir):
     holding = [k for k in kill9 if k.held]
     flows = [k.flow_s for k in holding if k.flow_s is not None]
     takeovers = [k.takeover_s for k in holding if k.takeover_s is not None]
-    for k in holding:
-        log(f"kill -9 at {k.at - start:6.1f} s of {k.instance}: held {len(k.held)}, "
+    for k in kill9:
+        if not (k.held or k.duplicates):
+            continue
+        log(f"kill -9 at {k.at - T0:6.1f} s of {k.instance} ({k.label}): held {len(k.held)}, "
             f"mail flowed again after {fmt_s(k.flow_s)}, first taken-over mail after {fmt_s(k.takeover_s)}, "
             f"duplicates {k.duplicates}")
     for run_id in sorted(runs):
@@ -655,8 +677,11 @@ def check_log_lists_captures(failures, sent_rows, captures):
         failures.fail(f"{len(unparsed)} mails arrived with an unexpected Message-ID, e.g. {unparsed[:5]}")
 
 
-def check_duplicates(failures, captures, kills, self_exits):
-    """Counts duplicates, attributes each to the kill -9 that caused it, checks the bounds; returns the total."""
+def check_duplicates(failures, captures, kills, processes):
+    """Counts duplicates, attributes each to the kill -9 that caused it, checks the bounds; returns the total.
+
+    The first copy of a duplicate names (by its EHLO name) the process that sent it and then did not
+    record it: that process must be one killed with kill -9, and no kill may cause more than pool_size."""
     first = {}
     duplicates = []  # (capture, first copy)
     ids_by_run_recipient = defaultdict(set)
@@ -673,34 +698,26 @@ def check_duplicates(failures, captures, kills, self_exits):
         if len(ids) > 1:
             failures.fail(f"{rcpt} got {len(ids)} different Message-IDs in run {run_id}: {sorted(ids)}")
 
-    kill9 = sorted((k for k in kills if k.sig == "kill -9"), key=lambda k: k.at)
-    unexplained = []
+    kill9 = {k.label: k for k in kills if k.sig == "kill -9"}
+    unexplained = defaultdict(list)  # sender of the first copy -> [(duplicate, first copy)]
     for dup, orig in duplicates:
-        m = MESSAGE_ID_RE.match(dup.message_id)
-        delivery = int(m.group(2)) if m else None
-        # The latest kill -9 before the second copy whose instance held that delivery when it died.
-        cause = None
-        for k in kill9:
-            if k.at <= dup.at and delivery in k.held:
-                cause = k
-        if cause is None:
-            unexplained.append((dup, orig))
+        k = kill9.get(orig.sender)
+        if k is None:
+            unexplained[orig.sender].append((dup, orig))
         else:
-            cause.duplicates += 1
-    if unexplained:
-        lines = []
-        for dup, orig in unexplained:
-            # A serve that exited by itself shortly after the first copy is the likely cause.
-            near = [f"serve #{slot} pid {pid} exited by itself (status {status}), noticed at {t - T0:.1f} s"
-                    for t, slot, pid, status in self_exits if orig.at - 1 <= t <= orig.at + 5]
-            lines.append(f"    {dup.recipient} got {dup.message_id} at {orig.at - T0:.1f} s and again at "
-                         f"{dup.at - T0:.1f} s" + (f" ({'; '.join(near)})" if near else ""))
-        failures.fail(f"{len(unexplained)} duplicates of deliveries that no instance killed with kill -9 held "
-                      f"(SIGTERM and normal operation must cause none):\n" + "\n".join(lines))
-    for k in kill9:
+            k.duplicates += 1
+    for sender, pairs in sorted(unexplained.items()):
+        p = processes.get(sender)
+        who = (f"serve #{p.slot} (pid {p.pid}, {sender}), whose fate: {p.fate}" if p is not None
+               else f"the process that said EHLO {sender!r}")
+        lines = [f"    {dup.recipient} got {dup.message_id} at {orig.at - T0:.1f} s and again at "
+                 f"{dup.at - T0:.1f} s (from {dup.sender})" for dup, orig in pairs]
+        failures.fail(f"{len(pairs)} duplicates whose first copy came from {who}; only a kill -9 may cause "
+                      f"duplicates (SIGTERM and normal operation none):\n" + "\n".join(lines))
+    for k in kill9.values():
         if k.duplicates > POOL_SIZE:
-            failures.fail(f"the kill -9 of {k.instance} (pid {k.pid}) caused {k.duplicates} duplicates, "
-                          f"more than pool_size = {POOL_SIZE}")
+            failures.fail(f"the kill -9 of {k.instance} (pid {k.pid}, {k.label}) caused {k.duplicates} "
+                          f"duplicates, more than pool_size = {POOL_SIZE}")
     if len(duplicates) > POOL_SIZE * len(kill9):
         failures.fail(f"{len(duplicates)} duplicates, more than pool_size x kill -9 = {POOL_SIZE * len(kill9)}")
     return len(duplicates)

@@ -8,16 +8,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Application;
+use crate::app::RunReport;
 use crate::campaigns::CampaignState;
 use crate::campaigns::schedule::{format_local, parse_local_date};
 use crate::clock::SystemClock;
 use crate::config::Settings;
-use crate::config::millis;
 use crate::domain::Actor;
 use crate::error::AppError;
 use crate::plan::{Channel, PlanSaved};
 use crate::runtime::{self, Progress, SendDue};
-use crate::store::{ActionFilter, LogEntry, LogFilter};
+use crate::store::{ActionFilter, LogEntry, LogFilter, Waiting};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -352,8 +352,7 @@ async fn dispatch(
             runtime::serve(app.clone(), shutdown_signal()).await?;
         }
         Command::Instances => {
-            let timeout = millis(app.settings.delivery.instance_timeout_secs);
-            let instances = app.store.instances(timeout).await?;
+            let instances = app.instances().await?;
             if instances.is_empty() {
                 say!(out, "(no instance has run on this database)");
             }
@@ -378,8 +377,7 @@ async fn dispatch(
             }
         }
         Command::Reload => {
-            let timeout = millis(app.settings.delivery.instance_timeout_secs);
-            let asked = app.store.ask_reload(timeout).await?;
+            let asked = app.ask_reload().await?;
             say!(
                 out,
                 "asked {asked} live serve instances to reload their templates at their next heartbeat"
@@ -492,7 +490,7 @@ async fn dispatch(
             report_import(out, &args, &result)?;
         }
         Command::Members(MembersCommand::List { theme }) => {
-            for m in app.store.members(theme.as_deref()).await? {
+            for m in app.members(theme.as_deref()).await? {
                 say!(
                     out,
                     "{}\t{}\t{}\t{}\t{}",
@@ -509,7 +507,7 @@ async fn dispatch(
             let csv_error = |e: csv::Error| AppError::Io(e.to_string());
             w.write_record(["email", "company", "contact_name", "themes", "locale", "status"])
                 .map_err(csv_error)?;
-            for m in app.store.members(None).await? {
+            for m in app.members(None).await? {
                 w.write_record([
                     &m.email,
                     &m.company,
@@ -523,11 +521,7 @@ async fn dispatch(
             w.flush().map_err(|e| AppError::Io(e.to_string()))?;
         }
         Command::Members(MembersCommand::Show { email }) => {
-            let m = app
-                .store
-                .member(&email)
-                .await?
-                .ok_or_else(|| AppError::input(format!("no member {email}")))?;
+            let (m, history) = app.member_history(&email).await?;
             say!(
                 out,
                 "{} — {} {} ({}, {})",
@@ -546,7 +540,7 @@ async fn dispatch(
                     m.themes.join(", ")
                 }
             );
-            for e in app.store.member_history(m.id).await? {
+            for e in history {
                 let what = match &e.theme_slug {
                     Some(theme) => format!("{} {theme}", e.event),
                     None => e.event.clone(),
@@ -583,7 +577,7 @@ async fn dispatch(
             report_import(out, &args, &result)?;
         }
         Command::Advisors(AdvisorsCommand::List) => {
-            for a in app.store.advisors().await? {
+            for a in app.advisors().await? {
                 say!(out, "{}\t{}\t{}", a.email, a.name, a.branch);
             }
         }
@@ -636,7 +630,7 @@ async fn dispatch(
                 action,
                 since_ms,
             };
-            for a in app.store.actions(&filter).await? {
+            for a in app.actions(&filter).await? {
                 match format {
                     Format::Json => say!(out, "{}", a.canonical()),
                     Format::Table => say!(
@@ -729,7 +723,7 @@ async fn campaign(
             say!(out, "{id}");
         }
         CampaignCommand::List => {
-            for c in app.store.campaigns().await? {
+            for c in app.campaigns().await? {
                 say!(
                     out,
                     "{}\t{}\t{}\t{}\t{}\t{}",
@@ -777,8 +771,12 @@ async fn campaign(
             for t in next {
                 say!(out, "  {}", format_local(t, tz));
             }
-            for run in app.store.runs(Some(id)).await? {
-                let n = app.store.run_counts(run.id).await?;
+            for RunReport {
+                run,
+                counts: n,
+                waiting,
+            } in app.runs(id).await?
+            {
                 say!(
                     out,
                     "run {} for {} ({}): {} — {} recipients, sent {}, failed {}, waiting {}, not sent {}",
@@ -792,10 +790,8 @@ async fn campaign(
                     n.queued + n.sending,
                     n.cancelled
                 );
-                if n.queued + n.sending > 0 {
-                    for why in waiting_reasons(app, &c, run.id).await? {
-                        say!(out, "  waiting: {why}");
-                    }
+                for why in waiting_reasons(app, &c, &waiting) {
+                    say!(out, "  waiting: {why}");
                 }
             }
         }
@@ -825,15 +821,11 @@ async fn campaign(
 }
 
 /// Why a run's unsent deliveries wait, in words for staff.
-async fn waiting_reasons(
-    app: &Application,
-    c: &crate::campaigns::Campaign,
-    run_id: i64,
-) -> Result<Vec<String>, AppError> {
+fn waiting_reasons(app: &Application, c: &crate::campaigns::Campaign, waiting: &[Waiting]) -> Vec<String> {
     let tz = app.settings.schedule.tz();
     let now = app.now();
     let mut reasons = Vec::new();
-    for w in app.store.waiting(run_id).await? {
+    for w in waiting {
         let reply = if w.last_reply.is_empty() {
             String::new()
         } else {
@@ -864,7 +856,7 @@ async fn waiting_reasons(
             ),
         });
     }
-    Ok(reasons)
+    reasons
 }
 
 fn read_input(path: &PathBuf) -> Result<Vec<u8>, AppError> {
@@ -943,7 +935,7 @@ async fn stream_log(
 ) -> Result<(), AppError> {
     let mut after = 0;
     loop {
-        let page = app.store.send_log(filter, after, 1000).await?;
+        let page = app.send_log(filter, after, 1000).await?;
         let Some(last) = page.last() else { return Ok(()) };
         after = last.id;
         for entry in &page {

@@ -1,11 +1,56 @@
-//! One error type for the program's edge, mapped once to exit codes (and later to HTTP responses).
+//! One error type for the services, by kind, mapped once to exit codes here (and to HTTP statuses for the web
+//! layer), keeping the source error for the log.
 //!
-//! Exit codes: 0 success · 1 bad input (a file, row or field is named) or a request the data refuses ·
-//! 2 configuration or usage error · 3 the database failed or is unreachable · 4 the mail server could not be
-//! reached, nothing was sent · 5 an internal failure (a part of `serve` stopped or panicked).
+//! | kind | exit code | HTTP |
+//! |---|---|---|
+//! | invalid input (a file, line and field are named) | 1 | 400 |
+//! | not found | 1 | 404 |
+//! | conflict (the stored state refuses the request) | 1 | 409 |
+//! | configuration or usage | 2 | 500 |
+//! | the database failed or is unreachable | 3 | 503 |
+//! | the mail server could not be reached, nothing was sent | 4 | 503 |
+//! | internal (a part of `serve` stopped or panicked, a local file could not be written) | 5 | 500 |
+//! | forbidden (the actor may not do this) | 6 | 403 |
 
 use crate::config::ConfigError;
 use crate::store::StoreError;
+
+/// What went wrong, as the caller must react to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Invalid,
+    NotFound,
+    Conflict,
+    Config,
+    Database,
+    MailServer,
+    Internal,
+    Forbidden,
+}
+
+impl ErrorKind {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::Invalid | ErrorKind::NotFound | ErrorKind::Conflict => 1,
+            ErrorKind::Config => 2,
+            ErrorKind::Database => 3,
+            ErrorKind::MailServer => 4,
+            ErrorKind::Internal => 5,
+            ErrorKind::Forbidden => 6,
+        }
+    }
+
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorKind::Invalid => 400,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Conflict => 409,
+            ErrorKind::Database | ErrorKind::MailServer => 503,
+            ErrorKind::Config | ErrorKind::Internal => 500,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -14,11 +59,19 @@ pub enum AppError {
     /// Bad input: the message says what and where.
     #[error("{0}")]
     Input(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The request contradicts what is stored (a campaign that cannot make this move, another plan file).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Store(StoreError),
     /// The database failed where only its message survives (e.g. a group commit shared by many tasks).
     #[error("database: {0}")]
     Database(String),
+    /// A local file or the output could not be written.
     #[error("{0}")]
     Io(String),
     /// The mail server could not be reached.
@@ -32,8 +85,8 @@ pub enum AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(m) => AppError::Input(m),
-            StoreError::NotFound(m) => AppError::Input(format!("not found: {m}")),
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::NotFound(m) => AppError::NotFound(format!("not found: {m}")),
             other => AppError::Store(other),
         }
     }
@@ -60,13 +113,47 @@ impl AppError {
         AppError::Input(message.into())
     }
 
-    pub fn exit_code(&self) -> i32 {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            AppError::Input(_) | AppError::Io(_) => 1,
-            AppError::Config(_) => 2,
-            AppError::Store(_) | AppError::Database(_) => 3,
-            AppError::Unavailable(_) => 4,
-            AppError::Internal(_) => 5,
+            AppError::Config(_) => ErrorKind::Config,
+            AppError::Input(_) => ErrorKind::Invalid,
+            AppError::NotFound(_) => ErrorKind::NotFound,
+            AppError::Conflict(_) => ErrorKind::Conflict,
+            AppError::Forbidden(_) => ErrorKind::Forbidden,
+            // A store error that is neither "not found" nor "conflict" is the database's failure.
+            AppError::Store(_) | AppError::Database(_) => ErrorKind::Database,
+            AppError::Unavailable(_) => ErrorKind::MailServer,
+            AppError::Io(_) | AppError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        self.kind().exit_code()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_map_once_to_exit_codes_and_statuses() {
+        let cases = [
+            (AppError::input("x.csv: line 3: email: not an address"), 1, 400),
+            (StoreError::NotFound("campaign 9".into()).into(), 1, 404),
+            (StoreError::Conflict("another plan file".into()).into(), 1, 409),
+            (AppError::Forbidden("auditors read only".into()), 6, 403),
+            (AppError::Unavailable("smtp down".into()), 4, 503),
+            (AppError::Internal("worker panicked".into()), 5, 500),
+            (ConfigError::new("smtp.port", "0").into(), 2, 500),
+            (AppError::Store(StoreError::Corrupt("x".into())), 3, 503),
+        ];
+        for (error, code, status) in cases {
+            assert_eq!(
+                (error.exit_code(), error.kind().http_status()),
+                (code, status),
+                "{error}"
+            );
         }
     }
 }

@@ -1,4 +1,9 @@
 //! The application: settings, store, clock and the services the command line (and later the web) calls.
+//! Changes are here, each taking the actor who makes it; reads are in [`queries`].
+
+mod queries;
+
+pub use queries::RunReport;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -19,7 +24,7 @@ use crate::templates::context::{CampaignContext, Links, Recipient};
 use crate::templates::{RenderedMail, Templates};
 
 /// The plan table this service was built for, shipped as config/plans/fy2020.tsv.
-pub const SHIPPED_PLAN: &str = include_str!("../config/plans/fy2020.tsv");
+pub const SHIPPED_PLAN: &str = include_str!("../../config/plans/fy2020.tsv");
 pub const SHIPPED_PLAN_YEAR: i32 = 2020;
 
 pub struct Application {
@@ -108,10 +113,10 @@ impl Application {
 
     pub async fn plan(&self, fiscal_year: Option<i32>) -> Result<Plan, AppError> {
         self.store.plan(fiscal_year).await?.ok_or_else(|| match fiscal_year {
-            Some(y) => AppError::input(format!(
+            Some(y) => AppError::NotFound(format!(
                 "no plan for fiscal year {y}; import one with `outreach plan import`"
             )),
-            None => AppError::input("no plan imported yet; run `outreach init`"),
+            None => AppError::NotFound("no plan imported yet; run `outreach init`".to_owned()),
         })
     }
 
@@ -227,7 +232,7 @@ impl Application {
                     .store
                     .member(email)
                     .await?
-                    .ok_or_else(|| AppError::input(format!("no member {email}")))?;
+                    .ok_or_else(|| AppError::NotFound(format!("no member {email}")))?;
                 let r = Recipient {
                     kind: "member".into(),
                     email: m.email,
@@ -364,8 +369,8 @@ impl Application {
             .unsuppress(email, reason.trim(), MemberSource::Staff, self.now(), &action)
             .await?
         {
-            None => Err(AppError::input(format!("no member {email}"))),
-            Some(false) => Err(AppError::input(format!("{email} is not suppressed"))),
+            None => Err(AppError::NotFound(format!("no member {email}"))),
+            Some(false) => Err(AppError::Conflict(format!("{email} is not suppressed"))),
             Some(true) => Ok(()),
         }
     }
@@ -373,7 +378,7 @@ impl Application {
     /// Queues the failed deliveries of a run again (never the sent ones); how many.
     pub async fn retry_run(&self, actor: &Actor, run_id: i64) -> Result<u64, AppError> {
         if !self.store.runs(None).await?.iter().any(|r| r.id == run_id) {
-            return Err(AppError::input(format!("no run {run_id}")));
+            return Err(AppError::NotFound(format!("no run {run_id}")));
         }
         let action = Action::new(actor, "run.retry", format!("run {run_id}"));
         Ok(self.store.retry_failed(run_id, self.now(), &action).await?)
@@ -387,7 +392,7 @@ impl Application {
             .unsubscribe(email, theme, MemberSource::Staff, self.now(), &action)
             .await?
         {
-            return Err(AppError::input(format!("no member {email}")));
+            return Err(AppError::NotFound(format!("no member {email}")));
         }
         Ok(())
     }
@@ -400,7 +405,7 @@ impl Application {
             .suppress(email, reason, MemberSource::Staff, self.now(), &action)
             .await?
         {
-            return Err(AppError::input(format!("no member {email}")));
+            return Err(AppError::NotFound(format!("no member {email}")));
         }
         Ok(())
     }
@@ -409,7 +414,7 @@ impl Application {
     pub async fn send_now(&self, actor: &Actor, id: i64) -> Result<Option<crate::store::Run>, AppError> {
         let c = self.campaign(id).await?;
         if c.state != CampaignState::Scheduled {
-            return Err(AppError::input(format!("campaign {id} is {}", c.state.as_str())));
+            return Err(AppError::Conflict(format!("campaign {id} is {}", c.state.as_str())));
         }
         let action = Action::new(actor, "campaign.send-now", format!("campaign {id}"));
         Ok(self.scheduler().send_now(&c, &action).await?)
@@ -419,7 +424,7 @@ impl Application {
         self.store
             .campaign(id)
             .await?
-            .ok_or_else(|| AppError::input(format!("no campaign {id}")))
+            .ok_or_else(|| AppError::NotFound(format!("no campaign {id}")))
     }
 
     /// pause / resume / cancel. Resuming settles the ticks missed while paused, so they never fire.
@@ -472,7 +477,7 @@ impl Application {
             )
             .await?
         {
-            return Err(AppError::input(format!(
+            return Err(AppError::Conflict(format!(
                 "campaign {id} is {}; it cannot become {}",
                 campaign.state.as_str(),
                 to.as_str()

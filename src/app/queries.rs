@@ -1,0 +1,83 @@
+//! What the command line (and next, the web) reads: every read goes through the application, never straight
+//! to the store, so what a caller may see is decided in one place.
+
+use crate::Application;
+use crate::campaigns::Campaign;
+use crate::config::millis;
+use crate::domain::ActionRecord;
+use crate::error::AppError;
+use crate::recipients::{Advisor, Member, MemberEvent};
+use crate::store::{ActionFilter, InstanceStatus, LogEntry, LogFilter, Run, RunCounts, Waiting};
+
+/// A run with its delivery counts and, while mail waits, why.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub run: Run,
+    pub counts: RunCounts,
+    pub waiting: Vec<Waiting>,
+}
+
+impl Application {
+    pub async fn members(&self, theme_slug: Option<&str>) -> Result<Vec<Member>, AppError> {
+        Ok(self.store.members(theme_slug).await?)
+    }
+
+    /// A member and every change of their state, oldest first.
+    pub async fn member_history(&self, email: &str) -> Result<(Member, Vec<MemberEvent>), AppError> {
+        let member = self
+            .store
+            .member(email)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no member {email}")))?;
+        let history = self.store.member_history(member.id).await?;
+        Ok((member, history))
+    }
+
+    pub async fn advisors(&self) -> Result<Vec<Advisor>, AppError> {
+        Ok(self.store.advisors().await?)
+    }
+
+    pub async fn campaigns(&self) -> Result<Vec<Campaign>, AppError> {
+        Ok(self.store.campaigns().await?)
+    }
+
+    /// The runs of a campaign, oldest first, each with its counts and why its unsent mail waits.
+    pub async fn runs(&self, campaign_id: i64) -> Result<Vec<RunReport>, AppError> {
+        let mut reports = Vec::new();
+        for run in self.store.runs(Some(campaign_id)).await? {
+            let counts = self.store.run_counts(run.id).await?;
+            let waiting = if counts.queued + counts.sending > 0 {
+                self.store.waiting(run.id).await?
+            } else {
+                Vec::new()
+            };
+            reports.push(RunReport { run, counts, waiting });
+        }
+        Ok(reports)
+    }
+
+    /// Every instance that has run on this database, newest first.
+    pub async fn instances(&self) -> Result<Vec<InstanceStatus>, AppError> {
+        Ok(self
+            .store
+            .instances(millis(self.settings.delivery.instance_timeout_secs))
+            .await?)
+    }
+
+    /// Asks every live `serve` to reload its templates; how many were asked.
+    pub async fn ask_reload(&self) -> Result<u64, AppError> {
+        Ok(self
+            .store
+            .ask_reload(millis(self.settings.delivery.instance_timeout_secs))
+            .await?)
+    }
+
+    pub async fn actions(&self, filter: &ActionFilter) -> Result<Vec<ActionRecord>, AppError> {
+        Ok(self.store.actions(filter).await?)
+    }
+
+    /// One page of the send log after `after_id`; callers stream by paging.
+    pub async fn send_log(&self, filter: &LogFilter, after_id: i64, limit: u32) -> Result<Vec<LogEntry>, AppError> {
+        Ok(self.store.send_log(filter, after_id, limit).await?)
+    }
+}

@@ -128,16 +128,6 @@ pub struct DeliverySettings {
     pub refusal_streak: u32,
 }
 
-impl DeliverySettings {
-    /// The lease a claim takes, in milliseconds of database time (bounded at load, so no overflow).
-    pub fn lease(&self) -> crate::store::Lease {
-        crate::store::Lease {
-            ms: millis(self.lease_secs),
-            instance_timeout_ms: millis(self.instance_timeout_secs),
-        }
-    }
-}
-
 /// Seconds from the configuration as milliseconds; saturating, though every such value is bounded at load.
 pub fn millis(secs: u64) -> i64 {
     i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)

@@ -15,7 +15,7 @@ use crate::delivery::transport::Transport;
 use crate::delivery::{BatchSummary, Worker};
 use crate::error::AppError;
 use crate::schedule::Tick;
-use crate::store::{Held, InstanceInfo, Store};
+use crate::store::{Held, InstanceInfo, Lease, Store};
 
 /// What `send-due` reports while it works.
 #[derive(Debug, Clone, Copy)]
@@ -130,7 +130,7 @@ pub async fn send_due(
     ));
     let result = async {
         let tick = app.scheduler().fire_due().await?;
-        let lease = app.settings.delivery.lease();
+        let lease = Lease::of(&app.settings.delivery);
         progress(Progress::Due(
             u64::try_from(app.store.due_count(app.now(), lease).await?).unwrap_or(0),
         ));

@@ -395,7 +395,7 @@ async fn fault_scenario(env: &mut TestEnv, port: u16, tag: &str, count_for: &dyn
     assert_eq!(
         r.app
             .store
-            .due_count(r.app.now(), r.app.settings.delivery.lease())
+            .due_count(r.app.now(), outreach::store::Lease::of(&r.app.settings.delivery))
             .await
             .unwrap(),
         0
@@ -404,7 +404,7 @@ async fn fault_scenario(env: &mut TestEnv, port: u16, tag: &str, count_for: &dyn
     assert_eq!(
         r.app
             .store
-            .due_count(r.app.now(), r.app.settings.delivery.lease())
+            .due_count(r.app.now(), outreach::store::Lease::of(&r.app.settings.delivery))
             .await
             .unwrap(),
         3,

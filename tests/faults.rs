@@ -310,7 +310,12 @@ both_backends!(
         assert_eq!((a.len(), a[0].attempt), (1, 1));
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         let b = store
-            .claim("instance-b", now, r.app.settings.delivery.lease(), 10)
+            .claim(
+                "instance-b",
+                now,
+                outreach::store::Lease::of(&r.app.settings.delivery),
+                10,
+            )
             .await
             .unwrap();
         assert_eq!((b.len(), b[0].attempt), (1, 2), "the takeover is a new attempt");

@@ -24,7 +24,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::{Action, Actor};
 use crate::plan::Channel;
-use crate::store::{Store, StoreError, Transition};
+use crate::store::{Lease, Store, StoreError, Transition};
 use crate::templates::Templates;
 use crate::templates::context::{CampaignContext, Links, Recipient};
 
@@ -319,7 +319,7 @@ impl Worker {
         // Between steps this worker holds nothing: whatever a failed step left leased is given back first.
         self.store.release(&self.owner, None, self.clock.now_ms()).await?;
         let now = self.clock.now_ms();
-        let lease = self.settings.delivery.lease();
+        let lease = Lease::of(&self.settings.delivery);
         let claimed_at = Instant::now();
         let claimed = self.store.claim(&self.owner, now, lease, self.claim_size()).await?;
         if let Ok(mut until) = self.leases_until.lock() {

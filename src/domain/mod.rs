@@ -1,5 +1,8 @@
 //! Types and rules with no I/O. (The rest of the domain types move here as the layers are reshaped.)
 
 pub mod action;
+pub mod channel;
+pub mod delivery;
 
 pub use action::{Action, ActionRecord, Actor};
+pub use channel::Channel;

@@ -16,82 +16,16 @@
 //! whitespace, or right after an HTML tag (tags count as whitespace). A `・` inside a word
 //! such as `ライフ・ワーク・バランス` or `周知協力・後援` is text, not a marker.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+pub use crate::domain::Channel;
 
 /// The three expected header columns, in order.
 const HEADER: [&str; 3] = ["項目", "甲(東京都)が実施すること", "乙(東京商工会議所)が実施すること"];
 
 const PROGRAMMES_CELL: &str = "programmes cell (甲(東京都)が実施すること)";
 const DUTIES_CELL: &str = "duties cell (乙(東京商工会議所)が実施すること)";
-
-/// A channel through which the Chamber makes Tokyo's programmes known to its members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Channel {
-    /// メールマガジン: the Chamber's e-mail magazine.
-    Newsletter,
-    /// 東商新聞: the Chamber's newspaper.
-    ToshoShimbun,
-    /// 経営指導員による資料配布: materials handed out by business advisors.
-    AdvisorHandout,
-}
-
-impl Channel {
-    /// Every channel, in the order the plan lists them.
-    pub const ALL: [Channel; 3] = [Channel::Newsletter, Channel::ToshoShimbun, Channel::AdvisorHandout];
-
-    /// The stable identifier used in configuration, the database and URLs.
-    pub fn slug(self) -> &'static str {
-        match self {
-            Channel::Newsletter => "newsletter",
-            Channel::ToshoShimbun => "tosho-shimbun",
-            Channel::AdvisorHandout => "advisor-handout",
-        }
-    }
-
-    /// The channel with this exact slug.
-    pub fn from_slug(s: &str) -> Option<Channel> {
-        Channel::ALL.into_iter().find(|c| c.slug() == s)
-    }
-
-    /// The channel's name as the plan writes it (without a trailing `等`).
-    pub fn japanese(self) -> &'static str {
-        match self {
-            Channel::Newsletter => "メールマガジン",
-            Channel::ToshoShimbun => "東商新聞",
-            Channel::AdvisorHandout => "経営指導員による資料配布",
-        }
-    }
-
-    /// The channel named `s` (surrounding whitespace ignored), with or without a trailing
-    /// `等` ("etc."), as in the plan's `経営指導員による資料配布等`.
-    pub fn from_japanese(s: &str) -> Option<Channel> {
-        let s = s.trim();
-        let s = s.strip_suffix('等').map_or(s, str::trim_end);
-        Channel::ALL.into_iter().find(|c| c.japanese() == s)
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.slug())
-    }
-}
-
-impl FromStr for Channel {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Channel::from_slug(s).ok_or_else(|| {
-            let valid: Vec<&str> = Channel::ALL.iter().map(|c| c.slug()).collect();
-            format!("unknown channel {s:?}: expected one of {}", valid.join(", "))
-        })
-    }
-}
 
 /// One `○` item of a cell with its `・` sub-items (all normalised text).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -36,8 +36,6 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::fmt;
-use std::str::FromStr;
 
 use encoding_rs::SHIFT_JIS;
 use lettre::Address;
@@ -46,85 +44,7 @@ const MEMBER_COLUMNS: [&str; 5] = ["email", "company", "contact_name", "themes",
 const ADVISOR_COLUMNS: [&str; 3] = ["email", "name", "branch"];
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// The language a member receives newsletters in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Locale {
-    Ja,
-    En,
-}
-
-impl Locale {
-    /// The code used in CSV files and in the database: `ja` or `en`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Locale::Ja => "ja",
-            Locale::En => "en",
-        }
-    }
-}
-
-impl fmt::Display for Locale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Error of [`Locale::from_str`]: the text was neither `ja` nor `en`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown locale {0:?} (valid: ja, en)")]
-pub struct ParseLocaleError(pub String);
-
-impl FromStr for Locale {
-    type Err = ParseLocaleError;
-
-    /// Accepts `ja` or `en`, trimmed and case-insensitively. An empty string
-    /// is an error here; the CSV parser maps an empty locale to `ja` itself.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim();
-        if t.eq_ignore_ascii_case("ja") {
-            Ok(Locale::Ja)
-        } else if t.eq_ignore_ascii_case("en") {
-            Ok(Locale::En)
-        } else {
-            Err(ParseLocaleError(t.to_owned()))
-        }
-    }
-}
-
-/// Which themes a member subscribed to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ThemeSelection {
-    /// `*`: every known theme, including ones added later.
-    All,
-    /// The listed known slugs, de-duplicated, in file order.
-    Only(Vec<String>),
-}
-
-/// A valid member row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberRow {
-    /// Physical 1-based line on which the record starts.
-    pub line: usize,
-    /// Trimmed, original case kept; see [`normalize_email`] for the match key.
-    pub email: String,
-    pub company: String,
-    pub contact_name: String,
-    pub themes: ThemeSelection,
-    pub locale: Locale,
-}
-
-/// A valid business advisor row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdvisorRow {
-    /// Physical 1-based line on which the record starts.
-    pub line: usize,
-    /// Trimmed, original case kept; see [`normalize_email`] for the match key.
-    pub email: String,
-    pub name: String,
-    /// May be empty.
-    pub branch: String,
-}
+pub use super::{AdvisorRow, Locale, MemberRow, ParseLocaleError, ThemeSelection, normalize_email};
 
 /// A problem with one row, or (as the `Err` of the parse functions) with the
 /// whole file. All problems of one row are joined with `"; "` in `reason`.
@@ -151,11 +71,6 @@ pub struct Parsed<T> {
     /// Every row problem, sorted by line.
     pub errors: Vec<RowError>,
     pub encoding: SourceEncoding,
-}
-
-/// The key members and advisors are matched on: trimmed and lowercased.
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
 }
 
 /// Parses a member file (`email,company,contact_name,themes,locale`).
@@ -593,7 +508,7 @@ mod tests {
     }
 
     /// The single error of a parse, asserting there is exactly one.
-    fn only_error<T: fmt::Debug>(parsed: &Parsed<T>) -> &RowError {
+    fn only_error<T: std::fmt::Debug>(parsed: &Parsed<T>) -> &RowError {
         assert_eq!(parsed.errors.len(), 1, "errors: {:?}", parsed.errors);
         &parsed.errors[0]
     }

@@ -14,11 +14,11 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::campaigns::{Campaign, CampaignState, NewCampaign};
-use crate::delivery::{AttemptRecord, ClaimedDelivery};
+use crate::domain::delivery::{AttemptRecord, ClaimedDelivery};
 use crate::domain::{Action, ActionRecord};
 use crate::plan::{Plan, PlanSaved};
-use crate::recipients::csv::{AdvisorRow, MemberRow};
 use crate::recipients::{Advisor, ImportReport, Member, MemberEvent, MemberSource};
+use crate::recipients::{AdvisorRow, MemberRow};
 
 pub use sql::SqlStore;
 
@@ -95,6 +95,17 @@ pub struct Lease {
     pub ms: i64,
     /// An instance silent this long is dead: its deliveries are taken over.
     pub instance_timeout_ms: i64,
+}
+
+impl Lease {
+    /// The lease the settings give (bounded at load, so no overflow).
+    pub fn of(delivery: &crate::config::DeliverySettings) -> Self {
+        use crate::config::millis;
+        Self {
+            ms: millis(delivery.lease_secs),
+            instance_timeout_ms: millis(delivery.instance_timeout_secs),
+        }
+    }
 }
 
 /// The audience of a run, frozen into deliveries when the run starts.

@@ -15,11 +15,11 @@ use super::{
     Store, StoreError, StoreResult, Transition, Waiting,
 };
 use crate::campaigns::{Campaign, CampaignState, NewCampaign, Schedule};
-use crate::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
+use crate::domain::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
 use crate::domain::{Action, ActionRecord};
 use crate::plan::{Channel, Plan, PlanDuty, PlanItem, PlanSaved, Theme};
-use crate::recipients::csv::{AdvisorRow, MemberRow, ThemeSelection, normalize_email};
 use crate::recipients::{Advisor, ImportReport, Member, MemberEvent, MemberSource};
+use crate::recipients::{AdvisorRow, MemberRow, ThemeSelection, normalize_email};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

@@ -5,9 +5,9 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::token::{MemberToken, Purpose};
 use crate::config::Organization;
 use crate::plan::{Channel, Plan, Theme, fiscal_year_ja};
-use crate::web::token::{MemberToken, Purpose};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Recipient {

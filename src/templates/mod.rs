@@ -10,6 +10,7 @@
 //! call, and that copy was a fifth of the time it takes to send a mail.
 
 pub mod context;
+pub mod token;
 
 use std::path::{Path, PathBuf};
 

@@ -1,3 +1,4 @@
-//! What members reach from a mail: signed links for one-click unsubscribe and the preferences page.
+//! What members reach from a mail: the web server comes here. Until then only the signed links exist; they
+//! are made with the mail (see [`crate::templates::token`]).
 
-pub mod token;
+pub use crate::templates::token;

@@ -79,6 +79,15 @@ both_backends!(
                 .imported
         );
         assert_eq!(count().await, before + 1);
+        // An actor who may not make the change is refused before anything is written.
+        let member = outreach::domain::Actor::Member(1);
+        let err = app
+            .set_campaign_state(&member, id, CampaignState::Scheduled)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), outreach::error::ErrorKind::Forbidden, "{err}");
+        assert_eq!(app.campaign(id).await.unwrap().state, CampaignState::Paused);
+        assert_eq!(count().await, before + 1);
 
         // A failure between the change and the commit (the log refuses the row) leaves neither.
         let inject = match env.db {

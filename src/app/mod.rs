@@ -105,7 +105,7 @@ impl Application {
             )));
         }
         let plan = Plan::from_parsed(parsed, fiscal_year, &self.settings.themes);
-        let action = Action::new(actor, "plan.import", format!("fiscal year {fiscal_year}"))
+        let action = permitted(actor, "plan.import", format!("fiscal year {fiscal_year}"))?
             .with("file", file)
             .with("replace", replace);
         Ok(self.store.save_plan(&plan, replace, self.now(), &action).await?)
@@ -143,7 +143,7 @@ impl Application {
         let slugs = self.theme_slugs().await?;
         let refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
         let parsed = recipients_csv::parse_members(bytes, &refs).map_err(|e| AppError::input(e.to_string()))?;
-        let action = Action::new(actor, "members.import", "members").with("rejected", parsed.errors.len());
+        let action = permitted(actor, "members.import", "members")?.with("rejected", parsed.errors.len());
         self.import_rows(parsed, dry_run, skip_invalid, |rows| {
             let store = self.store.clone();
             let slugs = slugs.clone();
@@ -161,7 +161,7 @@ impl Application {
         skip_invalid: bool,
     ) -> Result<CsvImport, AppError> {
         let parsed = recipients_csv::parse_advisors(bytes).map_err(|e| AppError::input(e.to_string()))?;
-        let action = Action::new(actor, "advisors.import", "advisors").with("rejected", parsed.errors.len());
+        let action = permitted(actor, "advisors.import", "advisors")?.with("rejected", parsed.errors.len());
         self.import_rows(parsed, dry_run, skip_invalid, |rows| {
             let store = self.store.clone();
             let now = self.now();
@@ -327,7 +327,7 @@ impl Application {
         }
         self.check_renders(templates, &theme.slug, req.channel, Some(plan.fiscal_year))
             .await?;
-        let action = Action::new(actor, "campaign.create", "")
+        let action = permitted(actor, "campaign.create", "")?
             .with("name", new.name.clone())
             .with("theme", new.theme_slug.clone())
             .with("channel", new.channel.slug())
@@ -363,7 +363,7 @@ impl Application {
         if reason.trim().is_empty() {
             return Err(AppError::input("--reason must say why the suppression is lifted"));
         }
-        let action = Action::new(actor, "member.unsuppress", email).with("reason", reason.trim());
+        let action = permitted(actor, "member.unsuppress", email)?.with("reason", reason.trim());
         match self
             .store
             .unsuppress(email, reason.trim(), MemberSource::Staff, self.now(), &action)
@@ -380,13 +380,13 @@ impl Application {
         if !self.store.runs(None).await?.iter().any(|r| r.id == run_id) {
             return Err(AppError::NotFound(format!("no run {run_id}")));
         }
-        let action = Action::new(actor, "run.retry", format!("run {run_id}"));
+        let action = permitted(actor, "run.retry", format!("run {run_id}"))?;
         Ok(self.store.retry_failed(run_id, self.now(), &action).await?)
     }
 
     /// Unsubscribes a member from one theme, or from everything, on their behalf.
     pub async fn unsubscribe(&self, actor: &Actor, email: &str, theme: Option<&str>) -> Result<(), AppError> {
-        let action = Action::new(actor, "member.unsubscribe", email).with("theme", theme.unwrap_or("*"));
+        let action = permitted(actor, "member.unsubscribe", email)?.with("theme", theme.unwrap_or("*"));
         if !self
             .store
             .unsubscribe(email, theme, MemberSource::Staff, self.now(), &action)
@@ -399,7 +399,7 @@ impl Application {
 
     /// Stops all mail to a member.
     pub async fn suppress(&self, actor: &Actor, email: &str, reason: &str) -> Result<(), AppError> {
-        let action = Action::new(actor, "member.suppress", email).with("reason", reason);
+        let action = permitted(actor, "member.suppress", email)?.with("reason", reason);
         if !self
             .store
             .suppress(email, reason, MemberSource::Staff, self.now(), &action)
@@ -416,7 +416,7 @@ impl Application {
         if c.state != CampaignState::Scheduled {
             return Err(AppError::Conflict(format!("campaign {id} is {}", c.state.as_str())));
         }
-        let action = Action::new(actor, "campaign.send-now", format!("campaign {id}"));
+        let action = permitted(actor, "campaign.send-now", format!("campaign {id}"))?;
         Ok(self.scheduler().send_now(&c, &action).await?)
     }
 
@@ -447,7 +447,7 @@ impl Application {
             Scheduled => "campaign.resume",
             _ => "campaign.cancel",
         };
-        let action = Action::new(actor, verb, format!("campaign {id}"))
+        let action = permitted(actor, verb, format!("campaign {id}"))?
             .with("from", campaign.state.as_str())
             .with("to", to.as_str());
         if to == Scheduled && campaign.state == Paused {
@@ -525,6 +525,19 @@ impl Application {
     pub async fn installation_id(&self) -> Result<String, AppError> {
         let candidate = format!("{:012x}", rand::random::<u64>() >> 16);
         Ok(self.store.installation_id(&candidate, self.now()).await?)
+    }
+}
+
+/// The action `actor` asks for, if they may do it.
+fn permitted(actor: &Actor, action: &'static str, target: impl Into<String>) -> Result<Action, AppError> {
+    if actor.may(action) {
+        Ok(Action::new(actor, action, target))
+    } else {
+        Err(AppError::Forbidden(format!(
+            "{} {} may not {action}",
+            actor.kind(),
+            actor.name()
+        )))
     }
 }
 

@@ -35,6 +35,18 @@ impl Actor {
         Actor::Operator(name.trim().to_owned())
     }
 
+    /// What this actor may do: staff at the command line anything; a member only leave through their
+    /// link; the mail server's answers only pause a campaign or suppress an address; the scheduler only
+    /// finish a campaign.
+    pub fn may(&self, action: &str) -> bool {
+        match self {
+            Actor::Operator(_) => true,
+            Actor::Member(_) => action == "member.unsubscribe",
+            Actor::Smtp => matches!(action, "campaign.pause" | "member.suppress"),
+            Actor::Scheduler => action == "campaign.finish",
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Actor::Operator(_) => "operator",
@@ -128,6 +140,16 @@ pub fn canonical_json(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_actor_may_do_only_its_part() {
+        assert!(Actor::operator("a@example.org").may("campaign.cancel"));
+        assert!(Actor::Member(3).may("member.unsubscribe"));
+        assert!(!Actor::Member(3).may("member.suppress"));
+        assert!(!Actor::Member(3).may("campaign.pause"));
+        assert!(Actor::Smtp.may("campaign.pause") && !Actor::Smtp.may("campaign.cancel"));
+        assert!(Actor::Scheduler.may("campaign.finish") && !Actor::Scheduler.may("members.import"));
+    }
 
     #[test]
     fn canonical_serialisation_is_sorted_and_stable() {

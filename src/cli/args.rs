@@ -1,0 +1,283 @@
+//! The command line's arguments: commands, options and their help.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::plan::Channel;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "outreach",
+    version,
+    about = "Awareness campaigns of the Tokyo Chamber of Commerce and Industry"
+)]
+pub struct Cli {
+    /// A TOML file layered over the embedded defaults (environment variables OUTREACH_<SECTION>__<KEY> win).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(super) config: Option<PathBuf>,
+    /// The data folder: relative paths of the SQLite database, the outbox and the signing key are read in it.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "OUTREACH_DATA_DIR",
+        default_value = "data"
+    )]
+    pub(super) data_dir: PathBuf,
+    /// Who is acting, for the staff-action log (default: the login name).
+    #[arg(long = "as", global = true, value_name = "EMAIL")]
+    pub(super) actor: Option<String>,
+    #[command(subcommand)]
+    pub(super) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum Command {
+    /// Create the database, import the shipped plan if none exists, create the signing key.
+    Init,
+    /// Run the scheduler and the delivery worker until SIGTERM or Ctrl-C.
+    Serve,
+    /// Fire what is due now, send everything queued, print a summary and exit.
+    SendDue {
+        /// Also wait for due deliveries that other live instances hold (sent by them, or taken over).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// The serve and send-due processes on this database: live, dead or stopped, and what each holds.
+    Instances,
+    /// Ask every live `serve` to reload its templates (as SIGHUP does for one process).
+    Reload,
+    /// Runs of campaigns.
+    #[command(subcommand)]
+    Run(RunCommand),
+    /// The staff-action log: every change, who made it and when.
+    #[command(subcommand)]
+    Actions(ActionsCommand),
+    /// The collaboration plan.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Member companies.
+    #[command(subcommand)]
+    Members(MembersCommand),
+    /// Business advisors.
+    #[command(subcommand)]
+    Advisors(AdvisorsCommand),
+    /// Mail templates.
+    #[command(subcommand)]
+    Template(TemplateCommand),
+    /// Print a mail as it would be sent.
+    Preview {
+        #[arg(long)]
+        theme: String,
+        #[arg(long)]
+        channel: Channel,
+        /// Render for this member instead of a sample recipient.
+        #[arg(long)]
+        member: Option<String>,
+        #[arg(long)]
+        fiscal_year: Option<i32>,
+    },
+    /// Campaigns.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+    /// The send log.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum ActionsCommand {
+    /// List the log, oldest first.
+    List {
+        /// Only this actor (an operator's name or address, `smtp`, `scheduler`).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this kind of action, e.g. campaign.pause or members.import.
+        #[arg(long)]
+        action: Option<String>,
+        /// From this day on (YYYY-MM-DD, configured zone).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum RunCommand {
+    /// Queue a run's failed deliveries again (never the sent ones).
+    Retry {
+        run: i64,
+        /// Required: says that the failed deliveries are what is queued again.
+        #[arg(long)]
+        failed: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum PlanCommand {
+    /// Import a plan table exactly as published (tab-separated, HTML fragments in cells).
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        fiscal_year: i32,
+        /// Replace a plan already imported for the year from another file.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Themes, the Chamber's duties and the channels of each duty.
+    Show {
+        #[arg(long)]
+        fiscal_year: Option<i32>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(super) enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ImportArgs {
+    pub(super) file: PathBuf,
+    /// Check the file and report, write nothing.
+    #[arg(long)]
+    pub(super) dry_run: bool,
+    /// Import the good rows and report the bad ones (default: any bad row rejects the whole file).
+    #[arg(long)]
+    pub(super) skip_invalid: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum MembersCommand {
+    /// Import members from CSV: email,company,contact_name,themes,locale.
+    Import(ImportArgs),
+    List {
+        #[arg(long)]
+        theme: Option<String>,
+    },
+    /// All members as CSV on standard output.
+    Export,
+    /// A member, their themes and the history of every change (when, what, how).
+    Show { email: String },
+    /// Unsubscribe a member from one theme, or from everything.
+    Unsubscribe {
+        email: String,
+        #[arg(long)]
+        theme: Option<String>,
+    },
+    /// Stop all mail to a member (for example a bounced address).
+    Suppress {
+        email: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a suppression (for example one caused by a mail server's own fault); kept in the history.
+    Unsuppress {
+        email: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum AdvisorsCommand {
+    /// Import advisors from CSV: email,name,branch.
+    Import(ImportArgs),
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum TemplateCommand {
+    /// Compile every template and render each mail for a sample recipient.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum CampaignCommand {
+    /// Create a campaign; prints its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        theme: String,
+        #[arg(long)]
+        channel: Channel,
+        /// One time, in the configured zone: 2020-06-01T09:00.
+        #[arg(long, conflicts_with = "cron", required_unless_present = "cron")]
+        at: Option<String>,
+        /// Recurring: five fields, or six with seconds first, in the configured zone.
+        #[arg(long)]
+        cron: Option<String>,
+        /// First day it may fire (YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day it may fire (YYYY-MM-DD, inclusive).
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        fiscal_year: Option<i32>,
+    },
+    List,
+    /// A campaign, its next five firing times and its runs.
+    Show {
+        id: i64,
+    },
+    Pause {
+        id: i64,
+    },
+    /// Resume a paused campaign; ticks missed while paused are not fired.
+    Resume {
+        id: i64,
+    },
+    Cancel {
+        id: i64,
+    },
+    /// Start a run now, outside the schedule.
+    SendNow {
+        id: i64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(super) struct LogFilterArgs {
+    #[arg(long)]
+    pub(super) campaign: Option<i64>,
+    #[arg(long)]
+    pub(super) theme: Option<String>,
+    #[arg(long)]
+    pub(super) channel: Option<Channel>,
+    #[arg(long)]
+    pub(super) recipient: Option<String>,
+    /// sent, deferred, failed or skipped.
+    #[arg(long)]
+    pub(super) status: Option<String>,
+    /// From this day (YYYY-MM-DD, configured zone).
+    #[arg(long)]
+    pub(super) from: Option<String>,
+    /// Up to and including this day.
+    #[arg(long)]
+    pub(super) to: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum LogCommand {
+    List(LogFilterArgs),
+    /// Stream the log as CSV or JSON lines.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[command(flatten)]
+        filter: LogFilterArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(super) enum ExportFormat {
+    Csv,
+    Jsonl,
+}

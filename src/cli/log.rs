@@ -1,0 +1,140 @@
+//! `outreach log …` (the send log) and `outreach actions list` (the staff-action log).
+
+use std::io::Write;
+
+use crate::Application;
+use crate::campaigns::schedule::{format_local, parse_local_date};
+use crate::error::AppError;
+use crate::store::{ActionFilter, LogEntry, LogFilter};
+
+use super::args::{ActionsCommand, ExportFormat, Format, LogCommand, LogFilterArgs};
+
+pub(super) async fn log(app: &Application, command: LogCommand, out: &mut impl Write) -> Result<(), AppError> {
+    let tz = app.settings.schedule.tz();
+    match command {
+        LogCommand::List(filter) => {
+            let filter = log_filter(app, &filter)?;
+            stream_log(app, &filter, |e| {
+                writeln!(
+                    out,
+                    "{}\t{}\tcampaign {}\t{}\t{}\t{}\t{}\t{} {}",
+                    format_local(e.at, tz),
+                    e.outcome,
+                    e.campaign_id,
+                    e.theme_slug,
+                    e.channel,
+                    e.recipient,
+                    e.message_id,
+                    e.smtp_code.map(|c| c.to_string()).unwrap_or_default(),
+                    e.smtp_reply
+                )
+                .map_err(|e| AppError::Io(e.to_string()))
+            })
+            .await?;
+        }
+        LogCommand::Export { format, filter } => {
+            let filter = log_filter(app, &filter)?;
+            match format {
+                ExportFormat::Jsonl => {
+                    stream_log(app, &filter, |e| {
+                        let line = serde_json::to_string(e).map_err(|e| AppError::Io(e.to_string()))?;
+                        writeln!(out, "{line}").map_err(|e| AppError::Io(e.to_string()))
+                    })
+                    .await?
+                }
+                ExportFormat::Csv => {
+                    let mut w = csv::Writer::from_writer(out);
+                    stream_log(app, &filter, |e| {
+                        w.serialize(e).map_err(|e| AppError::Io(e.to_string()))
+                    })
+                    .await?;
+                    w.flush().map_err(|e| AppError::Io(e.to_string()))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn actions(app: &Application, command: ActionsCommand, out: &mut impl Write) -> Result<(), AppError> {
+    let tz = app.settings.schedule.tz();
+    match command {
+        ActionsCommand::List {
+            actor,
+            action,
+            since,
+            format,
+        } => {
+            let since_ms = since
+                .as_deref()
+                .map(|d| parse_local_date("--since", d, tz, false))
+                .transpose()
+                .map_err(|e| AppError::input(e.to_string()))?;
+            let filter = ActionFilter {
+                actor,
+                action,
+                since_ms,
+            };
+            for a in app.actions(&filter).await? {
+                match format {
+                    Format::Json => say!(out, "{}", a.canonical()),
+                    Format::Table => say!(
+                        out,
+                        "{}\t{} {}\t{}\t{}\t{}",
+                        format_local(a.at, tz),
+                        a.actor_kind,
+                        a.actor,
+                        a.action,
+                        a.target,
+                        a.summary
+                    ),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn log_filter(app: &Application, f: &LogFilterArgs) -> Result<LogFilter, AppError> {
+    let tz = app.settings.schedule.tz();
+    let date = |field, value: &Option<String>, end| {
+        value
+            .as_deref()
+            .map(|v| parse_local_date(field, v, tz, end))
+            .transpose()
+            .map_err(|e| AppError::input(e.to_string()))
+    };
+    if let Some(s) = &f.status
+        && !["sent", "deferred", "failed", "skipped"].contains(&s.as_str())
+    {
+        return Err(AppError::input(format!(
+            "--status {s:?}: expected sent, deferred, failed or skipped"
+        )));
+    }
+    Ok(LogFilter {
+        campaign_id: f.campaign,
+        theme_slug: f.theme.clone(),
+        channel: f.channel.map(|c| c.slug().to_owned()),
+        recipient: f.recipient.clone(),
+        outcome: f.status.clone(),
+        from_ms: date("--from", &f.from, false)?,
+        to_ms: date("--to", &f.to, true)?.map(|t| t + 1),
+    })
+}
+
+/// Pages through the log so an export of millions of rows never holds them all.
+async fn stream_log(
+    app: &Application,
+    filter: &LogFilter,
+    mut each: impl FnMut(&LogEntry) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let mut after = 0;
+    loop {
+        let page = app.send_log(filter, after, 1000).await?;
+        let Some(last) = page.last() else { return Ok(()) };
+        after = last.id;
+        for entry in &page {
+            each(entry)?;
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! `outreach members …` and `outreach advisors …`.
+
+use std::io::Write;
+
+use crate::Application;
+use crate::campaigns::schedule::format_local;
+use crate::domain::Actor;
+use crate::error::AppError;
+
+use super::args::{AdvisorsCommand, ImportArgs, MembersCommand};
+
+pub(super) async fn members(
+    app: &Application,
+    actor: &Actor,
+    command: MembersCommand,
+    out: &mut impl Write,
+) -> Result<(), AppError> {
+    let tz = app.settings.schedule.tz();
+    match command {
+        MembersCommand::Import(args) => {
+            let bytes = read_input(&args.file)?;
+            let result = app
+                .import_members(actor, &bytes, args.dry_run, args.skip_invalid)
+                .await?;
+            report_import(out, &args, &result)?;
+        }
+        MembersCommand::List { theme } => {
+            for m in app.members(theme.as_deref()).await? {
+                say!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}",
+                    m.email,
+                    m.company,
+                    m.contact_name,
+                    m.status,
+                    m.themes.join(";")
+                );
+            }
+        }
+        MembersCommand::Export => {
+            let mut w = csv::Writer::from_writer(out);
+            let csv_error = |e: csv::Error| AppError::Io(e.to_string());
+            w.write_record(["email", "company", "contact_name", "themes", "locale", "status"])
+                .map_err(csv_error)?;
+            for m in app.members(None).await? {
+                w.write_record([
+                    &m.email,
+                    &m.company,
+                    &m.contact_name,
+                    &m.themes.join(";"),
+                    &m.locale,
+                    &m.status,
+                ])
+                .map_err(csv_error)?;
+            }
+            w.flush().map_err(|e| AppError::Io(e.to_string()))?;
+        }
+        MembersCommand::Show { email } => {
+            let (m, history) = app.member_history(&email).await?;
+            say!(
+                out,
+                "{} — {} {} ({}, {})",
+                m.email,
+                m.company,
+                m.contact_name,
+                m.locale,
+                m.status
+            );
+            say!(
+                out,
+                "themes: {}",
+                if m.themes.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    m.themes.join(", ")
+                }
+            );
+            for e in history {
+                let what = match &e.theme_slug {
+                    Some(theme) => format!("{} {theme}", e.event),
+                    None => e.event.clone(),
+                };
+                let why = if e.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", e.reason)
+                };
+                say!(out, "{}  {what} (by {}){why}", format_local(e.at, tz), e.source);
+            }
+        }
+        MembersCommand::Unsubscribe { email, theme } => {
+            app.unsubscribe(actor, &email, theme.as_deref()).await?;
+            say!(
+                out,
+                "{email}: unsubscribed from {}",
+                theme.as_deref().unwrap_or("everything")
+            );
+        }
+        MembersCommand::Unsuppress { email, reason } => {
+            app.unsuppress(actor, &email, &reason).await?;
+            say!(out, "{email}: suppression lifted");
+        }
+        MembersCommand::Suppress { email, reason } => {
+            app.suppress(actor, &email, &reason).await?;
+            say!(out, "{email}: suppressed");
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn advisors(
+    app: &Application,
+    actor: &Actor,
+    command: AdvisorsCommand,
+    out: &mut impl Write,
+) -> Result<(), AppError> {
+    match command {
+        AdvisorsCommand::Import(args) => {
+            let bytes = read_input(&args.file)?;
+            let result = app
+                .import_advisors(actor, &bytes, args.dry_run, args.skip_invalid)
+                .await?;
+            report_import(out, &args, &result)?;
+        }
+        AdvisorsCommand::List => {
+            for a in app.advisors().await? {
+                say!(out, "{}\t{}\t{}", a.email, a.name, a.branch);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_input(path: &std::path::Path) -> Result<Vec<u8>, AppError> {
+    std::fs::read(path).map_err(|e| AppError::input(format!("{}: {e}", path.display())))
+}
+
+fn report_import(out: &mut impl Write, args: &ImportArgs, result: &crate::app::CsvImport) -> Result<(), AppError> {
+    let file = args.file.display();
+    for e in &result.rejected {
+        eprintln!("{file}: {e}");
+    }
+    if !result.imported {
+        if !result.rejected.is_empty() && !args.skip_invalid {
+            return Err(AppError::input(format!(
+                "{file}: {} bad rows; nothing imported (use --skip-invalid to import the good rows)",
+                result.rejected.len()
+            )));
+        }
+        say!(
+            out,
+            "{file}: dry run, {} bad rows; nothing written",
+            result.rejected.len()
+        );
+        return Ok(());
+    }
+    let r = &result.report;
+    say!(
+        out,
+        "{file}: {} created, {} updated, {} unchanged, {} rejected",
+        r.created,
+        r.updated,
+        r.unchanged,
+        result.rejected.len()
+    );
+    for (email, theme) in &r.kept_unsubscribed {
+        say!(
+            out,
+            "{email}: left unsubscribed from {theme} (the member chose to leave it)"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! Running the service and looking after it: init, serve, send-due, instances, reload, run retry, templates.
+
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use std::io::Write;
+
+use crate::Application;
+use crate::campaigns::schedule::format_local;
+use crate::domain::Actor;
+use crate::error::AppError;
+use crate::plan::Channel;
+use crate::runtime::{self, Progress, SendDue};
+
+use super::args::{Command, RunCommand, TemplateCommand};
+
+/// The commands that run or look after the service (the others go to their groups).
+pub(super) async fn ops(
+    app: &Arc<Application>,
+    actor: &Actor,
+    command: Command,
+    out: &mut impl Write,
+) -> Result<(), AppError> {
+    let tz = app.settings.schedule.tz();
+    match command {
+        Command::Init => {
+            for line in app.init(actor).await? {
+                say!(out, "{line}");
+            }
+            let s = &app.settings;
+            say!(out, "ready: {}", s.database.url);
+            match s.delivery.transport {
+                crate::config::TransportKind::File => say!(out, "mail is written to {}", s.delivery.outbox.display()),
+                crate::config::TransportKind::Smtp => say!(out, "mail goes to {}:{}", s.smtp.host, s.smtp.port),
+            }
+            if s.templates.dir.as_os_str().is_empty() {
+                say!(out, "templates: built in");
+            } else {
+                say!(out, "templates: built in, overridden by {}", s.templates.dir.display());
+            }
+        }
+        Command::Serve => {
+            app.init(actor).await?;
+            runtime::serve(app.clone(), shutdown_signal()).await?;
+        }
+        Command::Instances => {
+            let instances = app.instances().await?;
+            if instances.is_empty() {
+                say!(out, "(no instance has run on this database)");
+            }
+            for i in instances {
+                let holds = match i.held_until {
+                    Some(until) if i.holding > 0 => {
+                        format!("holds {} deliveries until {}", i.holding, format_local(until, tz))
+                    }
+                    _ => "holds nothing".to_owned(),
+                };
+                say!(
+                    out,
+                    "{}\t{}\t{} pid {}\tv{}\tstarted {}\tlast heartbeat {}s ago\t{holds}",
+                    i.id,
+                    i.state,
+                    i.role,
+                    i.pid,
+                    i.version,
+                    format_local(i.started_at, tz),
+                    i.silent_ms / 1000
+                );
+            }
+        }
+        Command::Reload => {
+            let asked = app.ask_reload().await?;
+            say!(
+                out,
+                "asked {asked} live serve instances to reload their templates at their next heartbeat"
+            );
+        }
+        Command::Run(RunCommand::Retry { run, failed }) => {
+            if !failed {
+                return Err(AppError::input("say what to retry: `outreach run retry RUN --failed`"));
+            }
+            let n = app.retry_run(actor, run).await?;
+            say!(out, "run {run}: {n} failed deliveries queued again");
+        }
+        Command::SendDue { wait } => {
+            let bar = progress_bar();
+            let done = runtime::send_due(app.clone(), wait, |p| match p {
+                Progress::Due(n) => bar.set_length(n),
+                Progress::Batch(b) => bar.inc(b.sent + b.failed + b.deferred + b.skipped),
+            })
+            .await;
+            bar.finish_and_clear();
+            let SendDue { tick, summary, held } = done?;
+            for run in &tick.fired {
+                say!(
+                    out,
+                    "run {} of campaign {} started: {} recipients",
+                    run.id,
+                    run.campaign_id,
+                    run.audience
+                );
+            }
+            for (campaign, at, why) in &tick.skipped {
+                say!(
+                    out,
+                    "campaign {campaign}: skipped the tick of {}: {why}",
+                    format_local(*at, tz)
+                );
+            }
+            say!(
+                out,
+                "sent {}, deferred {}, failed {}, skipped {}",
+                summary.sent,
+                summary.deferred,
+                summary.failed,
+                summary.skipped
+            );
+            for h in &held {
+                say!(
+                    out,
+                    "not finished here: {} due deliveries are held by live instance {} (last heartbeat {}s ago) \
+                     until {}; it sends them, or they are taken over if it dies (`send-due --wait` waits)",
+                    h.deliveries,
+                    h.instance,
+                    h.silent_ms / 1000,
+                    format_local(h.until, tz)
+                );
+            }
+        }
+        Command::Template(TemplateCommand::Check) => {
+            let templates = app.templates()?;
+            let plan = app.plan(None).await?;
+            let mut checked = 0;
+            for theme in &plan.themes {
+                for channel in Channel::ALL {
+                    if theme.duty_for(channel).is_some() {
+                        app.preview(&templates, &theme.slug, channel, None, None).await?;
+                        checked += 1;
+                    }
+                }
+            }
+            say!(out, "{checked} mails compiled and rendered for a sample recipient");
+        }
+        Command::Preview {
+            theme,
+            channel,
+            member,
+            fiscal_year,
+        } => {
+            let templates = app.templates()?;
+            let mail = app
+                .preview(&templates, &theme, channel, member.as_deref(), fiscal_year)
+                .await?;
+            say!(
+                out,
+                "Subject: {}\n\n--- text ---\n{}\n--- html ---\n{}",
+                mail.subject,
+                mail.text,
+                mail.html
+            );
+        }
+        other => return Err(AppError::Internal(format!("not an operations command: {other:?}"))),
+    }
+    Ok(())
+}
+
+/// A bar on a terminal; nothing when the output is a file or a pipe (cron, CI).
+fn progress_bar() -> ProgressBar {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} mails  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -20,7 +20,7 @@ async fn statuses(app: &Application) -> Vec<(String, String)> {
         .await
         .unwrap()
         .into_iter()
-        .map(|m| (m.email, m.status))
+        .map(|m| (m.email, m.status.to_string()))
         .collect()
 }
 

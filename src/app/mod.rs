@@ -366,7 +366,7 @@ impl Application {
         let action = permitted(actor, "member.unsuppress", email)?.with("reason", reason.trim());
         match self
             .store
-            .unsuppress(email, reason.trim(), MemberSource::Staff, self.now(), &action)
+            .unsuppress(email, reason.trim(), source_of(actor), self.now(), &action)
             .await?
         {
             None => Err(AppError::NotFound(format!("no member {email}"))),
@@ -387,27 +387,21 @@ impl Application {
     /// Unsubscribes a member from one theme, or from everything, on their behalf.
     pub async fn unsubscribe(&self, actor: &Actor, email: &str, theme: Option<&str>) -> Result<(), AppError> {
         let action = permitted(actor, "member.unsubscribe", email)?.with("theme", theme.unwrap_or("*"));
-        if !self
+        let found = self
             .store
-            .unsubscribe(email, theme, MemberSource::Staff, self.now(), &action)
-            .await?
-        {
-            return Err(AppError::NotFound(format!("no member {email}")));
-        }
-        Ok(())
+            .unsubscribe(email, theme, source_of(actor), self.now(), &action)
+            .await?;
+        member_found(found, email)
     }
 
     /// Stops all mail to a member.
     pub async fn suppress(&self, actor: &Actor, email: &str, reason: &str) -> Result<(), AppError> {
         let action = permitted(actor, "member.suppress", email)?.with("reason", reason);
-        if !self
+        let found = self
             .store
-            .suppress(email, reason, MemberSource::Staff, self.now(), &action)
-            .await?
-        {
-            return Err(AppError::NotFound(format!("no member {email}")));
-        }
-        Ok(())
+            .suppress(email, reason, source_of(actor), self.now(), &action)
+            .await?;
+        member_found(found, email)
     }
 
     /// Starts a run now, outside the schedule; `None` when a run for this instant exists already.
@@ -525,6 +519,23 @@ impl Application {
     pub async fn installation_id(&self) -> Result<String, AppError> {
         let candidate = format!("{:012x}", rand::random::<u64>() >> 16);
         Ok(self.store.installation_id(&candidate, self.now()).await?)
+    }
+}
+
+/// How a member's history names who changed their state.
+fn source_of(actor: &Actor) -> MemberSource {
+    match actor {
+        Actor::Operator(_) | Actor::Scheduler => MemberSource::Staff,
+        Actor::Member(_) => MemberSource::Member,
+        Actor::Smtp => MemberSource::Smtp,
+    }
+}
+
+fn member_found(found: bool, email: &str) -> Result<(), AppError> {
+    if found {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(format!("no member {email}")))
     }
 }
 

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use crate::Application;
 use crate::campaigns::schedule::{format_local, parse_local_date};
+use crate::domain::Outcome;
 use crate::error::AppError;
 use crate::store::{ActionFilter, LogEntry, LogFilter};
 
@@ -104,19 +105,20 @@ fn log_filter(app: &Application, f: &LogFilterArgs) -> Result<LogFilter, AppErro
             .transpose()
             .map_err(|e| AppError::input(e.to_string()))
     };
-    if let Some(s) = &f.status
-        && !["sent", "deferred", "failed", "skipped"].contains(&s.as_str())
-    {
-        return Err(AppError::input(format!(
-            "--status {s:?}: expected sent, deferred, failed or skipped"
-        )));
-    }
+    let outcome = f
+        .status
+        .as_deref()
+        .map(|s| {
+            Outcome::parse(s)
+                .ok_or_else(|| AppError::input(format!("--status {s:?}: expected sent, deferred, failed or skipped")))
+        })
+        .transpose()?;
     Ok(LogFilter {
         campaign_id: f.campaign,
         theme_slug: f.theme.clone(),
         channel: f.channel.map(|c| c.slug().to_owned()),
         recipient: f.recipient.clone(),
-        outcome: f.status.clone(),
+        outcome,
         from_ms: date("--from", &f.from, false)?,
         to_ms: date("--to", &f.to, true)?.map(|t| t + 1),
     })

@@ -44,12 +44,12 @@ pub(super) async fn members(
                 .map_err(csv_error)?;
             for m in app.members(None).await? {
                 w.write_record([
-                    &m.email,
+                    m.email.as_str(),
                     &m.company,
                     &m.contact_name,
                     &m.themes.join(";"),
                     &m.locale,
-                    &m.status,
+                    m.status.as_str(),
                 ])
                 .map_err(csv_error)?;
             }

@@ -22,25 +22,15 @@ pub struct ClaimedDelivery {
     pub still_wanted: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Sent,
-    /// A temporary failure: tried again later.
-    Deferred,
-    Failed,
-    /// Not sent: the recipient left after the run started.
-    Skipped,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Sent => "sent",
-            Outcome::Deferred => "deferred",
-            Outcome::Failed => "failed",
-            Outcome::Skipped => "skipped",
-        }
+super::states::text_enum! {
+    /// How one attempt ended.
+    Outcome {
+        Sent => "sent",
+        /// A temporary failure: tried again later.
+        Deferred => "deferred",
+        Failed => "failed",
+        /// Not sent: the recipient left after the run started.
+        Skipped => "skipped",
     }
 }
 

@@ -3,6 +3,9 @@
 pub mod action;
 pub mod channel;
 pub mod delivery;
+pub mod states;
 
 pub use action::{Action, ActionRecord, Actor};
 pub use channel::Channel;
+pub use delivery::Outcome;
+pub use states::{MemberStatus, RunStatus, Trigger};

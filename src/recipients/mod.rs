@@ -124,8 +124,7 @@ pub struct Member {
     pub company: String,
     pub contact_name: String,
     pub locale: String,
-    /// active, unsubscribed (from everything) or suppressed.
-    pub status: String,
+    pub status: crate::domain::MemberStatus,
     /// Slugs of the themes the member is subscribed to, sorted.
     pub themes: Vec<String>,
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::campaigns::{Campaign, CampaignState};
 use crate::clock::Clock;
 use crate::config::{CatchUp, Settings, millis};
-use crate::domain::{Action, Actor};
+use crate::domain::{Action, Actor, Trigger};
 use crate::plan::Channel;
 use crate::store::{Audience, Run, Store, StoreError, Transition};
 
@@ -68,7 +68,7 @@ impl Scheduler {
             let on_time = late <= millis(s.on_time_secs);
             let within = s.catch_up == CatchUp::Latest && late <= millis(s.max_lateness_secs);
             if on_time || within {
-                let trigger = if on_time { "schedule" } else { "catch-up" };
+                let trigger = if on_time { Trigger::Schedule } else { Trigger::CatchUp };
                 // Start first, settle after: a crash in between re-finds the tick, and the run key absorbs it.
                 let run = self
                     .store
@@ -96,7 +96,7 @@ impl Scheduler {
                         campaign = c.id,
                         run = run.id,
                         audience = run.audience,
-                        trigger,
+                        trigger = trigger.as_str(),
                         "run started"
                     );
                     report.fired.push(run);
@@ -117,8 +117,13 @@ impl Scheduler {
         // Nothing left to fire: a recurring campaign past its bounds, or a one-time one whose tick was skipped.
         let settled = c.latest_tick(c.settled_ms, now).unwrap_or(c.settled_ms).max(now);
         // Only a scheduled run counts: `send-now` is outside the schedule and never uses up its firing.
-        let fired_once =
-            c.schedule.is_once() && self.store.runs(Some(c.id)).await?.iter().any(|r| r.trigger != "manual");
+        let fired_once = c.schedule.is_once()
+            && self
+                .store
+                .runs(Some(c.id))
+                .await?
+                .iter()
+                .any(|r| r.trigger != Trigger::Manual);
         if !fired_once && c.ticks_after(settled, 1).is_empty() {
             let reason = "no firing time left inside the campaign's bounds";
             if self
@@ -150,7 +155,7 @@ impl Scheduler {
             .start_run(
                 c.id,
                 now,
-                "manual",
+                Trigger::Manual,
                 &audience_of(c.channel, &c.theme_slug, &self.settings),
                 now,
                 Some(action),

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::campaigns::{Campaign, CampaignState, NewCampaign};
 use crate::domain::delivery::{AttemptRecord, ClaimedDelivery};
-use crate::domain::{Action, ActionRecord};
+use crate::domain::{Action, ActionRecord, Outcome, RunStatus, Trigger};
 use crate::plan::{Plan, PlanSaved};
 use crate::recipients::{Advisor, ImportReport, Member, MemberEvent, MemberSource};
 use crate::recipients::{AdvisorRow, MemberRow};
@@ -124,8 +124,8 @@ pub struct Run {
     pub id: i64,
     pub campaign_id: i64,
     pub scheduled_for: i64,
-    pub trigger: String,
-    pub status: String,
+    pub trigger: Trigger,
+    pub status: RunStatus,
     pub audience: i64,
     pub created_at: i64,
     pub finished_at: Option<i64>,
@@ -209,7 +209,7 @@ pub struct LogFilter {
     pub theme_slug: Option<String>,
     pub channel: Option<String>,
     pub recipient: Option<String>,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
 }
@@ -233,7 +233,7 @@ pub struct LogEntry {
     pub smtp_reply: String,
     /// The instance that made the attempt.
     pub sender: String,
-    pub outcome: String,
+    pub outcome: Outcome,
 }
 
 #[async_trait]
@@ -303,7 +303,7 @@ pub trait Store: Send + Sync {
         &self,
         campaign_id: i64,
         scheduled_for: i64,
-        trigger: &str,
+        trigger: Trigger,
         audience: &Audience,
         now: i64,
         action: Option<&Action>,

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::campaigns::{Campaign, CampaignState, NewCampaign, Schedule};
 use crate::domain::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
-use crate::domain::{Action, ActionRecord};
+use crate::domain::{Action, ActionRecord, MemberStatus, RunStatus, Trigger};
 use crate::plan::{Channel, Plan, PlanDuty, PlanItem, PlanSaved, Theme};
 use crate::recipients::{Advisor, ImportReport, Member, MemberEvent, MemberSource};
 use crate::recipients::{AdvisorRow, MemberRow, ThemeSelection, normalize_email};
@@ -195,13 +195,19 @@ fn campaign_from(row: &AnyRow) -> StoreResult<Campaign> {
     })
 }
 
+/// A state column read into its enum; any other text is corruption, named.
+fn state<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| corrupt(format!("{column} {text:?}")))
+}
+
 fn run_from(row: &AnyRow) -> StoreResult<Run> {
     Ok(Run {
         id: row.try_get("id")?,
         campaign_id: row.try_get("campaign_id")?,
         scheduled_for: row.try_get("scheduled_for")?,
-        trigger: row.try_get("trigger")?,
-        status: row.try_get("status")?,
+        trigger: state(row, "trigger", Trigger::parse)?,
+        status: state(row, "status", RunStatus::parse)?,
         audience: row.try_get("audience")?,
         created_at: row.try_get("created_at")?,
         finished_at: row.try_get("finished_at")?,
@@ -226,7 +232,7 @@ fn log_from(row: &AnyRow) -> StoreResult<LogEntry> {
         smtp_code: row.try_get("smtp_code")?,
         smtp_reply: row.try_get("smtp_reply")?,
         sender: row.try_get("sender")?,
-        outcome: row.try_get("outcome")?,
+        outcome: state(row, "outcome", Outcome::parse)?,
     })
 }
 
@@ -464,7 +470,7 @@ impl SqlStore {
                     company: r.try_get("company")?,
                     contact_name: r.try_get("contact_name")?,
                     locale: r.try_get("locale")?,
-                    status: r.try_get("status")?,
+                    status: state(r, "status", MemberStatus::parse)?,
                     themes: themes.remove(&id).unwrap_or_default(),
                 })
             })
@@ -963,7 +969,7 @@ impl Store for SqlStore {
         &self,
         campaign_id: i64,
         scheduled_for: i64,
-        trigger: &str,
+        trigger: Trigger,
         audience: &Audience,
         now: i64,
         action: Option<&Action>,
@@ -977,7 +983,7 @@ impl Store for SqlStore {
         let Some(row) = sqlx::query(AssertSqlSafe(sql))
             .bind(campaign_id)
             .bind(scheduled_for)
-            .bind(trigger.to_owned())
+            .bind(trigger.as_str())
             .bind(now)
             .fetch_optional(&mut *tx)
             .await?
@@ -1343,8 +1349,8 @@ impl Store for SqlStore {
         if let Some(v) = &filter.recipient {
             query = query.bind(normalize_email(v));
         }
-        if let Some(v) = &filter.outcome {
-            query = query.bind(v.clone());
+        if let Some(v) = filter.outcome {
+            query = query.bind(v.as_str());
         }
         for v in [filter.from_ms, filter.to_ms].into_iter().flatten() {
             query = query.bind(v);

@@ -504,7 +504,7 @@ both_backends!(catch_up_policy_and_pause, |mut env: TestEnv| async move {
     let tick = r.app.scheduler().fire_due().await.unwrap();
     assert!(tick.fired.is_empty());
     assert_eq!(tick.skipped.len(), 1);
-    assert!(tick.skipped[0].2.contains("max_lateness"), "{:?}", tick.skipped);
+    assert!(tick.skipped[0].why.contains("max_lateness"), "{:?}", tick.skipped);
     // Paused over a tick; resuming does not fire it; the next one fires.
     r.clock.set(tokyo("2020-06-05T08:00"));
     r.app
@@ -539,7 +539,7 @@ both_backends!(catch_up_policy_and_pause, |mut env: TestEnv| async move {
     r2.clock.set(tokyo("2020-06-01T10:00"));
     let tick = r2.app.scheduler().fire_due().await.unwrap();
     assert!(tick.fired.is_empty());
-    assert!(tick.skipped[0].2.contains("catch_up = skip"), "{:?}", tick.skipped);
+    assert!(tick.skipped[0].why.contains("catch_up = skip"), "{:?}", tick.skipped);
 });
 
 both_backends!(

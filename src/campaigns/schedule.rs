@@ -1,6 +1,7 @@
 //! When a campaign fires: one instant, or a cron expression read in a time zone.
 
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -32,41 +33,63 @@ pub enum Schedule {
     Cron {
         expr: String,
         time_zone: String,
+        /// The expression parsed once, on first use.
+        #[serde(skip)]
+        compiled: Compiled,
     },
 }
 
+/// A cron expression parsed once and shared by the clones of its schedule; ignored by equality.
+#[derive(Clone, Default)]
+pub struct Compiled(Arc<OnceLock<Result<(Cron, Tz), ScheduleError>>>);
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Compiled"
+        } else {
+            "NotYetCompiled"
+        })
+    }
+}
+
+impl PartialEq for Compiled {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Compiled {}
+
 impl Schedule {
     pub fn cron(expr: &str, time_zone: &str) -> Result<Self, ScheduleError> {
-        let schedule = Schedule::Cron {
-            expr: expr.trim().to_owned(),
-            time_zone: time_zone.to_owned(),
-        };
+        let schedule = Schedule::stored_cron(expr.trim().to_owned(), time_zone.to_owned());
         schedule.compiled()?;
         Ok(schedule)
     }
 
-    fn compiled(&self) -> Result<Option<(Cron, Tz)>, ScheduleError> {
+    /// A cron schedule as stored, parsed on first use.
+    pub fn stored_cron(expr: String, time_zone: String) -> Self {
+        Schedule::Cron {
+            expr,
+            time_zone,
+            compiled: Compiled::default(),
+        }
+    }
+
+    fn compiled(&self) -> Result<Option<&(Cron, Tz)>, ScheduleError> {
         match self {
             Schedule::Once { .. } => Ok(None),
-            Schedule::Cron { expr, time_zone } => {
-                let tz = Tz::from_str(time_zone).map_err(|_| ScheduleError::TimeZone(time_zone.clone()))?;
-                let fields = expr.split_whitespace().count();
-                if !(5..=6).contains(&fields) {
-                    return Err(ScheduleError::Cron {
-                        expr: expr.clone(),
-                        reason: format!("expected 5 fields (or 6 with seconds first), found {fields}"),
-                    });
-                }
-                let cron = CronParser::builder()
-                    .seconds(Seconds::Optional)
-                    .build()
-                    .parse(expr)
-                    .map_err(|e| ScheduleError::Cron {
-                        expr: expr.clone(),
-                        reason: e.to_string(),
-                    })?;
-                Ok(Some((cron, tz)))
-            }
+            Schedule::Cron {
+                expr,
+                time_zone,
+                compiled,
+            } => compiled
+                .0
+                .get_or_init(|| compile(expr, time_zone))
+                .as_ref()
+                .map(Some)
+                .map_err(Clone::clone),
         }
     }
 
@@ -82,7 +105,7 @@ impl Schedule {
                 let Some(start) = to_utc(whole_second(after_ms)) else {
                     return Vec::new();
                 };
-                cron.iter_after(start.with_timezone(&tz))
+                cron.iter_after(start.with_timezone(tz))
                     .map(|t| whole_second(t.timestamp_millis()))
                     .take_while(|t| *t <= until)
                     .take(n)
@@ -105,7 +128,7 @@ impl Schedule {
                 Schedule::Cron { .. } => return None,
             },
             Some((cron, tz)) => {
-                let upto = to_utc(whole_second(upto_ms))?.with_timezone(&tz);
+                let upto = to_utc(whole_second(upto_ms))?.with_timezone(tz);
                 whole_second(cron.find_previous_occurrence(&upto, true).ok()?.timestamp_millis())
             }
         };
@@ -119,9 +142,30 @@ impl Schedule {
     pub fn describe(&self, tz: Tz) -> String {
         match self {
             Schedule::Once { at_ms } => format!("once at {}", format_local(*at_ms, tz)),
-            Schedule::Cron { expr, time_zone } => format!("cron {expr:?} ({time_zone})"),
+            Schedule::Cron { expr, time_zone, .. } => format!("cron {expr:?} ({time_zone})"),
         }
     }
+}
+
+/// Parses a cron expression read in `time_zone`.
+fn compile(expr: &str, time_zone: &str) -> Result<(Cron, Tz), ScheduleError> {
+    let tz = Tz::from_str(time_zone).map_err(|_| ScheduleError::TimeZone(time_zone.to_owned()))?;
+    let fields = expr.split_whitespace().count();
+    if !(5..=6).contains(&fields) {
+        return Err(ScheduleError::Cron {
+            expr: expr.to_owned(),
+            reason: format!("expected 5 fields (or 6 with seconds first), found {fields}"),
+        });
+    }
+    let cron = CronParser::builder()
+        .seconds(Seconds::Optional)
+        .build()
+        .parse(expr)
+        .map_err(|e| ScheduleError::Cron {
+            expr: expr.to_owned(),
+            reason: e.to_string(),
+        })?;
+    Ok((cron, tz))
 }
 
 /// A firing time is the schedule's own instant, in whole seconds: croner carries the sub-second part of the

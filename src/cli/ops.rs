@@ -101,7 +101,12 @@ pub(super) async fn ops(
                     run.audience
                 );
             }
-            for (campaign, at, why) in &tick.skipped {
+            for crate::schedule::SkippedTick {
+                campaign_id: campaign,
+                tick: at,
+                why,
+            } in &tick.skipped
+            {
                 say!(
                     out,
                     "campaign {campaign}: skipped the tick of {}: {why}",

@@ -17,9 +17,16 @@ use crate::store::{Audience, Run, Store, StoreError, Transition};
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Tick {
     pub fired: Vec<Run>,
-    /// (campaign, tick) left unfired, with why.
-    pub skipped: Vec<(i64, i64, String)>,
+    pub skipped: Vec<SkippedTick>,
     pub finished: Vec<i64>,
+}
+
+/// A tick left unfired, and why (the catch-up policy).
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedTick {
+    pub campaign_id: i64,
+    pub tick: i64,
+    pub why: String,
 }
 
 pub struct Scheduler {
@@ -48,10 +55,8 @@ impl Scheduler {
     pub async fn fire_due(&self) -> Result<Tick, StoreError> {
         let now = self.clock.now_ms();
         let mut report = Tick::default();
-        for campaign in self.store.campaigns().await? {
-            if campaign.state == CampaignState::Scheduled {
-                self.consider(&campaign, now, &mut report).await?;
-            }
+        for campaign in self.store.scheduled_campaigns().await? {
+            self.consider(&campaign, now, &mut report).await?;
         }
         Ok(report)
     }
@@ -111,7 +116,11 @@ impl Scheduler {
                     ),
                 };
                 tracing::warn!(campaign = c.id, tick, missed_before, "skipped a missed tick: {why}");
-                report.skipped.push((c.id, tick, why));
+                report.skipped.push(SkippedTick {
+                    campaign_id: c.id,
+                    tick,
+                    why,
+                });
             }
         }
         // Nothing left to fire: a recurring campaign past its bounds, or a one-time one whose tick was skipped.

@@ -291,6 +291,8 @@ pub trait Store: Send + Sync {
     async fn create_campaign(&self, campaign: &NewCampaign, now: i64, action: &Action) -> StoreResult<i64>;
     async fn campaign(&self, id: i64) -> StoreResult<Option<Campaign>>;
     async fn campaigns(&self) -> StoreResult<Vec<Campaign>>;
+    /// The campaigns that can still fire (state scheduled): all the scheduler reads.
+    async fn scheduled_campaigns(&self) -> StoreResult<Vec<Campaign>>;
     /// Makes the transition if the campaign is in one of its `from` states; false when it is not.
     async fn set_campaign_state(&self, id: i64, t: &Transition<'_>, now: i64, action: &Action) -> StoreResult<bool>;
     /// Moves the settled mark forward (never back). False when another instance got there first.

@@ -170,10 +170,7 @@ fn campaign_from(row: &AnyRow) -> StoreResult<Campaign> {
     let cron: Option<String> = row.try_get("cron")?;
     let schedule = match (at_ms, cron) {
         (Some(at_ms), None) => Schedule::Once { at_ms },
-        (None, Some(expr)) => Schedule::Cron {
-            expr,
-            time_zone: row.try_get("time_zone")?,
-        },
+        (None, Some(expr)) => Schedule::stored_cron(expr, row.try_get("time_zone")?),
         _ => return Err(corrupt("campaign with neither or both of at_ms and cron")),
     };
     Ok(Campaign {
@@ -858,7 +855,7 @@ impl Store for SqlStore {
     async fn create_campaign(&self, c: &NewCampaign, now: i64, action: &Action) -> StoreResult<i64> {
         let (at_ms, cron, time_zone) = match &c.schedule {
             Schedule::Once { at_ms } => (Some(*at_ms), None, String::new()),
-            Schedule::Cron { expr, time_zone } => (None, Some(expr.clone()), time_zone.clone()),
+            Schedule::Cron { expr, time_zone, .. } => (None, Some(expr.clone()), time_zone.clone()),
         };
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query(
@@ -903,6 +900,15 @@ impl Store for SqlStore {
 
     async fn campaigns(&self) -> StoreResult<Vec<Campaign>> {
         sqlx::query("SELECT * FROM campaigns ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(campaign_from)
+            .collect()
+    }
+
+    async fn scheduled_campaigns(&self) -> StoreResult<Vec<Campaign>> {
+        sqlx::query("SELECT * FROM campaigns WHERE state = 'scheduled' ORDER BY id")
             .fetch_all(&self.pool)
             .await?
             .iter()

@@ -134,11 +134,6 @@ impl Templates {
         })
     }
 
-    /// Mail folders (`<channel>/<theme>`), sorted.
-    pub fn mails(&self) -> &[String] {
-        &self.mails
-    }
-
     pub fn has(&self, mail: &str) -> bool {
         self.mails.iter().any(|m| m == mail)
     }

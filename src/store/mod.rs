@@ -4,7 +4,13 @@
 //! migrations, the queue claim) lives in [`Backend`]. Times are epoch milliseconds everywhere.
 
 mod actions;
+mod campaigns;
 mod instances;
+mod members;
+mod plans;
+mod queue;
+mod runs;
+mod send_log;
 mod sql;
 
 use std::path::Path;

@@ -314,6 +314,57 @@ both_backends!(
     }
 );
 
+// A refusal at MAIL FROM (553 5.7.1 sender rejected) from the scripted aiosmtpd server: nobody is suppressed,
+// the campaign pauses with the reply; with the sender fixed, resume delivers to everyone.
+both_backends!(
+    sender_refusal_against_scripted_aiosmtpd,
+    |mut env: TestEnv| async move {
+        let Some((port, capture)) = external("OUTREACH_TEST_SCRIPTED_SMTP", "OUTREACH_TEST_SCRIPTED_CAPTURE") else {
+            return;
+        };
+        let domain = format!(
+            "sender-{}-{}.example",
+            if env.db == common::Db::Sqlite { "sqlite" } else { "pg" },
+            std::process::id()
+        );
+        let bad = [("OUTREACH_DELIVERY__FROM", "badsender@example.org")];
+        let r = rig_on(&mut env, port, "2020-06-01T08:00", &bad).await;
+        let who: Vec<String> = (0..8).map(|i| format!("s{i}@{domain}")).collect();
+        newsletter_fired(&r, &who).await;
+        let refused = r.worker.drain().await.unwrap();
+        assert_eq!((refused.sent, refused.failed), (0, 0), "{refused:?}");
+        let c = r.app.store.campaigns().await.unwrap()[0].clone();
+        assert_eq!(c.state, CampaignState::Paused);
+        assert!(c.state_reason.contains("Sender address rejected"), "{}", c.state_reason);
+        assert!(
+            r.app
+                .store
+                .members(None)
+                .await
+                .unwrap()
+                .iter()
+                .all(|m| m.status == "active")
+        );
+        env.set("OUTREACH_DELIVERY__FROM", "outreach@example.org");
+        let fixed = env.app(std::sync::Arc::new(r.clock.clone())).await;
+        fixed
+            .set_campaign_state(&common::tester(), c.id, CampaignState::Scheduled)
+            .await
+            .unwrap();
+        assert_eq!(worker_of(&fixed).await.drain().await.unwrap().sent, 8);
+        let got = captured_by_aiosmtpd(&capture);
+        for w in &who {
+            assert_eq!(
+                got.iter()
+                    .filter(|(to, _)| to.iter().any(|t| t.eq_ignore_ascii_case(w)))
+                    .count(),
+                1,
+                "{w}"
+            );
+        }
+    }
+);
+
 // Postfix's smtp-sink, a production MTA's front end: a newsletter to 300 members all accepted.
 both_backends!(newsletter_through_postfix_smtp_sink, |mut env: TestEnv| async move {
     let Some((port, _)) = external("OUTREACH_TEST_SMTP_SINK", "OUTREACH_TEST_SMTP_SINK") else {

@@ -17,4 +17,7 @@ pub mod templates;
 pub mod web;
 
 pub use app::Application;
+
+/// The log filter when `OUTREACH_LOG` is not set: the scheduler library's start-up chatter is left out.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,tokio_cron_scheduler=warn";
 pub mod cli;

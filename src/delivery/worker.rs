@@ -168,6 +168,8 @@ pub struct Inner {
     /// Until when, on this machine's monotonic clock, the leases of the current batch surely hold: set at
     /// the claim, moved on by every heartbeat. A mail is never started past it.
     leases_until: Mutex<Instant>,
+    /// The lease every claim takes, read from the settings once.
+    lease: Lease,
     /// Mailbox refusals since the last accepted mail.
     refusals_in_a_row: AtomicU32,
     /// Set when an outcome could not be recorded for good: nothing more goes out in this step.
@@ -238,6 +240,7 @@ impl Worker {
             from,
             signing_key,
         } = parts;
+        let lease = Lease::of(&settings.delivery);
         let limiter =
             NonZeroU32::new(settings.delivery.rate_per_second).map(|n| RateLimiter::direct(Quota::per_second(n)));
         Self(Arc::new(Inner {
@@ -257,6 +260,7 @@ impl Worker {
             stopping: Arc::new(AtomicBool::new(false)),
             stopped: Notify::new(),
             leases_until: Mutex::new(Instant::now()),
+            lease,
             refusals_in_a_row: AtomicU32::new(0),
             unrecorded: AtomicBool::new(false),
             smtp_down: AtomicBool::new(false),
@@ -295,12 +299,16 @@ impl Worker {
 
     /// The heartbeat renewed this worker's leases at `at` (taken before the renewal was sent).
     pub fn leases_renewed(&self, at: Instant) {
-        let until = at + Duration::from_millis(self.settings.delivery.lease_secs.saturating_mul(1000));
+        let until = at + self.lease_duration();
         if let Ok(mut current) = self.leases_until.lock()
             && until > *current
         {
             *current = until;
         }
+    }
+
+    fn lease_duration(&self) -> Duration {
+        Duration::from_millis(u64::try_from(self.lease.ms).unwrap_or(0))
     }
 
     fn leases_hold_until(&self) -> Instant {
@@ -319,11 +327,11 @@ impl Worker {
         // Between steps this worker holds nothing: whatever a failed step left leased is given back first.
         self.store.release(&self.owner, None, self.clock.now_ms()).await?;
         let now = self.clock.now_ms();
-        let lease = Lease::of(&self.settings.delivery);
+        let lease = self.lease;
         let claimed_at = Instant::now();
         let claimed = self.store.claim(&self.owner, now, lease, self.claim_size()).await?;
         if let Ok(mut until) = self.leases_until.lock() {
-            *until = claimed_at + Duration::from_millis(u64::try_from(lease.ms).unwrap_or(0));
+            *until = claimed_at + self.lease_duration();
         }
         if claimed.is_empty() {
             self.store.finish_runs(now).await?;

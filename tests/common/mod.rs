@@ -17,6 +17,18 @@ pub enum Db {
     Postgres,
 }
 
+impl Db {
+    /// A tag unique to this backend and test process, so tests sharing an external server (its capture folder)
+    /// never count each other's mail.
+    pub fn tag(self) -> String {
+        let backend = match self {
+            Db::Sqlite => "sqlite",
+            Db::Postgres => "pg",
+        };
+        format!("{backend}.{}", std::process::id())
+    }
+}
+
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
     pub url: String,

@@ -93,3 +93,20 @@ pub async fn newsletter_fired<S: AsRef<str>>(r: &Rig, emails: &[S]) -> outreach:
     r.clock.set(tokyo("2020-06-01T09:00:01"));
     r.app.scheduler().fire_due().await.unwrap()
 }
+
+/// The one campaign, paused by a refusal that was the server's, with its reply as the reason, and every member
+/// still active.
+pub async fn paused_touching_nobody(app: &Application, reply: &str) -> outreach::campaigns::Campaign {
+    let c = app.store.campaigns().await.unwrap()[0].clone();
+    assert_eq!(c.state, outreach::campaigns::CampaignState::Paused);
+    assert!(c.state_reason.contains(reply), "{}", c.state_reason);
+    assert!(
+        app.store
+            .members(None)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.status == "active")
+    );
+    c
+}

@@ -71,7 +71,9 @@ both_backends!(database_outage_mid_run_loses_no_record, |mut env: TestEnv| async
         Db::Postgres => {
             let mut lock = sqlx::PgConnection::connect(&env.url).await.unwrap();
             sqlx::query("BEGIN").execute(&mut lock).await.unwrap();
-            sqlx::query("LOCK TABLE send_log, deliveries IN ACCESS EXCLUSIVE MODE")
+            // In the order the service writes them (deliveries, then the send log), so this waits for a group
+            // commit in progress instead of deadlocking with it.
+            sqlx::query("LOCK TABLE deliveries, send_log IN ACCESS EXCLUSIVE MODE")
                 .execute(&mut lock)
                 .await
                 .unwrap();

@@ -92,18 +92,8 @@ impl From<StoreError> for AppError {
     }
 }
 
-impl From<crate::delivery::WorkerError> for AppError {
-    fn from(e: crate::delivery::WorkerError) -> Self {
-        match e {
-            crate::delivery::WorkerError::Store(s) => s.into(),
-            crate::delivery::WorkerError::Task(t) => AppError::Internal(t),
-            crate::delivery::WorkerError::Record(e) => AppError::Database(e),
-        }
-    }
-}
-
-impl From<crate::templates::TemplateError> for AppError {
-    fn from(e: crate::templates::TemplateError) -> Self {
+impl From<crate::mail::TemplateError> for AppError {
+    fn from(e: crate::mail::TemplateError) -> Self {
         AppError::Input(e.to_string())
     }
 }

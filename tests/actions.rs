@@ -7,8 +7,8 @@ mod common;
 use std::sync::Arc;
 
 use common::{Db, TestEnv, tester};
-use outreach::campaigns::CampaignState;
 use outreach::clock::SystemClock;
+use outreach::domain::campaign::CampaignState;
 use outreach::store::ActionFilter;
 use sqlx::Connection;
 
@@ -45,10 +45,10 @@ both_backends!(
         let csv = "email,company,contact_name,themes,locale\na@example.co.jp,株式会社記録,担当,telework,ja\n";
         app.import_members(&me, csv.as_bytes(), false, false).await.unwrap();
         let templates = app.templates().unwrap();
-        let request = outreach::app::CampaignRequest {
+        let request = outreach::services::CampaignRequest {
             name: "記録".into(),
             theme_slug: "telework".into(),
-            channel: outreach::plan::Channel::Newsletter,
+            channel: outreach::domain::plan::Channel::Newsletter,
             at: None,
             cron: Some("0 9 * * *".into()),
             from: None,

@@ -9,16 +9,11 @@ use std::sync::Arc;
 
 use common::TestEnv;
 use outreach::Application;
-use outreach::campaigns::CampaignState;
-use outreach::plan::Channel;
+use outreach::domain::campaign::CampaignState;
+use outreach::domain::plan::Channel;
 use outreach::store::{LogEntry, LogFilter};
 use support::rig::*;
 use support::smtp::TestSmtp;
-
-/// A change made straight on the store, as a service would record it.
-fn staff_action() -> outreach::domain::Action {
-    outreach::domain::Action::new(&common::tester(), "test.change", "a member")
-}
 
 async fn log(app: &Application) -> Vec<LogEntry> {
     app.store.send_log(&LogFilter::default(), 0, 1_000_000).await.unwrap()
@@ -74,27 +69,12 @@ async fn newsletter_to_1000(
         ("gone@example.co.jp", "*"),
     ]);
     import(&r.app, &rows).await;
-    let now = r.app.now();
     r.app
-        .store
-        .unsubscribe(
-            "left@example.co.jp",
-            Some("telework"),
-            outreach::recipients::MemberSource::Member,
-            now,
-            &staff_action(),
-        )
+        .unsubscribe(&common::tester(), "left@example.co.jp", Some("telework"))
         .await
         .unwrap();
     r.app
-        .store
-        .suppress(
-            "gone@example.co.jp",
-            "bounced",
-            outreach::recipients::MemberSource::Staff,
-            now,
-            &staff_action(),
-        )
+        .suppress(&common::tester(), "gone@example.co.jp", "bounced")
         .await
         .unwrap();
 
@@ -598,22 +578,12 @@ both_backends!(
             "all three were in the audience when the run started"
         );
         // Between the freeze and the send: one leaves the theme by the link, one is suppressed.
-        let now = r.app.now();
-        let member = outreach::recipients::MemberSource::Member;
         r.app
-            .store
-            .unsubscribe("leaves@example.co.jp", Some("telework"), member, now, &staff_action())
+            .unsubscribe(&common::tester(), "leaves@example.co.jp", Some("telework"))
             .await
             .unwrap();
         r.app
-            .store
-            .suppress(
-                "bounced@example.co.jp",
-                "mailbox gone",
-                outreach::recipients::MemberSource::Staff,
-                now,
-                &staff_action(),
-            )
+            .suppress(&common::tester(), "bounced@example.co.jp", "mailbox gone")
             .await
             .unwrap();
         let summary = r.worker.drain().await.unwrap();

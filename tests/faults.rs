@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use common::TestEnv;
 use outreach::Application;
-use outreach::campaigns::CampaignState;
-use outreach::plan::Channel;
+use outreach::domain::campaign::CampaignState;
+use outreach::domain::plan::Channel;
 use support::rig::*;
 use support::smtp::TestSmtp;
 
@@ -290,7 +290,7 @@ both_backends!(
 both_backends!(
     a_late_outcome_cannot_overwrite_the_new_owner,
     |mut env: TestEnv| async move {
-        use outreach::delivery::{AttemptRecord, Outcome};
+        use outreach::domain::delivery::{AttemptRecord, Outcome};
         use outreach::store::Lease;
         let smtp = TestSmtp::start();
         let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;

@@ -5,35 +5,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Each module's layer; a module may use its own layer's neighbours only where listed in `SAME_LAYER`.
-const LAYERS: [(&str, u8); 17] = [
+const LAYERS: [(&str, u8); 13] = [
     ("config", 0),
     ("clock", 0),
     ("domain", 1),
-    ("plan", 2),
-    ("recipients", 2),
-    ("campaigns", 2),
-    ("templates", 2),
+    ("import", 2),
+    ("mail", 2),
     ("store", 3),
-    ("schedule", 4),
-    ("delivery", 4),
-    ("error", 5),
-    ("app", 5),
-    ("runtime", 6),
+    ("error", 4),
+    ("services", 4),
+    ("runtime", 5),
     ("cli", 6),
     ("web", 6),
     ("lib", 7),
     ("main", 7),
 ];
 
-/// Uses inside one layer that follow the direction of the README (campaigns and templates read plans; the
-/// service layer's errors wrap the engine's; the command line starts the runtime; the web serves links).
-const SAME_LAYER: [(&str, &str); 5] = [
-    ("campaigns", "plan"),
-    ("templates", "plan"),
-    ("app", "error"),
-    ("cli", "runtime"),
-    ("web", "templates"),
-];
+/// Uses inside one layer that follow the direction of the README: the services return their error type.
+const SAME_LAYER: [(&str, &str); 1] = [("services", "error")];
 
 fn module_of(path: &Path, src: &Path) -> String {
     let relative = path.strip_prefix(src).unwrap();
@@ -58,9 +47,9 @@ fn uses(text: &str) -> BTreeSet<String> {
                 .chars()
                 .take_while(|c| c.is_ascii_lowercase() || *c == '_')
                 .collect();
-            // `crate::Application` is the app module's re-export.
+            // `crate::Application` is the services module's re-export.
             let name = if name.is_empty() && after.starts_with("Application") {
-                "app".to_owned()
+                "services".to_owned()
             } else {
                 name
             };

@@ -91,7 +91,7 @@ both_backends!(
         );
         let tz = chrono_tz::Asia::Tokyo;
         for (run, tick) in runs.iter().zip([first, second]) {
-            let at = outreach::campaigns::schedule::format_local(tick, tz);
+            let at = outreach::domain::campaign::schedule::format_local(tick, tz);
             assert!(
                 run.contains(&format!("for {at} (schedule)")),
                 "{run} should be the tick of {at}"

@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use outreach::Application;
-use outreach::app::CampaignRequest;
-use outreach::campaigns::schedule::parse_local_datetime;
 use outreach::clock::ManualClock;
-use outreach::plan::Channel;
+use outreach::domain::campaign::schedule::parse_local_datetime;
+use outreach::domain::plan::Channel;
+use outreach::services::CampaignRequest;
 use proptest::prelude::*;
 
 const CRONS: [&str; 6] = [
@@ -40,7 +40,7 @@ async fn scenario(cron: usize, at_offset_ms: i64, wakes: Vec<(i64, bool, bool)>,
         .await
         .unwrap();
     let templates = a.templates().unwrap();
-    let at = outreach::campaigns::schedule::format_local(start + 1000 + at_offset_ms, chrono_tz::Asia::Tokyo);
+    let at = outreach::domain::campaign::schedule::format_local(start + 1000 + at_offset_ms, chrono_tz::Asia::Tokyo);
     let mut request = CampaignRequest {
         name: "race".into(),
         theme_slug: "telework".into(),

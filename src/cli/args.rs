@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::plan::Channel;
+use crate::domain::plan::Channel;
 
 #[derive(Debug, Parser)]
 #[command(

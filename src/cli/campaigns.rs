@@ -3,11 +3,11 @@
 use std::io::Write;
 
 use crate::Application;
-use crate::app::RunReport;
-use crate::campaigns::CampaignState;
-use crate::campaigns::schedule::format_local;
 use crate::domain::Actor;
+use crate::domain::campaign::CampaignState;
+use crate::domain::campaign::schedule::format_local;
 use crate::error::AppError;
+use crate::services::RunReport;
 use crate::store::Waiting;
 
 use super::args::CampaignCommand;
@@ -31,7 +31,7 @@ pub(super) async fn campaign(
             fiscal_year,
         } => {
             let templates = app.templates()?;
-            let request = crate::app::CampaignRequest {
+            let request = crate::services::CampaignRequest {
                 name,
                 theme_slug: theme,
                 channel,
@@ -143,7 +143,7 @@ pub(super) async fn campaign(
 }
 
 /// Why a run's unsent deliveries wait, in words for staff.
-fn waiting_reasons(app: &Application, c: &crate::campaigns::Campaign, waiting: &[Waiting]) -> Vec<String> {
+fn waiting_reasons(app: &Application, c: &crate::domain::campaign::Campaign, waiting: &[Waiting]) -> Vec<String> {
     let tz = app.settings.schedule.tz();
     let now = app.now();
     let mut reasons = Vec::new();

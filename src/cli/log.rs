@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use crate::Application;
-use crate::campaigns::schedule::{format_local, parse_local_date};
 use crate::domain::Outcome;
+use crate::domain::campaign::schedule::{format_local, parse_local_date};
 use crate::error::AppError;
 use crate::store::{ActionFilter, LogEntry, LogFilter};
 

@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use crate::Application;
-use crate::campaigns::schedule::format_local;
 use crate::domain::Actor;
+use crate::domain::campaign::schedule::format_local;
 use crate::error::AppError;
 
 use super::args::{AdvisorsCommand, ImportArgs, MembersCommand};
@@ -135,7 +135,7 @@ fn read_input(path: &std::path::Path) -> Result<Vec<u8>, AppError> {
     std::fs::read(path).map_err(|e| AppError::input(format!("{}: {e}", path.display())))
 }
 
-fn report_import(out: &mut impl Write, args: &ImportArgs, result: &crate::app::CsvImport) -> Result<(), AppError> {
+fn report_import(out: &mut impl Write, args: &ImportArgs, result: &crate::services::CsvImport) -> Result<(), AppError> {
     let file = args.file.display();
     for e in &result.rejected {
         eprintln!("{file}: {e}");

@@ -7,10 +7,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 
 use crate::Application;
-use crate::campaigns::schedule::format_local;
 use crate::domain::Actor;
+use crate::domain::campaign::schedule::format_local;
+use crate::domain::plan::Channel;
 use crate::error::AppError;
-use crate::plan::Channel;
 use crate::runtime::{self, Progress, SendDue};
 
 use super::args::{Command, RunCommand, TemplateCommand};
@@ -101,7 +101,7 @@ pub(super) async fn ops(
                     run.audience
                 );
             }
-            for crate::schedule::SkippedTick {
+            for crate::runtime::SkippedTick {
                 campaign_id: campaign,
                 tick: at,
                 why,

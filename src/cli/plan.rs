@@ -4,8 +4,8 @@ use std::io::Write;
 
 use crate::Application;
 use crate::domain::Actor;
+use crate::domain::plan::PlanSaved;
 use crate::error::AppError;
-use crate::plan::PlanSaved;
 
 use super::args::{Format, PlanCommand};
 

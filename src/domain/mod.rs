@@ -1,8 +1,11 @@
-//! Types and rules with no I/O. (The rest of the domain types move here as the layers are reshaped.)
+//! Types and rules with no I/O: the plan, members, campaigns and their schedules, deliveries, actors.
 
 pub mod action;
+pub mod campaign;
 pub mod channel;
 pub mod delivery;
+pub mod member;
+pub mod plan;
 pub mod states;
 
 pub use action::{Action, ActionRecord, Actor};

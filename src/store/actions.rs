@@ -1,19 +1,14 @@
 //! The staff-action log: appended in the transaction of the change it records, read with filters.
 
-use serde_json::Value;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::sql::{SqlStore, Tx};
+use super::sql::{Store, Tx};
 use super::{ActionFilter, StoreResult};
 use crate::domain::action::canonical_json;
 use crate::domain::{Action, ActionRecord};
 
-/// Appends the action, its summary extended by `extra` (what only the store knows, such as import counts).
-pub(super) async fn record_action(tx: &mut Tx, action: &Action, at: i64, extra: Option<Value>) -> StoreResult<()> {
-    let mut summary = action.summary.clone();
-    if let (Value::Object(map), Some(Value::Object(more))) = (&mut summary, extra) {
-        map.extend(more);
-    }
+/// Appends the action to the log, in the transaction of the change it records.
+pub async fn record(tx: &mut Tx, action: &Action, at: i64) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO actions (at, actor_kind, actor, address, action, target, summary) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -24,14 +19,30 @@ pub(super) async fn record_action(tx: &mut Tx, action: &Action, at: i64, extra: 
     .bind(action.address.clone())
     .bind(action.action)
     .bind(action.target.clone())
-    .bind(canonical_json(&summary))
+    .bind(canonical_json(&action.summary))
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-impl SqlStore {
-    pub(super) async fn do_actions(&self, filter: &ActionFilter) -> StoreResult<Vec<ActionRecord>> {
+impl Store {
+    /// One change and its record: `change` runs in a write transaction and returns the action it made (none
+    /// when it changed nothing), which is appended to the log in the same transaction. Both commit, or neither.
+    pub async fn change<T>(
+        &self,
+        now: i64,
+        change: impl AsyncFnOnce(&mut Tx) -> StoreResult<(T, Option<Action>)>,
+    ) -> StoreResult<T> {
+        let mut tx = self.write().await?;
+        let (out, action) = change(&mut tx).await?;
+        if let Some(action) = action {
+            record(&mut tx, &action, now).await?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn actions(&self, filter: &ActionFilter) -> StoreResult<Vec<ActionRecord>> {
         let mut clauses = vec!["1 = 1".to_owned()];
         let mut n = 0;
         let mut next = |clause: &str| {

@@ -2,50 +2,22 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::actions::record_action;
 use super::sql::*;
 use super::*;
-use crate::campaigns::{Campaign, CampaignState, NewCampaign, Schedule};
 use crate::domain::Action;
+use crate::domain::campaign::{Campaign, CampaignState, NewCampaign, Schedule};
 
-impl SqlStore {
-    pub(super) async fn do_create_campaign(&self, c: &NewCampaign, now: i64, action: &Action) -> StoreResult<i64> {
-        let (at_ms, cron, time_zone) = match &c.schedule {
-            Schedule::Once { at_ms } => (Some(*at_ms), None, String::new()),
-            Schedule::Cron { expr, time_zone, .. } => (None, Some(expr.clone()), time_zone.clone()),
-        };
-        let mut tx = self.begin_write().await?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO campaigns (name, fiscal_year, theme_slug, duty, channel, template, at_ms, cron, time_zone, \
-             from_ms, until_ms, state, state_reason, settled_ms, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'scheduled', '', $12, $13, $13) RETURNING id",
-        )
-        .bind(c.name.clone())
-        .bind(i64::from(c.fiscal_year))
-        .bind(c.theme_slug.clone())
-        .bind(c.duty.clone())
-        .bind(c.channel.slug())
-        .bind(c.template.clone())
-        .bind(at_ms)
-        .bind(cron)
-        .bind(time_zone)
-        .bind(c.from_ms)
-        .bind(c.until_ms)
-        .bind(c.settled_ms)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
-        let mut action = action.clone();
-        if action.target.is_empty() {
-            action.target = format!("campaign {id}");
-        }
-        record_action(&mut tx, &action, now, None).await?;
-        tx.commit().await?;
-        Ok(id)
+impl Store {
+    /// [`transition`] and its action, in one transaction; false when the campaign is in none of `t.from`.
+    pub async fn transition(&self, id: i64, t: &Transition<'_>, now: i64, action: Action) -> StoreResult<bool> {
+        self.change(now, async move |tx| {
+            let moved = transition(tx, id, t, now).await?;
+            Ok((moved, moved.then_some(action)))
+        })
+        .await
     }
 
-    pub(super) async fn do_campaign(&self, id: i64) -> StoreResult<Option<Campaign>> {
+    pub async fn campaign(&self, id: i64) -> StoreResult<Option<Campaign>> {
         sqlx::query("SELECT * FROM campaigns WHERE id = $1")
             .bind(id)
             .fetch_optional(self.pool())
@@ -55,7 +27,7 @@ impl SqlStore {
             .transpose()
     }
 
-    pub(super) async fn do_campaigns(&self) -> StoreResult<Vec<Campaign>> {
+    pub async fn campaigns(&self) -> StoreResult<Vec<Campaign>> {
         sqlx::query("SELECT * FROM campaigns ORDER BY id")
             .fetch_all(self.pool())
             .await?
@@ -64,7 +36,7 @@ impl SqlStore {
             .collect()
     }
 
-    pub(super) async fn do_scheduled_campaigns(&self) -> StoreResult<Vec<Campaign>> {
+    pub async fn scheduled_campaigns(&self) -> StoreResult<Vec<Campaign>> {
         sqlx::query("SELECT * FROM campaigns WHERE state = 'scheduled' ORDER BY id")
             .fetch_all(self.pool())
             .await?
@@ -73,55 +45,7 @@ impl SqlStore {
             .collect()
     }
 
-    pub(super) async fn do_set_campaign_state(
-        &self,
-        id: i64,
-        t: &Transition<'_>,
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<bool> {
-        let to = t.to;
-        let states = t
-            .from
-            .iter()
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect::<Vec<_>>()
-            .join(",");
-        let mut tx = self.begin_write().await?;
-        let sql = format!(
-            "UPDATE campaigns SET state = $1, state_reason = $2, updated_at = $3, \
-             settled_ms = CASE WHEN $4 > settled_ms THEN $4 ELSE settled_ms END WHERE id = $5 AND state IN ({states})"
-        );
-        let changed = sqlx::query(AssertSqlSafe(sql))
-            .bind(to.as_str())
-            .bind(t.reason.to_owned())
-            .bind(now)
-            .bind(t.settled_ms.unwrap_or(i64::MIN))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if changed && to == CampaignState::Cancelled {
-            // Nothing of a cancelled campaign goes out any more; what was already sent stays in the log.
-            sqlx::query(
-                "UPDATE deliveries SET status = 'cancelled', updated_at = $1 WHERE status = 'queued' \
-                 AND run_id IN (SELECT id FROM runs WHERE campaign_id = $2)",
-            )
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if !changed {
-            return Ok(false);
-        }
-        record_action(&mut tx, action, now, None).await?;
-        tx.commit().await?;
-        Ok(changed)
-    }
-
-    pub(super) async fn do_settle(&self, id: i64, previous_ms: i64, settled_ms: i64) -> StoreResult<bool> {
+    pub async fn settle(&self, id: i64, previous_ms: i64, settled_ms: i64) -> StoreResult<bool> {
         Ok(
             sqlx::query("UPDATE campaigns SET settled_ms = $1 WHERE id = $2 AND settled_ms = $3")
                 .bind(settled_ms)
@@ -133,4 +57,73 @@ impl SqlStore {
                 == 1,
         )
     }
+}
+
+pub async fn create_campaign(tx: &mut Tx, c: &NewCampaign, now: i64) -> StoreResult<i64> {
+    let (at_ms, cron, time_zone) = match &c.schedule {
+        Schedule::Once { at_ms } => (Some(*at_ms), None, String::new()),
+        Schedule::Cron { expr, time_zone, .. } => (None, Some(expr.clone()), time_zone.clone()),
+    };
+    let id: i64 = sqlx::query(
+        "INSERT INTO campaigns (name, fiscal_year, theme_slug, duty, channel, template, at_ms, cron, time_zone, \
+         from_ms, until_ms, state, state_reason, settled_ms, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'scheduled', '', $12, $13, $13) RETURNING id",
+    )
+    .bind(c.name.clone())
+    .bind(i64::from(c.fiscal_year))
+    .bind(c.theme_slug.clone())
+    .bind(c.duty.clone())
+    .bind(c.channel.slug())
+    .bind(c.template.clone())
+    .bind(at_ms)
+    .bind(cron)
+    .bind(time_zone)
+    .bind(c.from_ms)
+    .bind(c.until_ms)
+    .bind(c.settled_ms)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("id")?;
+    Ok(id)
+}
+
+/// Makes the transition if the campaign is in one of its `from` states; false when it is not.
+pub async fn transition(tx: &mut Tx, id: i64, t: &Transition<'_>, now: i64) -> StoreResult<bool> {
+    let to = t.to;
+    let states = t
+        .from
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "UPDATE campaigns SET state = $1, state_reason = $2, updated_at = $3, \
+         settled_ms = CASE WHEN $4 > settled_ms THEN $4 ELSE settled_ms END WHERE id = $5 AND state IN ({states})"
+    );
+    let changed = sqlx::query(AssertSqlSafe(sql))
+        .bind(to.as_str())
+        .bind(t.reason.to_owned())
+        .bind(now)
+        .bind(t.settled_ms.unwrap_or(i64::MIN))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if changed && to == CampaignState::Cancelled {
+        // Nothing of a cancelled campaign goes out any more; what was already sent stays in the log.
+        sqlx::query(
+            "UPDATE deliveries SET status = 'cancelled', updated_at = $1 WHERE status = 'queued' \
+             AND run_id IN (SELECT id FROM runs WHERE campaign_id = $2)",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !changed {
+        return Ok(false);
+    }
+    Ok(changed)
 }

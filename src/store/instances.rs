@@ -3,7 +3,7 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::sql::SqlStore;
+use super::sql::{Store, flag};
 use super::{Backend, Held, InstanceInfo, InstanceStatus, StoreResult, Waiting};
 
 impl Backend {
@@ -16,10 +16,10 @@ impl Backend {
     }
 }
 
-impl SqlStore {
-    pub(super) async fn do_register_instance(&self, i: &InstanceInfo) -> StoreResult<()> {
+impl Store {
+    pub async fn register_instance(&self, i: &InstanceInfo) -> StoreResult<()> {
         let now = self.backend().now_ms();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.write().await?;
         // Instances stopped or silent for a week are history nobody reads.
         sqlx::query(AssertSqlSafe(format!(
             "DELETE FROM instances WHERE heartbeat_at < {now} - 604800000"
@@ -41,17 +41,16 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(super) async fn do_heartbeat(&self, id: &str, lease_ms: i64) -> StoreResult<bool> {
+    pub async fn heartbeat(&self, id: &str, lease_ms: i64) -> StoreResult<bool> {
         let now = self.backend().now_ms();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.write().await?;
         let reload = sqlx::query("SELECT reload_asked FROM instances WHERE id = $1")
             .bind(id.to_owned())
             .fetch_optional(&mut *tx)
             .await?
-            .map(|r| r.try_get::<i64, _>("reload_asked"))
+            .map(|r| flag(&r, "reload_asked"))
             .transpose()?
-            .unwrap_or(0)
-            != 0;
+            .unwrap_or(false);
         sqlx::query(AssertSqlSafe(format!(
             "UPDATE instances SET heartbeat_at = {now}, reload_asked = 0 WHERE id = $1"
         )))
@@ -77,7 +76,7 @@ impl SqlStore {
     }
 
     /// Asks every live `serve` instance to reload its templates; how many were asked.
-    pub(super) async fn do_ask_reload(&self, timeout_ms: i64) -> StoreResult<u64> {
+    pub async fn ask_reload(&self, timeout_ms: i64) -> StoreResult<u64> {
         let now = self.backend().now_ms();
         Ok(sqlx::query(AssertSqlSafe(format!(
             "UPDATE instances SET reload_asked = 1 WHERE role = 'serve' AND stopped_at IS NULL \
@@ -89,7 +88,7 @@ impl SqlStore {
         .rows_affected())
     }
 
-    pub(super) async fn do_stop_instance(&self, id: &str) -> StoreResult<()> {
+    pub async fn stop_instance(&self, id: &str) -> StoreResult<()> {
         let now = self.backend().now_ms();
         sqlx::query(AssertSqlSafe(format!(
             "UPDATE instances SET stopped_at = {now}, heartbeat_at = {now} WHERE id = $1"
@@ -100,7 +99,7 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(super) async fn do_instances(&self, timeout_ms: i64) -> StoreResult<Vec<InstanceStatus>> {
+    pub async fn instances(&self, timeout_ms: i64) -> StoreResult<Vec<InstanceStatus>> {
         let now = self.backend().now_ms();
         let sql = format!(
             "SELECT i.id, i.host, i.pid, i.version, i.role, i.started_at, i.heartbeat_at, i.stopped_at, \
@@ -141,7 +140,7 @@ impl SqlStore {
     }
 
     /// Due deliveries that live instances other than `owner` hold.
-    pub(super) async fn do_held_elsewhere(&self, owner: &str, timeout_ms: i64) -> StoreResult<Vec<Held>> {
+    pub async fn held_elsewhere(&self, owner: &str, timeout_ms: i64) -> StoreResult<Vec<Held>> {
         let now = self.backend().now_ms();
         let sql = format!(
             "SELECT d.lease_owner AS owner, COUNT(*) AS n, MAX(d.lease_until) AS until, \
@@ -169,7 +168,7 @@ impl SqlStore {
 
     /// Why a run's unsent deliveries wait: queued (for their time, a retry, or a resume), or held by an
     /// instance, grouped.
-    pub(super) async fn do_waiting(&self, run_id: i64) -> StoreResult<Vec<Waiting>> {
+    pub async fn waiting(&self, run_id: i64) -> StoreResult<Vec<Waiting>> {
         sqlx::query(
             "SELECT status, lease_owner, COUNT(*) AS n, MIN(next_attempt_at) AS next_at, MAX(lease_until) AS until, \
              MAX(last_reply) AS reply FROM deliveries WHERE run_id = $1 AND status IN ('queued', 'sending') \
@@ -192,7 +191,7 @@ impl SqlStore {
     }
 
     /// This installation's id, created once; every process of the installation reads the same.
-    pub(super) async fn do_installation_id(&self, candidate: &str, now: i64) -> StoreResult<String> {
+    pub async fn installation_id(&self, candidate: &str, now: i64) -> StoreResult<String> {
         sqlx::query(
             "INSERT INTO installation (singleton, id, created_at) VALUES (1, $1, $2) ON CONFLICT (singleton) DO NOTHING",
         )

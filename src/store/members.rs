@@ -4,11 +4,10 @@ use std::collections::HashMap;
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::actions::record_action;
 use super::sql::*;
 use super::*;
-use crate::domain::{Action, MemberStatus};
-use crate::recipients::{
+use crate::domain::MemberStatus;
+use crate::domain::member::{
     Advisor, AdvisorRow, ImportReport, Member, MemberEvent, MemberRow, MemberSource, ThemeSelection, normalize_email,
 };
 
@@ -50,7 +49,7 @@ async fn set_theme(
     )
     .bind(member_id)
     .bind(theme.to_owned())
-    .bind(bool_int(subscribed))
+    .bind(flag_value(subscribed))
     .bind(source.as_str())
     .bind(now)
     .execute(&mut **tx)
@@ -128,7 +127,7 @@ async fn import_member(
     {
         current.insert(
             r.try_get("theme_slug")?,
-            (r.try_get::<i64, _>("subscribed")? != 0, r.try_get("source")?),
+            (flag(&r, "subscribed")?, r.try_get("source")?),
         );
     }
     for theme in &wanted {
@@ -166,7 +165,7 @@ enum MemberFilter<'a> {
     Email(&'a str),
 }
 
-impl SqlStore {
+impl Store {
     async fn load_members(&self, filter: MemberFilter<'_>) -> StoreResult<Vec<Member>> {
         const COLUMNS: &str = "m.id, m.email, m.company, m.contact_name, m.locale, m.status";
         let (sql, bind) = match filter {
@@ -231,16 +230,6 @@ impl SqlStore {
     }
 }
 
-/// What an import did, for the staff-action log.
-fn import_summary(report: &ImportReport) -> serde_json::Value {
-    serde_json::json!({
-        "created": report.created,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "kept_unsubscribed": report.kept_unsubscribed.len(),
-    })
-}
-
 /// The id of the member with this address (any case), if any.
 async fn member_id(tx: &mut Tx, email: &str) -> StoreResult<Option<i64>> {
     Ok(sqlx::query("SELECT id FROM members WHERE email_norm = $1")
@@ -272,32 +261,15 @@ pub(super) async fn suppress_member(
     Ok(())
 }
 
-impl SqlStore {
-    pub(super) async fn do_import_members(
-        &self,
-        rows: &[MemberRow],
-        all_themes: &[String],
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<ImportReport> {
-        let mut tx = self.begin_write().await?;
-        let mut report = ImportReport::default();
-        for row in rows {
-            import_member(&mut tx, row, all_themes, now, &mut report).await?;
-        }
-        record_action(&mut tx, action, now, Some(import_summary(&report))).await?;
-        tx.commit().await?;
-        Ok(report)
-    }
-
-    pub(super) async fn do_members(&self, theme_slug: Option<&str>) -> StoreResult<Vec<Member>> {
+impl Store {
+    pub async fn members(&self, theme_slug: Option<&str>) -> StoreResult<Vec<Member>> {
         match theme_slug {
             Some(slug) => self.load_members(MemberFilter::Theme(slug)).await,
             None => self.load_members(MemberFilter::All).await,
         }
     }
 
-    pub(super) async fn do_member_history(&self, member_id: i64) -> StoreResult<Vec<MemberEvent>> {
+    pub async fn member_history(&self, member_id: i64) -> StoreResult<Vec<MemberEvent>> {
         sqlx::query(
             "SELECT at, theme_slug, event, source, reason FROM member_events WHERE member_id = $1 ORDER BY at, id",
         )
@@ -317,158 +289,18 @@ impl SqlStore {
         .collect()
     }
 
-    pub(super) async fn do_any_member(&self, theme_slug: &str) -> StoreResult<Option<Member>> {
+    pub async fn any_member(&self, theme_slug: &str) -> StoreResult<Option<Member>> {
         Ok(self.load_members(MemberFilter::AnyOfTheme(theme_slug)).await?.pop())
     }
 
-    pub(super) async fn do_member(&self, email: &str) -> StoreResult<Option<Member>> {
+    pub async fn member(&self, email: &str) -> StoreResult<Option<Member>> {
         Ok(self
             .load_members(MemberFilter::Email(&normalize_email(email)))
             .await?
             .pop())
     }
 
-    pub(super) async fn do_unsubscribe(
-        &self,
-        email: &str,
-        theme: Option<&str>,
-        source: MemberSource,
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let Some(id) = member_id(&mut tx, email).await? else {
-            return Ok(false);
-        };
-        match theme {
-            Some(theme) => set_theme(&mut tx, id, theme, false, source, now).await?,
-            None => {
-                sqlx::query("UPDATE members SET status = 'unsubscribed', updated_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                member_event(&mut tx, id, None, "unsubscribed", source, "", now).await?;
-            }
-        }
-        record_action(&mut tx, action, now, None).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    pub(super) async fn do_suppress(
-        &self,
-        email: &str,
-        reason: &str,
-        source: MemberSource,
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let Some(id) = member_id(&mut tx, email).await? else {
-            return Ok(false);
-        };
-        suppress_member(&mut tx, id, reason, source, now).await?;
-        record_action(&mut tx, action, now, None).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    pub(super) async fn do_unsuppress(
-        &self,
-        email: &str,
-        reason: &str,
-        source: MemberSource,
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<Option<bool>> {
-        let mut tx = self.begin_write().await?;
-        let Some(id) = member_id(&mut tx, email).await? else {
-            return Ok(None);
-        };
-        // A member who had left everything before the suppression stays gone: lifting it restores, never
-        // subscribes.
-        let changed = sqlx::query(
-            "UPDATE members SET updated_at = $1, status = CASE WHEN EXISTS (SELECT 1 FROM member_events e \
-             WHERE e.member_id = members.id AND e.theme_slug IS NULL AND e.event = 'unsubscribed') \
-             THEN 'unsubscribed' ELSE 'active' END WHERE id = $2 AND status = 'suppressed'",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if changed {
-            member_event(&mut tx, id, None, "unsuppressed", source, reason, now).await?;
-        }
-        if !changed {
-            return Ok(Some(false));
-        }
-        record_action(&mut tx, action, now, None).await?;
-        tx.commit().await?;
-        Ok(Some(changed))
-    }
-
-    pub(super) async fn do_import_advisors(
-        &self,
-        rows: &[AdvisorRow],
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<ImportReport> {
-        let mut tx = self.begin_write().await?;
-        let mut report = ImportReport::default();
-        for row in rows {
-            let norm = normalize_email(&row.email);
-            let existing = sqlx::query("SELECT id, email, name, branch, active FROM advisors WHERE email_norm = $1")
-                .bind(norm.clone())
-                .fetch_optional(&mut *tx)
-                .await?;
-            match existing {
-                None => {
-                    sqlx::query(
-                        "INSERT INTO advisors (email, email_norm, name, branch, active, updated_at) \
-                         VALUES ($1, $2, $3, $4, 1, $5)",
-                    )
-                    .bind(row.email.clone())
-                    .bind(norm)
-                    .bind(row.name.clone())
-                    .bind(row.branch.clone())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                    report.created += 1;
-                }
-                Some(r) => {
-                    let same = r.try_get::<String, _>("email")? == row.email
-                        && r.try_get::<String, _>("name")? == row.name
-                        && r.try_get::<String, _>("branch")? == row.branch
-                        && r.try_get::<i64, _>("active")? == 1;
-                    if same {
-                        report.unchanged += 1;
-                        continue;
-                    }
-                    sqlx::query(
-                        "UPDATE advisors SET email = $1, name = $2, branch = $3, active = 1, updated_at = $4 \
-                         WHERE email_norm = $5",
-                    )
-                    .bind(row.email.clone())
-                    .bind(row.name.clone())
-                    .bind(row.branch.clone())
-                    .bind(now)
-                    .bind(norm)
-                    .execute(&mut *tx)
-                    .await?;
-                    report.updated += 1;
-                }
-            }
-        }
-        record_action(&mut tx, action, now, Some(import_summary(&report))).await?;
-        tx.commit().await?;
-        Ok(report)
-    }
-
-    pub(super) async fn do_advisors(&self) -> StoreResult<Vec<Advisor>> {
+    pub async fn advisors(&self) -> StoreResult<Vec<Advisor>> {
         sqlx::query("SELECT id, email, name, branch FROM advisors WHERE active = 1 ORDER BY email_norm")
             .fetch_all(self.pool())
             .await?
@@ -483,4 +315,131 @@ impl SqlStore {
             })
             .collect()
     }
+}
+
+pub async fn import_members(
+    tx: &mut Tx,
+    rows: &[MemberRow],
+    all_themes: &[String],
+    now: i64,
+) -> StoreResult<ImportReport> {
+    let mut report = ImportReport::default();
+    for row in rows {
+        import_member(tx, row, all_themes, now, &mut report).await?;
+    }
+    Ok(report)
+}
+
+pub async fn unsubscribe(
+    tx: &mut Tx,
+    email: &str,
+    theme: Option<&str>,
+    source: MemberSource,
+    now: i64,
+) -> StoreResult<bool> {
+    let Some(id) = member_id(tx, email).await? else {
+        return Ok(false);
+    };
+    match theme {
+        Some(theme) => set_theme(tx, id, theme, false, source, now).await?,
+        None => {
+            sqlx::query("UPDATE members SET status = 'unsubscribed', updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            member_event(tx, id, None, "unsubscribed", source, "", now).await?;
+        }
+    }
+    Ok(true)
+}
+
+pub async fn suppress(tx: &mut Tx, email: &str, reason: &str, source: MemberSource, now: i64) -> StoreResult<bool> {
+    let Some(id) = member_id(tx, email).await? else {
+        return Ok(false);
+    };
+    suppress_member(tx, id, reason, source, now).await?;
+    Ok(true)
+}
+
+pub async fn unsuppress(
+    tx: &mut Tx,
+    email: &str,
+    reason: &str,
+    source: MemberSource,
+    now: i64,
+) -> StoreResult<Option<bool>> {
+    let Some(id) = member_id(tx, email).await? else {
+        return Ok(None);
+    };
+    // A member who had left everything before the suppression stays gone: lifting it restores, never
+    // subscribes.
+    let changed = sqlx::query(
+        "UPDATE members SET updated_at = $1, status = CASE WHEN EXISTS (SELECT 1 FROM member_events e \
+         WHERE e.member_id = members.id AND e.theme_slug IS NULL AND e.event = 'unsubscribed') \
+         THEN 'unsubscribed' ELSE 'active' END WHERE id = $2 AND status = 'suppressed'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if changed {
+        member_event(tx, id, None, "unsuppressed", source, reason, now).await?;
+    }
+    if !changed {
+        return Ok(Some(false));
+    }
+    Ok(Some(changed))
+}
+
+pub async fn import_advisors(tx: &mut Tx, rows: &[AdvisorRow], now: i64) -> StoreResult<ImportReport> {
+    let mut report = ImportReport::default();
+    for row in rows {
+        let norm = normalize_email(&row.email);
+        let existing = sqlx::query("SELECT id, email, name, branch, active FROM advisors WHERE email_norm = $1")
+            .bind(norm.clone())
+            .fetch_optional(&mut **tx)
+            .await?;
+        match existing {
+            None => {
+                sqlx::query(
+                    "INSERT INTO advisors (email, email_norm, name, branch, active, updated_at) \
+                     VALUES ($1, $2, $3, $4, 1, $5)",
+                )
+                .bind(row.email.clone())
+                .bind(norm)
+                .bind(row.name.clone())
+                .bind(row.branch.clone())
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                report.created += 1;
+            }
+            Some(r) => {
+                let same = r.try_get::<String, _>("email")? == row.email
+                    && r.try_get::<String, _>("name")? == row.name
+                    && r.try_get::<String, _>("branch")? == row.branch
+                    && flag(&r, "active")?;
+                if same {
+                    report.unchanged += 1;
+                    continue;
+                }
+                sqlx::query(
+                    "UPDATE advisors SET email = $1, name = $2, branch = $3, active = 1, updated_at = $4 \
+                     WHERE email_norm = $5",
+                )
+                .bind(row.email.clone())
+                .bind(row.name.clone())
+                .bind(row.branch.clone())
+                .bind(now)
+                .bind(norm)
+                .execute(&mut **tx)
+                .await?;
+                report.updated += 1;
+            }
+        }
+    }
+    Ok(report)
 }

@@ -3,30 +3,25 @@
 //! Both backends run the same SQL through sqlx's `Any` driver; what differs between them (connection set-up,
 //! migrations, the queue claim) lives in [`Backend`]. Times are epoch milliseconds everywhere.
 
-mod actions;
-mod campaigns;
+pub mod actions;
+pub mod campaigns;
 mod instances;
-mod members;
-mod plans;
+pub mod members;
+pub mod plans;
 mod queue;
-mod runs;
+pub mod runs;
 mod send_log;
 mod sql;
 
 use std::path::Path;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::campaigns::{Campaign, CampaignState, NewCampaign};
-use crate::domain::delivery::{AttemptRecord, ClaimedDelivery};
-use crate::domain::{Action, ActionRecord, Outcome, RunStatus, Trigger};
-use crate::plan::{Plan, PlanSaved};
-use crate::recipients::{Advisor, ImportReport, Member, MemberEvent, MemberSource};
-use crate::recipients::{AdvisorRow, MemberRow};
+use crate::domain::campaign::CampaignState;
+use crate::domain::{Outcome, RunStatus, Trigger};
 
-pub use sql::SqlStore;
+pub use sql::{Store, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -242,127 +237,8 @@ pub struct LogEntry {
     pub outcome: Outcome,
 }
 
-#[async_trait]
-pub trait Store: Send + Sync {
-    // The plan.
-    /// Saves a plan; the same file again changes nothing, another file for the same year needs `replace`.
-    async fn save_plan(&self, plan: &Plan, replace: bool, now: i64, action: &Action) -> StoreResult<PlanSaved>;
-    /// The plan of the year, or the latest one.
-    async fn plan(&self, fiscal_year: Option<i32>) -> StoreResult<Option<Plan>>;
-
-    // Recipients.
-    async fn import_members(
-        &self,
-        rows: &[MemberRow],
-        all_themes: &[String],
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<ImportReport>;
-    async fn members(&self, theme_slug: Option<&str>) -> StoreResult<Vec<Member>>;
-    async fn member(&self, email: &str) -> StoreResult<Option<Member>>;
-    /// Every change of the member's state, oldest first.
-    async fn member_history(&self, member_id: i64) -> StoreResult<Vec<MemberEvent>>;
-    /// One active member subscribed to the theme, if any (a sample of a campaign's audience).
-    async fn any_member(&self, theme_slug: &str) -> StoreResult<Option<Member>>;
-    /// Unsubscribes from one theme, or from everything with `None`. False when there was no such member.
-    async fn unsubscribe(
-        &self,
-        email: &str,
-        theme_slug: Option<&str>,
-        source: MemberSource,
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<bool>;
-    async fn suppress(
-        &self,
-        email: &str,
-        reason: &str,
-        source: MemberSource,
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<bool>;
-    /// Lifts a suppression. `None` when there is no such member, `Some(false)` when it was not suppressed.
-    async fn unsuppress(
-        &self,
-        email: &str,
-        reason: &str,
-        source: MemberSource,
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<Option<bool>>;
-    async fn import_advisors(&self, rows: &[AdvisorRow], now: i64, action: &Action) -> StoreResult<ImportReport>;
-    async fn advisors(&self) -> StoreResult<Vec<Advisor>>;
-
-    // Campaigns.
-    async fn create_campaign(&self, campaign: &NewCampaign, now: i64, action: &Action) -> StoreResult<i64>;
-    async fn campaign(&self, id: i64) -> StoreResult<Option<Campaign>>;
-    async fn campaigns(&self) -> StoreResult<Vec<Campaign>>;
-    /// The campaigns that can still fire (state scheduled): all the scheduler reads.
-    async fn scheduled_campaigns(&self) -> StoreResult<Vec<Campaign>>;
-    /// Makes the transition if the campaign is in one of its `from` states; false when it is not.
-    async fn set_campaign_state(&self, id: i64, t: &Transition<'_>, now: i64, action: &Action) -> StoreResult<bool>;
-    /// Moves the settled mark forward (never back). False when another instance got there first.
-    async fn settle(&self, id: i64, previous_ms: i64, settled_ms: i64) -> StoreResult<bool>;
-
-    // Runs.
-    /// Starts the run of a tick and freezes its audience, in one transaction. `None` when the tick already has
-    /// a run (fired twice by a restart, two timers or two instances).
-    async fn start_run(
-        &self,
-        campaign_id: i64,
-        scheduled_for: i64,
-        trigger: Trigger,
-        audience: &Audience,
-        now: i64,
-        action: Option<&Action>,
-    ) -> StoreResult<Option<Run>>;
-    async fn runs(&self, campaign_id: Option<i64>) -> StoreResult<Vec<Run>>;
-    async fn run_counts(&self, run_id: i64) -> StoreResult<RunCounts>;
-    /// Why a run's unsent deliveries wait.
-    async fn waiting(&self, run_id: i64) -> StoreResult<Vec<Waiting>>;
-    /// Marks runs with nothing left to send as done, and one-time campaigns whose scheduled run is done as
-    /// finished (a manual run never finishes a campaign).
-    async fn finish_runs(&self, now: i64) -> StoreResult<Vec<i64>>;
-    /// Queues the failed deliveries of a run again (never the sent ones); reopens the run. How many.
-    async fn retry_failed(&self, run_id: i64, now: i64, action: &Action) -> StoreResult<u64>;
-
-    // The staff-action log.
-    async fn actions(&self, filter: &ActionFilter) -> StoreResult<Vec<ActionRecord>>;
-
-    // The queue.
-    /// Claims up to `limit` due deliveries for `owner` for `lease.ms` of database time, skipping rows others
-    /// hold, and taking over those of instances silent for more than `lease.instance_timeout_ms`. Each claim
-    /// counts an attempt: (owner, attempt) is the fence its outcome is recorded under.
-    async fn claim(&self, owner: &str, now: i64, lease: Lease, limit: u32) -> StoreResult<Vec<ClaimedDelivery>>;
-    /// Records attempts — each delivery's new state and its send-log row — in one transaction (group commit).
-    async fn record_attempts(&self, records: &[AttemptRecord]) -> StoreResult<()>;
-    /// How many deliveries a worker could claim now.
-    async fn due_count(&self, now: i64, lease: Lease) -> StoreResult<i64>;
-    /// Gives back claimed deliveries that were not attempted (all that `owner` holds with `None`); their
-    /// attempt is not counted.
-    async fn release(&self, owner: &str, ids: Option<&[i64]>, now: i64) -> StoreResult<()>;
-
-    // Instances, in database time.
-    async fn register_instance(&self, instance: &InstanceInfo) -> StoreResult<()>;
-    /// Says the instance is alive and renews the leases it holds for `lease_ms`; true when it was asked to
-    /// reload its templates since the last heartbeat.
-    async fn heartbeat(&self, id: &str, lease_ms: i64) -> StoreResult<bool>;
-    /// Asks every live `serve` instance to reload its templates at its next heartbeat; how many.
-    async fn ask_reload(&self, timeout_ms: i64) -> StoreResult<u64>;
-    async fn stop_instance(&self, id: &str) -> StoreResult<()>;
-    async fn instances(&self, timeout_ms: i64) -> StoreResult<Vec<InstanceStatus>>;
-    /// Deliveries held by live instances other than `owner`.
-    async fn held_elsewhere(&self, owner: &str, timeout_ms: i64) -> StoreResult<Vec<Held>>;
-    /// The installation's id: `candidate` if none was stored yet.
-    async fn installation_id(&self, candidate: &str, now: i64) -> StoreResult<String>;
-
-    // The send log.
-    /// One page of the log in id order, after `after_id`; callers stream by paging.
-    async fn send_log(&self, filter: &LogFilter, after_id: i64, limit: u32) -> StoreResult<Vec<LogEntry>>;
-}
-
 /// Connects, creating the SQLite file and its folder when needed, and applies the embedded migrations.
-pub async fn connect(url: &str, max_connections: u32) -> StoreResult<SqlStore> {
+pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Store> {
     let backend = if url.starts_with("postgres") {
         Backend::Postgres
     } else {
@@ -377,7 +253,7 @@ pub async fn connect(url: &str, max_connections: u32) -> StoreResult<SqlStore> {
             source,
         })?;
     }
-    SqlStore::connect(backend, url, max_connections, Duration::from_secs(10)).await
+    Store::connect(backend, url, max_connections, Duration::from_secs(10)).await
 }
 
 fn sqlite_path(url: &str) -> Option<&Path> {

@@ -4,123 +4,12 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::actions::record_action;
 use super::sql::*;
 use super::*;
-use crate::domain::Action;
-use crate::plan::{Plan, PlanDuty, PlanItem, PlanSaved, Theme};
+use crate::domain::plan::{Plan, PlanDuty, PlanItem, PlanSaved, Theme};
 
-impl SqlStore {
-    pub(super) async fn do_save_plan(
-        &self,
-        plan: &Plan,
-        replace: bool,
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<PlanSaved> {
-        let mut tx = self.begin_write().await?;
-        let existing = sqlx::query("SELECT id, source_sha256 FROM plans WHERE fiscal_year = $1")
-            .bind(i64::from(plan.fiscal_year))
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (plan_id, saved) = match existing {
-            Some(row) => {
-                let id: i64 = row.try_get("id")?;
-                let sha: String = row.try_get("source_sha256")?;
-                if sha == plan.sha256 {
-                    return Ok(PlanSaved::Unchanged);
-                }
-                if !replace {
-                    return Err(StoreError::Conflict(format!(
-                        "fiscal year {} already has a plan from another file (sha256 {}); pass --replace to replace it",
-                        plan.fiscal_year, sha
-                    )));
-                }
-                sqlx::query("DELETE FROM plan_items WHERE theme_id IN (SELECT id FROM themes WHERE plan_id = $1)")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("DELETE FROM themes WHERE plan_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("UPDATE plans SET title = $1, source_sha256 = $2, imported_at = $3 WHERE id = $4")
-                    .bind(plan.title.clone())
-                    .bind(plan.sha256.clone())
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                (id, PlanSaved::Replaced)
-            }
-            None => {
-                let id: i64 = sqlx::query(
-                    "INSERT INTO plans (fiscal_year, title, source_sha256, imported_at) VALUES ($1, $2, $3, $4) \
-                     RETURNING id",
-                )
-                .bind(i64::from(plan.fiscal_year))
-                .bind(plan.title.clone())
-                .bind(plan.sha256.clone())
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("id")?;
-                (id, PlanSaved::Created)
-            }
-        };
-        for (position, theme) in plan.themes.iter().enumerate() {
-            let theme_id: i64 = sqlx::query(
-                "INSERT INTO themes (plan_id, slug, position, title_ja, title_en) VALUES ($1, $2, $3, $4, $5) \
-                 RETURNING id",
-            )
-            .bind(plan_id)
-            .bind(theme.slug.clone())
-            .bind(position as i64)
-            .bind(theme.title_ja.clone())
-            .bind(theme.title_en.clone())
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("id")?;
-            let tokyo = theme
-                .programmes
-                .iter()
-                .map(|p| ("tokyo", &p.text, &p.sub_items, String::new()));
-            let chamber = theme.duties.iter().map(|d| {
-                let channels = d.channels.iter().map(|c| c.slug()).collect::<Vec<_>>().join(",");
-                ("chamber", &d.text, &d.sub_items, channels)
-            });
-            let mut positions: HashMap<&str, i64> = HashMap::new();
-            for (party, text, sub_items, channels) in tokyo.chain(chamber) {
-                let position = positions.entry(party).or_insert(0);
-                *position += 1;
-                sqlx::query(
-                    "INSERT INTO plan_items (theme_id, party, position, text, sub_items, channels) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(theme_id)
-                .bind(party)
-                .bind(*position)
-                .bind(text.clone())
-                .bind(serde_json::to_string(sub_items).unwrap_or_else(|_| "[]".into()))
-                .bind(channels)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        if saved != PlanSaved::Unchanged {
-            record_action(
-                &mut tx,
-                action,
-                now,
-                Some(serde_json::json!({"result": format!("{saved:?}").to_lowercase()})),
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(saved)
-    }
-
-    pub(super) async fn do_plan(&self, fiscal_year: Option<i32>) -> StoreResult<Option<Plan>> {
+impl Store {
+    pub async fn plan(&self, fiscal_year: Option<i32>) -> StoreResult<Option<Plan>> {
         let row = match fiscal_year {
             Some(year) => {
                 sqlx::query("SELECT id, fiscal_year, title, source_sha256 FROM plans WHERE fiscal_year = $1")
@@ -185,4 +74,96 @@ impl SqlStore {
             themes,
         }))
     }
+}
+
+pub async fn save_plan(tx: &mut Tx, plan: &Plan, replace: bool, now: i64) -> StoreResult<PlanSaved> {
+    let existing = sqlx::query("SELECT id, source_sha256 FROM plans WHERE fiscal_year = $1")
+        .bind(i64::from(plan.fiscal_year))
+        .fetch_optional(&mut **tx)
+        .await?;
+    let (plan_id, saved) = match existing {
+        Some(row) => {
+            let id: i64 = row.try_get("id")?;
+            let sha: String = row.try_get("source_sha256")?;
+            if sha == plan.sha256 {
+                return Ok(PlanSaved::Unchanged);
+            }
+            if !replace {
+                return Err(StoreError::Conflict(format!(
+                    "fiscal year {} already has a plan from another file (sha256 {}); pass --replace to replace it",
+                    plan.fiscal_year, sha
+                )));
+            }
+            sqlx::query("DELETE FROM plan_items WHERE theme_id IN (SELECT id FROM themes WHERE plan_id = $1)")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("DELETE FROM themes WHERE plan_id = $1")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("UPDATE plans SET title = $1, source_sha256 = $2, imported_at = $3 WHERE id = $4")
+                .bind(plan.title.clone())
+                .bind(plan.sha256.clone())
+                .bind(now)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            (id, PlanSaved::Replaced)
+        }
+        None => {
+            let id: i64 = sqlx::query(
+                "INSERT INTO plans (fiscal_year, title, source_sha256, imported_at) VALUES ($1, $2, $3, $4) \
+                 RETURNING id",
+            )
+            .bind(i64::from(plan.fiscal_year))
+            .bind(plan.title.clone())
+            .bind(plan.sha256.clone())
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("id")?;
+            (id, PlanSaved::Created)
+        }
+    };
+    for (position, theme) in plan.themes.iter().enumerate() {
+        let theme_id: i64 = sqlx::query(
+            "INSERT INTO themes (plan_id, slug, position, title_ja, title_en) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id",
+        )
+        .bind(plan_id)
+        .bind(theme.slug.clone())
+        .bind(position as i64)
+        .bind(theme.title_ja.clone())
+        .bind(theme.title_en.clone())
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("id")?;
+        let tokyo = theme
+            .programmes
+            .iter()
+            .map(|p| ("tokyo", &p.text, &p.sub_items, String::new()));
+        let chamber = theme.duties.iter().map(|d| {
+            let channels = d.channels.iter().map(|c| c.slug()).collect::<Vec<_>>().join(",");
+            ("chamber", &d.text, &d.sub_items, channels)
+        });
+        let mut positions: HashMap<&str, i64> = HashMap::new();
+        for (party, text, sub_items, channels) in tokyo.chain(chamber) {
+            let position = positions.entry(party).or_insert(0);
+            *position += 1;
+            sqlx::query(
+                "INSERT INTO plan_items (theme_id, party, position, text, sub_items, channels) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(theme_id)
+            .bind(party)
+            .bind(*position)
+            .bind(text.clone())
+            .bind(serde_json::to_string(sub_items).unwrap_or_else(|_| "[]".into()))
+            .bind(channels)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(saved)
 }

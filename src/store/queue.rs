@@ -6,7 +6,7 @@ use super::members::suppress_member;
 use super::sql::*;
 use super::*;
 use crate::domain::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
-use crate::recipients::MemberSource;
+use crate::domain::member::MemberSource;
 
 /// Deliveries of runs that may send: never from a paused or cancelled campaign.
 const ACTIVE_RUN: &str = "d.run_id IN (SELECT r.id FROM runs r JOIN campaigns c ON c.id = r.campaign_id \
@@ -89,20 +89,14 @@ async fn record_one(tx: &mut Tx, a: &AttemptRecord) -> StoreResult<()> {
     Ok(())
 }
 
-impl SqlStore {
-    pub(super) async fn do_claim(
-        &self,
-        owner: &str,
-        now: i64,
-        lease: Lease,
-        limit: u32,
-    ) -> StoreResult<Vec<ClaimedDelivery>> {
+impl Store {
+    pub async fn claim(&self, owner: &str, now: i64, lease: Lease, limit: u32) -> StoreResult<Vec<ClaimedDelivery>> {
         let lock = match self.backend() {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
         let db_now = self.backend().now_ms();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.write().await?;
         let mut ids: Vec<i64> = Vec::new();
         for due in due_parts("$3", db_now, "$5") {
             let room = i64::from(limit) - ids.len() as i64;
@@ -163,17 +157,17 @@ impl SqlStore {
                     name: r.try_get("name")?,
                     company: r.try_get("company")?,
                     branch: r.try_get("branch")?,
-                    still_wanted: r.try_get::<i64, _>("still_wanted")? == 1,
+                    still_wanted: flag(r, "still_wanted")?,
                 })
             })
             .collect()
     }
 
-    pub(super) async fn do_record_attempts(&self, records: &[AttemptRecord]) -> StoreResult<()> {
+    pub async fn record_attempts(&self, records: &[AttemptRecord]) -> StoreResult<()> {
         // In delivery order: every writer of leased rows locks them in id order, so none deadlocks another.
         let mut ordered: Vec<&AttemptRecord> = records.iter().collect();
         ordered.sort_by_key(|a| (a.delivery_id, a.attempt));
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.write().await?;
         for a in ordered {
             record_one(&mut tx, a).await?;
         }
@@ -181,7 +175,7 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(super) async fn do_due_count(&self, now: i64, lease: Lease) -> StoreResult<i64> {
+    pub async fn due_count(&self, now: i64, lease: Lease) -> StoreResult<i64> {
         let mut total = 0;
         for due in due_parts("$1", self.backend().now_ms(), "$2") {
             let sql = format!("SELECT COUNT(*) AS n FROM deliveries d WHERE {due}");
@@ -195,7 +189,7 @@ impl SqlStore {
         Ok(total)
     }
 
-    pub(super) async fn do_release(&self, owner: &str, ids: Option<&[i64]>, now: i64) -> StoreResult<()> {
+    pub async fn release(&self, owner: &str, ids: Option<&[i64]>, now: i64) -> StoreResult<()> {
         let which = match ids {
             Some([]) => return Ok(()),
             Some(ids) => format!("AND id IN ({})", id_list(ids)),

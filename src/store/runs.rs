@@ -2,107 +2,16 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::actions::record_action;
 use super::sql::*;
 use super::*;
-use crate::domain::{Action, Trigger};
-use crate::recipients::normalize_email;
+use crate::domain::Trigger;
+use crate::domain::member::normalize_email;
 
 pub(super) const RUN_COLUMNS: &str =
     "id, campaign_id, scheduled_for, trigger, status, audience, created_at, finished_at";
 
-impl SqlStore {
-    pub(super) async fn do_start_run(
-        &self,
-        campaign_id: i64,
-        scheduled_for: i64,
-        trigger: Trigger,
-        audience: &Audience,
-        now: i64,
-        action: Option<&Action>,
-    ) -> StoreResult<Option<Run>> {
-        let mut tx = self.begin_write().await?;
-        let sql = format!(
-            "INSERT INTO runs (campaign_id, scheduled_for, trigger, status, audience, created_at) \
-             VALUES ($1, $2, $3, 'sending', 0, $4) ON CONFLICT (campaign_id, scheduled_for) DO NOTHING \
-             RETURNING {RUN_COLUMNS}"
-        );
-        let Some(row) = sqlx::query(AssertSqlSafe(sql))
-            .bind(campaign_id)
-            .bind(scheduled_for)
-            .bind(trigger.as_str())
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let mut run = run_from(&row)?;
-        // Set-based, so the audience is never held in memory; ON CONFLICT keeps each address once.
-        let frozen = match audience {
-            Audience::Members { theme_slug } => sqlx::query(
-                "INSERT INTO deliveries (run_id, recipient_kind, recipient_id, email, email_norm, status, attempts, \
-                     next_attempt_at, updated_at) \
-                     SELECT $1, 'member', m.id, m.email, m.email_norm, 'queued', 0, $2, $2 FROM members m \
-                     JOIN member_themes t ON t.member_id = m.id AND t.theme_slug = $3 AND t.subscribed = 1 \
-                     WHERE m.status = 'active' ON CONFLICT (run_id, email_norm) DO NOTHING",
-            )
-            .bind(run.id)
-            .bind(now)
-            .bind(theme_slug.clone())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
-            Audience::Advisors => sqlx::query(
-                "INSERT INTO deliveries (run_id, recipient_kind, recipient_id, email, email_norm, status, attempts, \
-                     next_attempt_at, updated_at) \
-                     SELECT $1, 'advisor', a.id, a.email, a.email_norm, 'queued', 0, $2, $2 FROM advisors a \
-                     WHERE a.active = 1 ON CONFLICT (run_id, email_norm) DO NOTHING",
-            )
-            .bind(run.id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
-            Audience::Addresses(addresses) => {
-                let mut n = 0;
-                for address in addresses {
-                    n += sqlx::query(
-                        "INSERT INTO deliveries (run_id, recipient_kind, recipient_id, email, email_norm, status, \
-                         attempts, next_attempt_at, updated_at) VALUES ($1, 'editorial', NULL, $2, $3, 'queued', 0, $4, $4) \
-                         ON CONFLICT (run_id, email_norm) DO NOTHING",
-                    )
-                    .bind(run.id)
-                    .bind(address.trim().to_owned())
-                    .bind(normalize_email(address))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                }
-                n
-            }
-        };
-        run.audience = i64::try_from(frozen).map_err(|_| corrupt("audience size"))?;
-        sqlx::query("UPDATE runs SET audience = $1 WHERE id = $2")
-            .bind(run.audience)
-            .bind(run.id)
-            .execute(&mut *tx)
-            .await?;
-        if let Some(action) = action {
-            record_action(
-                &mut tx,
-                action,
-                now,
-                Some(serde_json::json!({"run": run.id, "recipients": run.audience})),
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(Some(run))
-    }
-
-    pub(super) async fn do_runs(&self, campaign_id: Option<i64>) -> StoreResult<Vec<Run>> {
+impl Store {
+    pub async fn runs(&self, campaign_id: Option<i64>) -> StoreResult<Vec<Run>> {
         let rows = match campaign_id {
             Some(id) => {
                 sqlx::query(AssertSqlSafe(format!(
@@ -123,7 +32,7 @@ impl SqlStore {
         rows.iter().map(run_from).collect()
     }
 
-    pub(super) async fn do_run_counts(&self, run_id: i64) -> StoreResult<RunCounts> {
+    pub async fn run_counts(&self, run_id: i64) -> StoreResult<RunCounts> {
         let mut counts = RunCounts::default();
         for r in sqlx::query("SELECT status, COUNT(*) AS n FROM deliveries WHERE run_id = $1 GROUP BY status")
             .bind(run_id)
@@ -143,8 +52,8 @@ impl SqlStore {
         Ok(counts)
     }
 
-    pub(super) async fn do_finish_runs(&self, now: i64) -> StoreResult<Vec<i64>> {
-        let mut tx = self.begin_write().await?;
+    pub async fn finish_runs(&self, now: i64) -> StoreResult<Vec<i64>> {
+        let mut tx = self.write().await?;
         let done: Vec<i64> = sqlx::query(
             "UPDATE runs SET status = 'done', finished_at = $1 WHERE status = 'sending' AND NOT EXISTS \
              (SELECT 1 FROM deliveries d WHERE d.run_id = runs.id AND d.status IN ('queued', 'sending')) RETURNING id",
@@ -168,26 +77,101 @@ impl SqlStore {
         tx.commit().await?;
         Ok(done)
     }
+}
 
-    pub(super) async fn do_retry_failed(&self, run_id: i64, now: i64, action: &Action) -> StoreResult<u64> {
-        let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "UPDATE deliveries SET status = 'queued', next_attempt_at = $1, updated_at = $1 \
-             WHERE run_id = $2 AND status = 'failed'",
-        )
+pub async fn start_run(
+    tx: &mut Tx,
+    campaign_id: i64,
+    scheduled_for: i64,
+    trigger: Trigger,
+    audience: &Audience,
+    now: i64,
+) -> StoreResult<Option<Run>> {
+    let sql = format!(
+        "INSERT INTO runs (campaign_id, scheduled_for, trigger, status, audience, created_at) \
+         VALUES ($1, $2, $3, 'sending', 0, $4) ON CONFLICT (campaign_id, scheduled_for) DO NOTHING \
+         RETURNING {RUN_COLUMNS}"
+    );
+    let Some(row) = sqlx::query(AssertSqlSafe(sql))
+        .bind(campaign_id)
+        .bind(scheduled_for)
+        .bind(trigger.as_str())
         .bind(now)
-        .bind(run_id)
-        .execute(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
-        .rows_affected();
-        if n > 0 {
-            sqlx::query("UPDATE runs SET status = 'sending', finished_at = NULL WHERE id = $1")
-                .bind(run_id)
-                .execute(&mut *tx)
-                .await?;
+    else {
+        return Ok(None);
+    };
+    let mut run = run_from(&row)?;
+    // Set-based, so the audience is never held in memory; ON CONFLICT keeps each address once.
+    let frozen = match audience {
+        Audience::Members { theme_slug } => sqlx::query(
+            "INSERT INTO deliveries (run_id, recipient_kind, recipient_id, email, email_norm, status, attempts, \
+                 next_attempt_at, updated_at) \
+                 SELECT $1, 'member', m.id, m.email, m.email_norm, 'queued', 0, $2, $2 FROM members m \
+                 JOIN member_themes t ON t.member_id = m.id AND t.theme_slug = $3 AND t.subscribed = 1 \
+                 WHERE m.status = 'active' ON CONFLICT (run_id, email_norm) DO NOTHING",
+        )
+        .bind(run.id)
+        .bind(now)
+        .bind(theme_slug.clone())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected(),
+        Audience::Advisors => sqlx::query(
+            "INSERT INTO deliveries (run_id, recipient_kind, recipient_id, email, email_norm, status, attempts, \
+                 next_attempt_at, updated_at) \
+                 SELECT $1, 'advisor', a.id, a.email, a.email_norm, 'queued', 0, $2, $2 FROM advisors a \
+                 WHERE a.active = 1 ON CONFLICT (run_id, email_norm) DO NOTHING",
+        )
+        .bind(run.id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected(),
+        Audience::Addresses(addresses) => {
+            let mut n = 0;
+            for address in addresses {
+                n += sqlx::query(
+                    "INSERT INTO deliveries (run_id, recipient_kind, recipient_id, email, email_norm, status, \
+                     attempts, next_attempt_at, updated_at) VALUES ($1, 'editorial', NULL, $2, $3, 'queued', 0, $4, $4) \
+                     ON CONFLICT (run_id, email_norm) DO NOTHING",
+                )
+                .bind(run.id)
+                .bind(address.trim().to_owned())
+                .bind(normalize_email(address))
+                .bind(now)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+            }
+            n
         }
-        record_action(&mut tx, action, now, Some(serde_json::json!({"queued_again": n}))).await?;
-        tx.commit().await?;
-        Ok(n)
+    };
+    run.audience = i64::try_from(frozen).map_err(|_| corrupt("audience size"))?;
+    sqlx::query("UPDATE runs SET audience = $1 WHERE id = $2")
+        .bind(run.audience)
+        .bind(run.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Some(run))
+}
+
+pub async fn retry_failed(tx: &mut Tx, run_id: i64, now: i64) -> StoreResult<u64> {
+    let n = sqlx::query(
+        "UPDATE deliveries SET status = 'queued', next_attempt_at = $1, updated_at = $1 \
+         WHERE run_id = $2 AND status = 'failed'",
+    )
+    .bind(now)
+    .bind(run_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n > 0 {
+        sqlx::query("UPDATE runs SET status = 'sending', finished_at = NULL WHERE id = $1")
+            .bind(run_id)
+            .execute(&mut **tx)
+            .await?;
     }
+    Ok(n)
 }

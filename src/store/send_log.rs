@@ -4,18 +4,13 @@ use sqlx::AssertSqlSafe;
 
 use super::sql::*;
 use super::*;
-use crate::recipients::normalize_email;
+use crate::domain::member::normalize_email;
 
 const LOG_COLUMNS: &str = "id, at, delivery_id, attempt, run_id, campaign_id, theme_slug, duty, channel, recipient, \
                            message_id, template, content_sha256, smtp_code, smtp_reply, sender, outcome";
 
-impl SqlStore {
-    pub(super) async fn do_send_log(
-        &self,
-        filter: &LogFilter,
-        after_id: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<LogEntry>> {
+impl Store {
+    pub async fn send_log(&self, filter: &LogFilter, after_id: i64, limit: u32) -> StoreResult<Vec<LogEntry>> {
         let mut clauses = vec!["id > $1".to_owned()];
         let mut n = 1;
         let mut next = |column: &str, op: &str| {

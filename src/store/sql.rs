@@ -3,28 +3,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use futures::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row, Transaction};
 
-use super::{
-    ActionFilter, Audience, Backend, Held, InstanceInfo, InstanceStatus, Lease, LogEntry, LogFilter, Run, RunCounts,
-    Store, StoreError, StoreResult, Transition, Waiting,
-};
-use crate::campaigns::{Campaign, CampaignState, NewCampaign, Schedule};
-use crate::domain::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
-use crate::domain::{Action, ActionRecord, RunStatus, Trigger};
-use crate::plan::{Channel, Plan, PlanSaved};
-use crate::recipients::{Advisor, ImportReport, Member, MemberEvent, MemberSource};
-use crate::recipients::{AdvisorRow, MemberRow};
+use super::{Backend, LogEntry, Run, StoreError, StoreResult};
+use crate::domain::campaign::{Campaign, CampaignState, Schedule};
+use crate::domain::delivery::Outcome;
+use crate::domain::plan::Channel;
+use crate::domain::{RunStatus, Trigger};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The store over one connection pool.
 #[derive(Clone, Debug)]
-pub struct SqlStore {
+pub struct Store {
     pool: AnyPool,
     backend: Backend,
     /// SQLite has one writer at a time. Writers of this process queue here instead of inside SQLite, whose busy
@@ -33,14 +27,14 @@ pub struct SqlStore {
 }
 
 /// A write transaction, holding the process's SQLite write turn until it ends.
-pub(crate) struct Tx {
+pub struct Tx {
     tx: Transaction<'static, sqlx::Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Tx {
-    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+    pub async fn commit(self) -> StoreResult<()> {
+        Ok(self.tx.commit().await?)
     }
 }
 
@@ -57,7 +51,7 @@ impl std::ops::DerefMut for Tx {
     }
 }
 
-impl SqlStore {
+impl Store {
     pub(super) async fn connect(
         backend: Backend,
         url: &str,
@@ -110,7 +104,7 @@ impl SqlStore {
     }
 
     /// A write transaction. SQLite takes the write lock up front so two writers queue instead of failing.
-    pub(super) async fn begin_write(&self) -> StoreResult<Tx> {
+    pub async fn write(&self) -> StoreResult<Tx> {
         Ok(match self.backend {
             Backend::Sqlite => {
                 let turn = self.sqlite_writer.clone().lock_owned().await;
@@ -137,8 +131,19 @@ fn with_create_mode(url: &str) -> String {
     }
 }
 
-pub(super) fn bool_int(b: bool) -> i64 {
+/// Booleans are stored as 0 and 1 on both backends (sqlx `Any` carries no boolean type). They cross the
+/// store's boundary only through [`flag`] and [`flag_value`], so no caller compares integers.
+pub(super) fn flag_value(b: bool) -> i64 {
     i64::from(b)
+}
+
+/// A boolean column; anything but 0 or 1 is corruption, named.
+pub(super) fn flag(row: &AnyRow, column: &str) -> StoreResult<bool> {
+    match row.try_get::<i64, _>(column)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        other => Err(corrupt(format!("{column} = {other}, expected 0 or 1"))),
+    }
 }
 
 /// An `IN (…)` list of integers; safe to inline because the values are numbers.
@@ -229,191 +234,4 @@ pub(super) fn log_from(row: &AnyRow) -> StoreResult<LogEntry> {
         sender: row.try_get("sender")?,
         outcome: state(row, "outcome", Outcome::parse)?,
     })
-}
-
-#[async_trait]
-impl Store for SqlStore {
-    async fn save_plan(&self, plan: &Plan, replace: bool, now: i64, action: &Action) -> StoreResult<PlanSaved> {
-        self.do_save_plan(plan, replace, now, action).await
-    }
-
-    async fn plan(&self, fiscal_year: Option<i32>) -> StoreResult<Option<Plan>> {
-        self.do_plan(fiscal_year).await
-    }
-
-    async fn import_members(
-        &self,
-        rows: &[MemberRow],
-        all_themes: &[String],
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<ImportReport> {
-        self.do_import_members(rows, all_themes, now, action).await
-    }
-
-    async fn members(&self, theme_slug: Option<&str>) -> StoreResult<Vec<Member>> {
-        self.do_members(theme_slug).await
-    }
-
-    async fn member_history(&self, member_id: i64) -> StoreResult<Vec<MemberEvent>> {
-        self.do_member_history(member_id).await
-    }
-
-    async fn any_member(&self, theme_slug: &str) -> StoreResult<Option<Member>> {
-        self.do_any_member(theme_slug).await
-    }
-
-    async fn member(&self, email: &str) -> StoreResult<Option<Member>> {
-        self.do_member(email).await
-    }
-
-    async fn unsubscribe(
-        &self,
-        email: &str,
-        theme: Option<&str>,
-        source: MemberSource,
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<bool> {
-        self.do_unsubscribe(email, theme, source, now, action).await
-    }
-
-    async fn suppress(
-        &self,
-        email: &str,
-        reason: &str,
-        source: MemberSource,
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<bool> {
-        self.do_suppress(email, reason, source, now, action).await
-    }
-
-    async fn unsuppress(
-        &self,
-        email: &str,
-        reason: &str,
-        source: MemberSource,
-        now: i64,
-        action: &Action,
-    ) -> StoreResult<Option<bool>> {
-        self.do_unsuppress(email, reason, source, now, action).await
-    }
-
-    async fn import_advisors(&self, rows: &[AdvisorRow], now: i64, action: &Action) -> StoreResult<ImportReport> {
-        self.do_import_advisors(rows, now, action).await
-    }
-
-    async fn advisors(&self) -> StoreResult<Vec<Advisor>> {
-        self.do_advisors().await
-    }
-
-    async fn create_campaign(&self, c: &NewCampaign, now: i64, action: &Action) -> StoreResult<i64> {
-        self.do_create_campaign(c, now, action).await
-    }
-
-    async fn campaign(&self, id: i64) -> StoreResult<Option<Campaign>> {
-        self.do_campaign(id).await
-    }
-
-    async fn campaigns(&self) -> StoreResult<Vec<Campaign>> {
-        self.do_campaigns().await
-    }
-
-    async fn scheduled_campaigns(&self) -> StoreResult<Vec<Campaign>> {
-        self.do_scheduled_campaigns().await
-    }
-
-    async fn set_campaign_state(&self, id: i64, t: &Transition<'_>, now: i64, action: &Action) -> StoreResult<bool> {
-        self.do_set_campaign_state(id, t, now, action).await
-    }
-
-    async fn settle(&self, id: i64, previous_ms: i64, settled_ms: i64) -> StoreResult<bool> {
-        self.do_settle(id, previous_ms, settled_ms).await
-    }
-
-    async fn start_run(
-        &self,
-        campaign_id: i64,
-        scheduled_for: i64,
-        trigger: Trigger,
-        audience: &Audience,
-        now: i64,
-        action: Option<&Action>,
-    ) -> StoreResult<Option<Run>> {
-        self.do_start_run(campaign_id, scheduled_for, trigger, audience, now, action)
-            .await
-    }
-
-    async fn runs(&self, campaign_id: Option<i64>) -> StoreResult<Vec<Run>> {
-        self.do_runs(campaign_id).await
-    }
-
-    async fn run_counts(&self, run_id: i64) -> StoreResult<RunCounts> {
-        self.do_run_counts(run_id).await
-    }
-
-    async fn finish_runs(&self, now: i64) -> StoreResult<Vec<i64>> {
-        self.do_finish_runs(now).await
-    }
-
-    async fn claim(&self, owner: &str, now: i64, lease: Lease, limit: u32) -> StoreResult<Vec<ClaimedDelivery>> {
-        self.do_claim(owner, now, lease, limit).await
-    }
-
-    async fn record_attempts(&self, records: &[AttemptRecord]) -> StoreResult<()> {
-        self.do_record_attempts(records).await
-    }
-
-    async fn due_count(&self, now: i64, lease: Lease) -> StoreResult<i64> {
-        self.do_due_count(now, lease).await
-    }
-
-    async fn release(&self, owner: &str, ids: Option<&[i64]>, now: i64) -> StoreResult<()> {
-        self.do_release(owner, ids, now).await
-    }
-
-    async fn register_instance(&self, instance: &InstanceInfo) -> StoreResult<()> {
-        self.do_register_instance(instance).await
-    }
-
-    async fn heartbeat(&self, id: &str, lease_ms: i64) -> StoreResult<bool> {
-        self.do_heartbeat(id, lease_ms).await
-    }
-
-    async fn actions(&self, filter: &ActionFilter) -> StoreResult<Vec<ActionRecord>> {
-        self.do_actions(filter).await
-    }
-
-    async fn waiting(&self, run_id: i64) -> StoreResult<Vec<Waiting>> {
-        self.do_waiting(run_id).await
-    }
-
-    async fn ask_reload(&self, timeout_ms: i64) -> StoreResult<u64> {
-        self.do_ask_reload(timeout_ms).await
-    }
-
-    async fn stop_instance(&self, id: &str) -> StoreResult<()> {
-        self.do_stop_instance(id).await
-    }
-
-    async fn instances(&self, timeout_ms: i64) -> StoreResult<Vec<InstanceStatus>> {
-        self.do_instances(timeout_ms).await
-    }
-
-    async fn held_elsewhere(&self, owner: &str, timeout_ms: i64) -> StoreResult<Vec<Held>> {
-        self.do_held_elsewhere(owner, timeout_ms).await
-    }
-
-    async fn installation_id(&self, candidate: &str, now: i64) -> StoreResult<String> {
-        self.do_installation_id(candidate, now).await
-    }
-
-    async fn retry_failed(&self, run_id: i64, now: i64, action: &Action) -> StoreResult<u64> {
-        self.do_retry_failed(run_id, now, action).await
-    }
-
-    async fn send_log(&self, filter: &LogFilter, after_id: i64, limit: u32) -> StoreResult<Vec<LogEntry>> {
-        self.do_send_log(filter, after_id, limit).await
-    }
 }

@@ -1,4 +1,4 @@
 //! What members reach from a mail: the web server comes here. Until then only the signed links exist; they
-//! are made with the mail (see [`crate::templates::token`]).
+//! are made with the mail (see [`crate::mail::token`]).
 
-pub use crate::templates::token;
+pub use crate::mail::token;

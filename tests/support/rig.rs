@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use outreach::Application;
-use outreach::app::CampaignRequest;
-use outreach::campaigns::schedule::parse_local_datetime;
 use outreach::clock::ManualClock;
-use outreach::delivery::Worker;
-use outreach::plan::Channel;
+use outreach::domain::campaign::schedule::parse_local_datetime;
+use outreach::domain::plan::Channel;
 use outreach::runtime::Instance;
+use outreach::runtime::Worker;
+use outreach::services::CampaignRequest;
 
 use super::smtp::TestSmtp;
 use crate::common::TestEnv;
@@ -83,7 +83,7 @@ pub async fn campaign(app: &Application, channel: Channel, at: Option<&str>, cro
 
 /// Members (each subscribed to telework) and a one-time newsletter to them at 09:00 on 2020-06-01, fired at
 /// 09:00:01: the run has started and its audience is frozen.
-pub async fn newsletter_fired<S: AsRef<str>>(r: &Rig, emails: &[S]) -> outreach::schedule::Tick {
+pub async fn newsletter_fired<S: AsRef<str>>(r: &Rig, emails: &[S]) -> outreach::runtime::Tick {
     import(
         &r.app,
         &emails.iter().map(|e| (e.as_ref(), "telework")).collect::<Vec<_>>(),
@@ -96,9 +96,9 @@ pub async fn newsletter_fired<S: AsRef<str>>(r: &Rig, emails: &[S]) -> outreach:
 
 /// The one campaign, paused by a refusal that was the server's, with its reply as the reason, and every member
 /// still active.
-pub async fn paused_touching_nobody(app: &Application, reply: &str) -> outreach::campaigns::Campaign {
+pub async fn paused_touching_nobody(app: &Application, reply: &str) -> outreach::domain::campaign::Campaign {
     let c = app.store.campaigns().await.unwrap()[0].clone();
-    assert_eq!(c.state, outreach::campaigns::CampaignState::Paused);
+    assert_eq!(c.state, outreach::domain::campaign::CampaignState::Paused);
     assert!(c.state_reason.contains(reply), "{}", c.state_reason);
     assert!(
         app.store

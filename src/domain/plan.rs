@@ -1,11 +1,25 @@
 //! The collaboration plan: themes, what Tokyo does, the Chamber's duties and the channels each duty names.
 
-pub mod parse;
+use serde::{Deserialize, Serialize};
 
-use serde::Serialize;
+pub use crate::domain::Channel;
 
-use crate::config::ThemeName;
-pub use parse::{Channel, ParsedPlan, PlanDuty, PlanItem, PlanParseError, generated_slug, parse_plan};
+/// One `○` item of a cell with its `・` sub-items (all normalised text).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanItem {
+    pub text: String,
+    pub sub_items: Vec<String>,
+}
+
+/// One `○` item of the Chamber's (乙) cell, with the mail channels it names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanDuty {
+    /// The duty as the plan writes it, parentheses included.
+    pub text: String,
+    pub sub_items: Vec<String>,
+    /// Channels named in the duty text; see `import::plan::duty_channels` for the rule.
+    pub channels: Vec<Channel>,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
@@ -27,30 +41,6 @@ pub struct Theme {
 }
 
 impl Plan {
-    /// Names the parsed themes from the configured slugs; an unknown title gets a stable generated slug.
-    pub fn from_parsed(parsed: ParsedPlan, fiscal_year: i32, names: &[ThemeName]) -> Self {
-        let themes = parsed
-            .rows
-            .into_iter()
-            .map(|row| {
-                let known = names.iter().find(|n| n.title_ja == row.title_ja);
-                Theme {
-                    slug: known.map_or_else(|| generated_slug(&row.title_ja), |n| n.slug.clone()),
-                    title_en: known.map_or_else(String::new, |n| n.title_en.clone()),
-                    title_ja: row.title_ja,
-                    programmes: row.programmes,
-                    duties: row.duties,
-                }
-            })
-            .collect();
-        Plan {
-            fiscal_year,
-            title: parsed.title,
-            sha256: parsed.sha256,
-            themes,
-        }
-    }
-
     pub fn theme(&self, slug: &str) -> Option<&Theme> {
         self.themes.iter().find(|t| t.slug == slug)
     }

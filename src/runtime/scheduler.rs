@@ -1,17 +1,17 @@
 //! The scheduler: finds each campaign's due tick and starts its run. Schedules and run state live in our
-//! tables; tokio-cron-scheduler only wakes us (see [`crate::app`]), so a restart, two timers or two instances
+//! tables; tokio-cron-scheduler only wakes us (see [`crate::services`]), so a restart, two timers or two instances
 //! firing the same tick still make one run, keyed by (campaign, tick).
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::campaigns::{Campaign, CampaignState};
 use crate::clock::Clock;
 use crate::config::{CatchUp, Settings, millis};
+use crate::domain::campaign::{Campaign, CampaignState};
 use crate::domain::{Action, Actor, Trigger};
-use crate::plan::Channel;
-use crate::store::{Audience, Run, Store, StoreError, Transition};
+use crate::services::audience_of;
+use crate::store::{Run, Store, StoreError, Transition, runs};
 
 /// What one look at the schedule did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -30,24 +30,13 @@ pub struct SkippedTick {
 }
 
 pub struct Scheduler {
-    store: Arc<dyn Store>,
+    store: Store,
     settings: Arc<Settings>,
     clock: Arc<dyn Clock>,
 }
 
-/// The audience a campaign on `channel` about `theme_slug` reaches.
-pub fn audience_of(channel: Channel, theme_slug: &str, settings: &Settings) -> Audience {
-    match channel {
-        Channel::Newsletter => Audience::Members {
-            theme_slug: theme_slug.to_owned(),
-        },
-        Channel::AdvisorHandout => Audience::Advisors,
-        Channel::ToshoShimbun => Audience::Addresses(settings.tosho_shimbun.editorial_desk.clone()),
-    }
-}
-
 impl Scheduler {
-    pub fn new(store: Arc<dyn Store>, settings: Arc<Settings>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Store, settings: Arc<Settings>, clock: Arc<dyn Clock>) -> Self {
         Self { store, settings, clock }
     }
 
@@ -75,16 +64,13 @@ impl Scheduler {
             if on_time || within {
                 let trigger = if on_time { Trigger::Schedule } else { Trigger::CatchUp };
                 // Start first, settle after: a crash in between re-finds the tick, and the run key absorbs it.
+                // A run the schedule starts is in the send log, not the staff-action log: no one asked for it.
+                let audience = audience_of(c.channel, &c.theme_slug, &self.settings);
                 let run = self
                     .store
-                    .start_run(
-                        c.id,
-                        tick,
-                        trigger,
-                        &audience_of(c.channel, &c.theme_slug, &self.settings),
-                        now,
-                        None,
-                    )
+                    .change(now, async |tx| {
+                        Ok((runs::start_run(tx, c.id, tick, trigger, &audience, now).await?, None))
+                    })
                     .await?;
                 self.store.settle(c.id, c.settled_ms, tick).await?;
                 if let Some(run) = run {
@@ -137,7 +123,7 @@ impl Scheduler {
             let reason = "no firing time left inside the campaign's bounds";
             if self
                 .store
-                .set_campaign_state(
+                .transition(
                     c.id,
                     &Transition {
                         from: &[CampaignState::Scheduled],
@@ -146,7 +132,7 @@ impl Scheduler {
                         settled_ms: None,
                     },
                     now,
-                    &Action::new(&Actor::Scheduler, "campaign.finish", format!("campaign {}", c.id))
+                    Action::new(&Actor::Scheduler, "campaign.finish", format!("campaign {}", c.id))
                         .with("reason", reason),
                 )
                 .await?
@@ -155,20 +141,5 @@ impl Scheduler {
             }
         }
         Ok(())
-    }
-
-    /// Starts a run now, outside the schedule (`campaign send-now`).
-    pub async fn send_now(&self, c: &Campaign, action: &Action) -> Result<Option<Run>, StoreError> {
-        let now = self.clock.now_ms();
-        self.store
-            .start_run(
-                c.id,
-                now,
-                Trigger::Manual,
-                &audience_of(c.channel, &c.theme_slug, &self.settings),
-                now,
-                Some(action),
-            )
-            .await
     }
 }

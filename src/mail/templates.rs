@@ -9,9 +9,6 @@
 //! context. Prefer it to a partial for small pieces: handlebars copies the whole mail context at every partial
 //! call, and that copy was a fifth of the time it takes to send a mail.
 
-pub mod context;
-pub mod token;
-
 use std::path::{Path, PathBuf};
 
 use handlebars::{Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderErrorReason};

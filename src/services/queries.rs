@@ -2,11 +2,11 @@
 //! to the store, so what a caller may see is decided in one place.
 
 use crate::Application;
-use crate::campaigns::Campaign;
 use crate::config::millis;
 use crate::domain::ActionRecord;
+use crate::domain::campaign::Campaign;
+use crate::domain::member::{Advisor, Member, MemberEvent};
 use crate::error::AppError;
-use crate::recipients::{Advisor, Member, MemberEvent};
 use crate::store::{ActionFilter, InstanceStatus, LogEntry, LogFilter, Run, RunCounts, Waiting};
 
 /// A run with its delivery counts and, while mail waits, why.

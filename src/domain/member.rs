@@ -1,8 +1,6 @@
 //! The people who receive mail: member companies (会員企業), business advisors (経営指導員) and the
 //! Tosho Shimbun editorial desk (from configuration).
 
-pub mod csv;
-
 use std::fmt;
 use std::str::FromStr;
 

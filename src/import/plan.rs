@@ -19,30 +19,16 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::config::ThemeName;
 pub use crate::domain::Channel;
+use crate::domain::plan::{Plan, Theme};
+pub use crate::domain::plan::{PlanDuty, PlanItem};
 
 /// The three expected header columns, in order.
 const HEADER: [&str; 3] = ["項目", "甲(東京都)が実施すること", "乙(東京商工会議所)が実施すること"];
 
 const PROGRAMMES_CELL: &str = "programmes cell (甲(東京都)が実施すること)";
 const DUTIES_CELL: &str = "duties cell (乙(東京商工会議所)が実施すること)";
-
-/// One `○` item of a cell with its `・` sub-items (all normalised text).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanItem {
-    pub text: String,
-    pub sub_items: Vec<String>,
-}
-
-/// One `○` item of the Chamber's (乙) cell, with the mail channels it names.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanDuty {
-    /// The duty as the plan writes it, parentheses included.
-    pub text: String,
-    pub sub_items: Vec<String>,
-    /// Channels named in the duty text; see [`duty_channels`] for the rule.
-    pub channels: Vec<Channel>,
-}
 
 /// One theme (data row) of the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +53,32 @@ pub struct ParsedPlan {
     pub rows: Vec<PlanRow>,
     /// Lowercase hex SHA-256 of the input bytes exactly as given.
     pub sha256: String,
+}
+
+impl ParsedPlan {
+    /// The plan, its themes named from the configured slugs; an unknown title gets a stable generated slug.
+    pub fn into_plan(self, fiscal_year: i32, names: &[ThemeName]) -> Plan {
+        let themes = self
+            .rows
+            .into_iter()
+            .map(|row| {
+                let known = names.iter().find(|n| n.title_ja == row.title_ja);
+                Theme {
+                    slug: known.map_or_else(|| generated_slug(&row.title_ja), |n| n.slug.clone()),
+                    title_en: known.map_or_else(String::new, |n| n.title_en.clone()),
+                    title_ja: row.title_ja,
+                    programmes: row.programmes,
+                    duties: row.duties,
+                }
+            })
+            .collect();
+        Plan {
+            fiscal_year,
+            title: self.title,
+            sha256: self.sha256,
+            themes,
+        }
+    }
 }
 
 /// Why a plan file was rejected; `line` is the 1-based physical line.

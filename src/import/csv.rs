@@ -44,7 +44,7 @@ const MEMBER_COLUMNS: [&str; 5] = ["email", "company", "contact_name", "themes",
 const ADVISOR_COLUMNS: [&str; 3] = ["email", "name", "branch"];
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-pub use super::{AdvisorRow, Locale, MemberRow, ParseLocaleError, ThemeSelection, normalize_email};
+pub use crate::domain::member::{AdvisorRow, Locale, MemberRow, ParseLocaleError, ThemeSelection, normalize_email};
 
 /// A problem with one row, or (as the `Err` of the parse functions) with the
 /// whole file. All problems of one row are joined with `"; "` in `reason`.

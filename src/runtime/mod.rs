@@ -10,12 +10,55 @@ use tokio::time::Instant;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::Application;
-use crate::config::millis;
-use crate::delivery::transport::Transport;
-use crate::delivery::{BatchSummary, Worker};
+use crate::config::{TransportKind, millis};
 use crate::error::AppError;
-use crate::schedule::Tick;
+use crate::mail::transport::Transport;
+use crate::mail::transport::{FileTransport, SmtpTransport};
 use crate::store::{Held, InstanceInfo, Lease, Store};
+
+mod scheduler;
+mod worker;
+
+pub use scheduler::{Scheduler, SkippedTick, Tick};
+pub use worker::{BatchSummary, Step, Worker, WorkerError, WorkerParts};
+
+/// The parts of the runtime an application builds.
+impl Application {
+    pub fn scheduler(&self) -> Scheduler {
+        Scheduler::new(self.store.clone(), self.settings.clone(), self.clock.clone())
+    }
+
+    pub fn transport(&self) -> Result<Arc<dyn Transport>, AppError> {
+        Ok(match self.settings.delivery.transport {
+            TransportKind::Smtp => Arc::new(SmtpTransport::new(&self.settings.smtp)),
+            TransportKind::File => Arc::new(
+                FileTransport::new(self.settings.delivery.outbox.clone())
+                    .map_err(|e| AppError::Io(format!("{}: {e}", self.settings.delivery.outbox.display())))?,
+            ),
+        })
+    }
+
+    /// A worker claiming for the instance `owner` (see [`crate::runtime::Instance`]).
+    pub async fn worker(&self, transport: Arc<dyn Transport>, owner: &str) -> Result<Worker, AppError> {
+        Ok(Worker::new(WorkerParts {
+            store: self.store.clone(),
+            transport,
+            templates: self.templates()?,
+            settings: self.settings.clone(),
+            clock: self.clock.clone(),
+            owner: owner.to_owned(),
+            installation: self.installation_id().await?,
+            // Checked when the settings were loaded.
+            from: self
+                .settings
+                .delivery
+                .from
+                .parse()
+                .map_err(|e| AppError::Config(crate::config::ConfigError::new("delivery.from", format!("{e}"))))?,
+            signing_key: self.signing_key()?,
+        }))
+    }
+}
 
 /// What `send-due` reports while it works.
 #[derive(Debug, Clone, Copy)]
@@ -37,11 +80,11 @@ pub struct SendDue {
 /// This process as the database knows it.
 pub struct Instance {
     pub id: String,
-    store: Arc<dyn Store>,
+    store: Store,
 }
 
 impl Instance {
-    pub async fn register(store: Arc<dyn Store>, role: &str) -> Result<Self, AppError> {
+    pub async fn register(store: Store, role: &str) -> Result<Self, AppError> {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .ok()
             .or_else(|| std::env::var("HOSTNAME").ok())

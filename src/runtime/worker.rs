@@ -15,18 +15,18 @@ use serde::Serialize;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::message::{compose, message_id};
-use super::reply::{Refusal, Reply};
-use super::transport::Transport;
-use super::{AttemptRecord, ClaimedDelivery, Outcome};
-use crate::campaigns::{Campaign, CampaignState};
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::domain::campaign::{Campaign, CampaignState};
+use crate::domain::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
+use crate::domain::plan::Channel;
 use crate::domain::{Action, Actor};
-use crate::plan::Channel;
+use crate::mail::Templates;
+use crate::mail::context::{CampaignContext, Links, Recipient};
+use crate::mail::message::{compose, message_id};
+use crate::mail::reply::{Refusal, Reply};
+use crate::mail::transport::Transport;
 use crate::store::{Lease, Store, StoreError, Transition};
-use crate::templates::Templates;
-use crate::templates::context::{CampaignContext, Links, Recipient};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -46,7 +46,7 @@ type Commit = (AttemptRecord, oneshot::Sender<Result<(), String>>);
 /// Writes whatever outcomes are pending in one transaction (group commit). While the database is unavailable
 /// it keeps the group and tries again with backoff: the attempts waiting for it hold their send permits, so
 /// no new mail goes on the wire until outcomes are recorded again (at most `pool_size` unrecorded).
-async fn commit_loop(store: Arc<dyn Store>, mut pending: mpsc::Receiver<Commit>) {
+async fn commit_loop(store: Store, mut pending: mpsc::Receiver<Commit>) {
     while let Some(first) = pending.recv().await {
         let mut group = vec![first];
         while let Ok(next) = pending.try_recv() {
@@ -146,7 +146,7 @@ impl std::ops::Deref for Worker {
 }
 
 pub struct Inner {
-    store: Arc<dyn Store>,
+    store: Store,
     transport: Arc<dyn Transport>,
     templates: RwLock<Arc<Templates>>,
     settings: Arc<Settings>,
@@ -205,7 +205,7 @@ struct Tally {
 
 /// What a worker is made of.
 pub struct WorkerParts {
-    pub store: Arc<dyn Store>,
+    pub store: Store,
     pub transport: Arc<dyn Transport>,
     pub templates: Arc<Templates>,
     pub settings: Arc<Settings>,
@@ -699,7 +699,7 @@ impl Worker {
         let now = self.clock.now_ms();
         if self
             .store
-            .set_campaign_state(
+            .transition(
                 campaign_id,
                 &Transition {
                     from: &[CampaignState::Scheduled, CampaignState::Finished],
@@ -708,7 +708,7 @@ impl Worker {
                     settled_ms: None,
                 },
                 now,
-                &Action::new(&Actor::Smtp, "campaign.pause", format!("campaign {campaign_id}")).with("reason", reason),
+                Action::new(&Actor::Smtp, "campaign.pause", format!("campaign {campaign_id}")).with("reason", reason),
             )
             .await?
         {
@@ -722,7 +722,7 @@ impl Worker {
         info: &CampaignInfo,
         d: &ClaimedDelivery,
         id: &str,
-    ) -> Result<(super::message::Composed, String), Unprepared> {
+    ) -> Result<(crate::mail::message::Composed, String), Unprepared> {
         let c = &info.campaign;
         let shared = info.context.as_ref().map_err(|e| Unprepared::Render(e.clone()))?;
         let recipient = Recipient {
@@ -789,5 +789,15 @@ impl Worker {
             self.pause(campaign_id, &reason).await?;
         }
         Ok(())
+    }
+}
+
+impl From<WorkerError> for crate::error::AppError {
+    fn from(e: WorkerError) -> Self {
+        match e {
+            WorkerError::Store(s) => s.into(),
+            WorkerError::Task(t) => crate::error::AppError::Internal(t),
+            WorkerError::Record(e) => crate::error::AppError::Database(e),
+        }
     }
 }

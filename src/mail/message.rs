@@ -7,7 +7,7 @@ use lettre::address::Envelope;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 
-use crate::templates::RenderedMail;
+use crate::mail::RenderedMail;
 
 /// A mail ready for a transport.
 #[derive(Debug, Clone)]

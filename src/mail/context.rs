@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::token::{MemberToken, Purpose};
 use crate::config::Organization;
-use crate::plan::{Channel, Plan, Theme, fiscal_year_ja};
+use crate::domain::plan::{Channel, Plan, Theme, fiscal_year_ja};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Recipient {

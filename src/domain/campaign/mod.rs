@@ -4,7 +4,7 @@ pub mod schedule;
 
 use serde::Serialize;
 
-use crate::plan::Channel;
+use crate::domain::plan::Channel;
 pub use schedule::{Schedule, ScheduleError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,0 +1,161 @@
+//! Members and advisors: imports, unsubscribes, suppressions.
+
+use super::*;
+
+impl Application {
+    pub async fn import_members(
+        &self,
+        actor: &Actor,
+        bytes: &[u8],
+        dry_run: bool,
+        skip_invalid: bool,
+    ) -> Result<CsvImport, AppError> {
+        let slugs = self.theme_slugs().await?;
+        let refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
+        let parsed = recipients_csv::parse_members(bytes, &refs).map_err(|e| AppError::input(e.to_string()))?;
+        let action = permitted(actor, "members.import", "members")?.with("rejected", parsed.errors.len());
+        self.import_rows(parsed, dry_run, skip_invalid, |rows| {
+            let store = self.store.clone();
+            let slugs = slugs.clone();
+            let now = self.now();
+            async move {
+                store
+                    .change(now, async move |tx| {
+                        let report = store::members::import_members(tx, &rows, &slugs, now).await?;
+                        let action = with_counts(action, &report);
+                        Ok((report, Some(action)))
+                    })
+                    .await
+            }
+        })
+        .await
+    }
+
+    pub async fn import_advisors(
+        &self,
+        actor: &Actor,
+        bytes: &[u8],
+        dry_run: bool,
+        skip_invalid: bool,
+    ) -> Result<CsvImport, AppError> {
+        let parsed = recipients_csv::parse_advisors(bytes).map_err(|e| AppError::input(e.to_string()))?;
+        let action = permitted(actor, "advisors.import", "advisors")?.with("rejected", parsed.errors.len());
+        self.import_rows(parsed, dry_run, skip_invalid, |rows| {
+            let store = self.store.clone();
+            let now = self.now();
+            async move {
+                store
+                    .change(now, async move |tx| {
+                        let report = store::members::import_advisors(tx, &rows, now).await?;
+                        let action = with_counts(action, &report);
+                        Ok((report, Some(action)))
+                    })
+                    .await
+            }
+        })
+        .await
+    }
+
+    /// All or nothing unless `skip_invalid`; nothing is written on a dry run.
+    async fn import_rows<T, F, Fut>(
+        &self,
+        parsed: Parsed<T>,
+        dry_run: bool,
+        skip_invalid: bool,
+        save: F,
+    ) -> Result<CsvImport, AppError>
+    where
+        F: FnOnce(Vec<T>) -> Fut,
+        Fut: std::future::Future<Output = Result<ImportReport, store::StoreError>>,
+    {
+        let rejected = parsed.errors;
+        if (!rejected.is_empty() && !skip_invalid) || dry_run {
+            return Ok(CsvImport {
+                report: ImportReport::default(),
+                rejected,
+                imported: false,
+            });
+        }
+        let report = save(parsed.rows).await?;
+        Ok(CsvImport {
+            report,
+            rejected,
+            imported: true,
+        })
+    }
+
+    /// Lifts a member's suppression (a refusal that was the server's fault, or a fixed address).
+    pub async fn unsuppress(&self, actor: &Actor, email: &str, reason: &str) -> Result<(), AppError> {
+        if reason.trim().is_empty() {
+            return Err(AppError::input("--reason must say why the suppression is lifted"));
+        }
+        let action = permitted(actor, "member.unsuppress", email)?.with("reason", reason.trim());
+        let now = self.now();
+        let lifted = self
+            .store
+            .change(now, async move |tx| {
+                let lifted = store::members::unsuppress(tx, email, reason.trim(), source_of(actor), now).await?;
+                Ok((lifted, (lifted == Some(true)).then_some(action)))
+            })
+            .await?;
+        match lifted {
+            None => Err(AppError::NotFound(format!("no member {email}"))),
+            Some(false) => Err(AppError::Conflict(format!("{email} is not suppressed"))),
+            Some(true) => Ok(()),
+        }
+    }
+
+    /// Unsubscribes a member from one theme, or from everything, on their behalf.
+    pub async fn unsubscribe(&self, actor: &Actor, email: &str, theme: Option<&str>) -> Result<(), AppError> {
+        let action = permitted(actor, "member.unsubscribe", email)?.with("theme", theme.unwrap_or("*"));
+        let now = self.now();
+        let found = self
+            .store
+            .change(now, async move |tx| {
+                let found = store::members::unsubscribe(tx, email, theme, source_of(actor), now).await?;
+                Ok((found, found.then_some(action)))
+            })
+            .await?;
+        member_found(found, email)
+    }
+
+    /// Stops all mail to a member.
+    pub async fn suppress(&self, actor: &Actor, email: &str, reason: &str) -> Result<(), AppError> {
+        let action = permitted(actor, "member.suppress", email)?.with("reason", reason);
+        let now = self.now();
+        let found = self
+            .store
+            .change(now, async move |tx| {
+                let found = store::members::suppress(tx, email, reason, source_of(actor), now).await?;
+                Ok((found, found.then_some(action)))
+            })
+            .await?;
+        member_found(found, email)
+    }
+}
+
+/// The import's action with what it did.
+fn with_counts(action: Action, report: &ImportReport) -> Action {
+    action
+        .with("created", report.created)
+        .with("updated", report.updated)
+        .with("unchanged", report.unchanged)
+        .with("kept_unsubscribed", report.kept_unsubscribed.len())
+}
+
+/// How a member's history names who changed their state.
+fn source_of(actor: &Actor) -> MemberSource {
+    match actor {
+        Actor::Operator(_) | Actor::Scheduler => MemberSource::Staff,
+        Actor::Member(_) => MemberSource::Member,
+        Actor::Smtp => MemberSource::Smtp,
+    }
+}
+
+fn member_found(found: bool, email: &str) -> Result<(), AppError> {
+    if found {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(format!("no member {email}")))
+    }
+}

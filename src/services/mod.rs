@@ -1,0 +1,200 @@
+//! The application: settings, store, clock and the services the command line (and later the web) calls.
+//! Changes are here, each taking the actor who makes it; reads are in [`queries`].
+
+mod campaigns;
+mod members;
+mod queries;
+
+pub use campaigns::audience_of;
+pub use queries::RunReport;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::Trigger;
+use crate::domain::campaign::{Campaign, CampaignState, NewCampaign, Schedule};
+use crate::domain::member::{ImportReport, MemberSource};
+use crate::domain::plan::{Channel, Plan, PlanSaved};
+use crate::domain::{Action, Actor};
+use crate::error::AppError;
+use crate::import::csv::{self as recipients_csv, Parsed, RowError};
+use crate::import::plan::parse_plan;
+use crate::mail::context::{CampaignContext, Links, Recipient};
+use crate::mail::{RenderedMail, Templates};
+use crate::store::{self, Audience, Store, Transition};
+
+/// The plan table this service was built for, shipped as config/plans/fy2020.tsv.
+pub const SHIPPED_PLAN: &str = include_str!("../../config/plans/fy2020.tsv");
+pub const SHIPPED_PLAN_YEAR: i32 = 2020;
+
+pub struct Application {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What an import of a CSV file did, or would do with --dry-run.
+#[derive(Debug, Clone, Default)]
+pub struct CsvImport {
+    pub report: ImportReport,
+    pub rejected: Vec<RowError>,
+    pub imported: bool,
+}
+
+/// A campaign as staff ask for it on the command line.
+#[derive(Debug, Clone)]
+pub struct CampaignRequest {
+    pub name: String,
+    pub theme_slug: String,
+    pub channel: Channel,
+    pub at: Option<String>,
+    pub cron: Option<String>,
+    pub from: Option<String>,
+    pub until: Option<String>,
+    pub fiscal_year: Option<i32>,
+}
+
+impl Application {
+    pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, AppError> {
+        let store = store::connect(&settings.database.url, settings.database.max_connections).await?;
+        Ok(Self {
+            settings: Arc::new(settings),
+            store,
+            clock,
+        })
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Imports the shipped plan when none exists and creates the signing key file when no key is configured.
+    pub async fn init(&self, actor: &Actor) -> Result<Vec<String>, AppError> {
+        let mut done = Vec::new();
+        if self.store.plan(None).await?.is_none() {
+            self.import_plan(actor, SHIPPED_PLAN, "config/plans/fy2020.tsv", SHIPPED_PLAN_YEAR, false)
+                .await?;
+            done.push(format!("imported the fiscal year {SHIPPED_PLAN_YEAR} plan"));
+        }
+        if self.settings.signing_key()?.is_none() && !self.settings.web.signing_key_file.is_empty() {
+            let path = Path::new(&self.settings.web.signing_key_file);
+            if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(folder).map_err(|e| AppError::Io(format!("{}: {e}", folder.display())))?;
+            }
+            let key: [u8; 32] = rand::random();
+            write_private(path, &hex::encode(key)).map_err(|e| AppError::Io(format!("{}: {e}", path.display())))?;
+            done.push(format!("created the signing key {}", path.display()));
+        }
+        done.push(format!("installation {}", self.installation_id().await?));
+        Ok(done)
+    }
+
+    pub async fn import_plan(
+        &self,
+        actor: &Actor,
+        text: &str,
+        file: &str,
+        fiscal_year: i32,
+        replace: bool,
+    ) -> Result<PlanSaved, AppError> {
+        let parsed = parse_plan(text).map_err(|e| AppError::input(format!("{file}: {e}")))?;
+        if let Some(year) = parsed.fiscal_year.filter(|y| *y != fiscal_year) {
+            return Err(AppError::input(format!(
+                "{file}: line {}: the title says fiscal year {year}, but --fiscal-year is {fiscal_year}",
+                title_line(text)
+            )));
+        }
+        let plan = parsed.into_plan(fiscal_year, &self.settings.themes);
+        let action = permitted(actor, "plan.import", format!("fiscal year {fiscal_year}"))?
+            .with("file", file)
+            .with("replace", replace);
+        let now = self.now();
+        Ok(self
+            .store
+            .change(now, async move |tx| {
+                let saved = store::plans::save_plan(tx, &plan, replace, now).await?;
+                let record =
+                    (saved != PlanSaved::Unchanged).then(|| action.with("result", format!("{saved:?}").to_lowercase()));
+                Ok((saved, record))
+            })
+            .await?)
+    }
+
+    pub async fn plan(&self, fiscal_year: Option<i32>) -> Result<Plan, AppError> {
+        self.store.plan(fiscal_year).await?.ok_or_else(|| match fiscal_year {
+            Some(y) => AppError::NotFound(format!(
+                "no plan for fiscal year {y}; import one with `outreach plan import`"
+            )),
+            None => AppError::NotFound("no plan imported yet; run `outreach init`".to_owned()),
+        })
+    }
+
+    /// Theme slugs members may choose: the configured seven plus any in the latest plan.
+    pub async fn theme_slugs(&self) -> Result<Vec<String>, AppError> {
+        let mut slugs: Vec<String> = self.settings.themes.iter().map(|t| t.slug.clone()).collect();
+        if let Some(plan) = self.store.plan(None).await? {
+            for t in plan.themes {
+                if !slugs.contains(&t.slug) {
+                    slugs.push(t.slug);
+                }
+            }
+        }
+        Ok(slugs)
+    }
+
+    /// The built-in templates, overridden by `templates.dir` when it is set.
+    pub fn templates(&self) -> Result<Arc<Templates>, AppError> {
+        let dir = &self.settings.templates.dir;
+        let dir = (!dir.as_os_str().is_empty()).then_some(dir.as_path());
+        Ok(Arc::new(Templates::load(dir)?))
+    }
+
+    pub fn signing_key(&self) -> Result<Vec<u8>, AppError> {
+        match self.settings.signing_key()? {
+            Some(key) => Ok(key.expose().as_bytes().to_vec()),
+            None => Err(AppError::Config(crate::config::ConfigError::new(
+                "web.signing_key",
+                "no signing key: run `outreach init`, or set OUTREACH_WEB__SIGNING_KEY",
+            ))),
+        }
+    }
+
+    /// This installation's id (created by the first process that asks), part of every Message-ID.
+    pub async fn installation_id(&self) -> Result<String, AppError> {
+        let candidate = format!("{:012x}", rand::random::<u64>() >> 16);
+        Ok(self.store.installation_id(&candidate, self.now()).await?)
+    }
+}
+
+/// The action `actor` asks for, if they may do it.
+fn permitted(actor: &Actor, action: &'static str, target: impl Into<String>) -> Result<Action, AppError> {
+    if actor.may(action) {
+        Ok(Action::new(actor, action, target))
+    } else {
+        Err(AppError::Forbidden(format!(
+            "{} {} may not {action}",
+            actor.kind(),
+            actor.name()
+        )))
+    }
+}
+
+fn unknown_theme(plan: &Plan, slug: &str) -> AppError {
+    let known: Vec<&str> = plan.themes.iter().map(|t| t.slug.as_str()).collect();
+    AppError::input(format!("unknown theme {slug:?} (known: {})", known.join(", ")))
+}
+
+fn title_line(text: &str) -> usize {
+    text.lines().position(|l| !l.trim().is_empty()).map_or(1, |i| i + 1)
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}

@@ -235,3 +235,30 @@ both_backends!(actions_list_shows_a_scripted_session, |mut env: TestEnv| async m
     let (code, _, err) = env.run(&["actions", "list", "--since", "yesterday"]);
     assert_eq!((code, err.contains("--since")), (1, true), "{err}");
 });
+
+both_backends!(
+    booleans_cross_the_store_typed_and_a_stray_value_is_named,
+    |mut env: TestEnv| async move {
+        env.set("OUTREACH_WEB__SIGNING_KEY", "actions-test-signing-key");
+        let app = env.app(Arc::new(SystemClock)).await;
+        let me = tester();
+        let csv =
+            "email,company,contact_name,themes,locale\nb@example.co.jp,株式会社真偽,担当,telework;sme-talent,ja\n";
+        app.import_members(&me, csv.as_bytes(), false, false).await.unwrap();
+        app.unsubscribe(&me, "b@example.co.jp", Some("telework")).await.unwrap();
+        // Read back as booleans: subscribed to one theme, not the other.
+        assert_eq!(app.members(Some("sme-talent")).await.unwrap().len(), 1);
+        assert!(app.members(Some("telework")).await.unwrap().is_empty());
+
+        // A value that is neither 0 nor 1 is never read as true: the store names the column.
+        execute(
+            &env,
+            "UPDATE member_themes SET subscribed = 2 WHERE theme_slug = 'telework'",
+        )
+        .await
+        .unwrap();
+        let err = app.import_members(&me, csv.as_bytes(), false, false).await.unwrap_err();
+        assert!(err.to_string().contains("subscribed = 2, expected 0 or 1"), "{err}");
+        assert_eq!(err.exit_code(), 3, "{err}");
+    }
+);

@@ -126,7 +126,7 @@ impl Scheduler {
                 .transition(
                     c.id,
                     &Transition {
-                        from: &[CampaignState::Scheduled],
+                        from: CampaignState::Finished.reachable_by(&Actor::Scheduler),
                         to: CampaignState::Finished,
                         reason,
                         settled_ms: None,

@@ -702,7 +702,7 @@ impl Worker {
             .transition(
                 campaign_id,
                 &Transition {
-                    from: &[CampaignState::Scheduled, CampaignState::Finished],
+                    from: CampaignState::Paused.reachable_by(&Actor::Smtp),
                     to: CampaignState::Paused,
                     reason,
                     settled_ms: None,

@@ -206,12 +206,11 @@ impl Application {
     pub async fn set_campaign_state(&self, actor: &Actor, id: i64, to: CampaignState) -> Result<(), AppError> {
         use CampaignState::*;
         let campaign = self.campaign(id).await?;
-        let (from, settled): (&[CampaignState], Option<i64>) = match to {
-            Paused => (&[Scheduled], None),
-            Scheduled => (&[Paused], Some(self.now())),
-            Cancelled => (&[Scheduled, Paused], None),
-            Finished => return Err(AppError::input("a campaign finishes by itself")),
-        };
+        let from = to.reachable_by(actor);
+        if from.is_empty() {
+            return Err(AppError::input(format!("a campaign cannot be made {} by hand", to.as_str())));
+        }
+        let settled = (to == Scheduled).then(|| self.now());
         let reason = match to {
             Paused => "paused by staff",
             Scheduled => "",

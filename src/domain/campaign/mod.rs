@@ -4,6 +4,7 @@ pub mod schedule;
 
 use serde::Serialize;
 
+use crate::domain::Actor;
 use crate::domain::plan::Channel;
 pub use schedule::{Schedule, ScheduleError};
 
@@ -30,6 +31,22 @@ impl CampaignState {
         [Self::Scheduled, Self::Paused, Self::Cancelled, Self::Finished]
             .into_iter()
             .find(|st| st.as_str() == s)
+    }
+
+    /// The campaign state machine, in one place: the states from which `by` may move a campaign to `self`
+    /// (empty: never). Staff pause, resume and cancel; the scheduler finishes a campaign with no firing left;
+    /// the mail server's refusals pause it, a finished one too while its last run is still sending.
+    pub fn reachable_by(self, by: &Actor) -> &'static [CampaignState] {
+        use CampaignState::*;
+        match (self, by) {
+            (Paused, Actor::Smtp) => &[Scheduled, Finished],
+            (Paused, _) => &[Scheduled],
+            (Scheduled, _) => &[Paused],
+            (Cancelled, Actor::Smtp | Actor::Scheduler) => &[],
+            (Cancelled, _) => &[Scheduled, Paused],
+            (Finished, Actor::Scheduler) => &[Scheduled],
+            (Finished, _) => &[],
+        }
     }
 }
 
@@ -85,5 +102,29 @@ impl Campaign {
         let after = after_ms.max(self.from_ms.map_or(i64::MIN, |f| f - 1));
         let upto = self.until_ms.map_or(now_ms, |u| u.min(now_ms));
         self.schedule.latest_tick(after, upto)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CampaignState::*;
+    use crate::domain::Actor;
+
+    #[test]
+    fn the_state_machine_by_actor() {
+        let staff = Actor::Operator("staff@example.org".into());
+        assert_eq!(Paused.reachable_by(&staff), &[Scheduled]);
+        assert_eq!(Paused.reachable_by(&Actor::Smtp), &[Scheduled, Finished]);
+        assert_eq!(Scheduled.reachable_by(&staff), &[Paused]);
+        assert_eq!(Cancelled.reachable_by(&staff), &[Scheduled, Paused]);
+        assert!(Cancelled.reachable_by(&Actor::Smtp).is_empty());
+        assert!(Finished.reachable_by(&staff).is_empty(), "only the scheduler finishes a campaign");
+        assert_eq!(Finished.reachable_by(&Actor::Scheduler), &[Scheduled]);
+        // Nothing leaves cancelled.
+        for to in [Scheduled, Paused, Cancelled, Finished] {
+            for by in [&staff, &Actor::Smtp, &Actor::Scheduler] {
+                assert!(!to.reachable_by(by).contains(&Cancelled), "{to:?} by {by:?}");
+            }
+        }
     }
 }

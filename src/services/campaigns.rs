@@ -208,7 +208,10 @@ impl Application {
         let campaign = self.campaign(id).await?;
         let from = to.reachable_by(actor);
         if from.is_empty() {
-            return Err(AppError::input(format!("a campaign cannot be made {} by hand", to.as_str())));
+            return Err(AppError::input(format!(
+                "a campaign cannot be made {} by hand",
+                to.as_str()
+            )));
         }
         let settled = (to == Scheduled).then(|| self.now());
         let reason = match to {

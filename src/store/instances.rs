@@ -4,17 +4,7 @@
 use sqlx::{AssertSqlSafe, Row};
 
 use super::sql::{Store, flag};
-use super::{Backend, Held, InstanceInfo, InstanceStatus, StoreResult, Waiting};
-
-impl Backend {
-    /// The database's clock as epoch milliseconds, in SQL.
-    pub(super) fn now_ms(self) -> &'static str {
-        match self {
-            Backend::Postgres => "(CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT))",
-            Backend::Sqlite => "(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
-        }
-    }
-}
+use super::{Held, InstanceInfo, InstanceStatus, StoreResult, Waiting};
 
 impl Store {
     pub async fn register_instance(&self, i: &InstanceInfo) -> StoreResult<()> {
@@ -59,10 +49,7 @@ impl Store {
         .await?;
         // A live instance's long wait on a server never loses its lease. Rows are locked in id order, as
         // recording outcomes does, so the two never deadlock (PostgreSQL; SQLite has one writer).
-        let lock = match self.backend() {
-            Backend::Postgres => "ORDER BY id FOR UPDATE",
-            Backend::Sqlite => "",
-        };
+        let lock = self.backend().lock_in_id_order();
         sqlx::query(AssertSqlSafe(format!(
             "UPDATE deliveries SET lease_until = {now} + $1 WHERE id IN (SELECT id FROM deliveries \
              WHERE status = 'sending' AND lease_owner = $2 {lock})"

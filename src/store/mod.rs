@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod campaigns;
+mod dialect;
 mod instances;
 pub mod members;
 pub mod plans;

@@ -91,10 +91,7 @@ async fn record_one(tx: &mut Tx, a: &AttemptRecord) -> StoreResult<()> {
 
 impl Store {
     pub async fn claim(&self, owner: &str, now: i64, lease: Lease, limit: u32) -> StoreResult<Vec<ClaimedDelivery>> {
-        let lock = match self.backend() {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let lock = self.backend().lock_skipping_locked();
         let db_now = self.backend().now_ms();
         let mut tx = self.write().await?;
         let mut ids: Vec<i64> = Vec::new();
@@ -196,10 +193,7 @@ impl Store {
             None => String::new(),
         };
         // Rows locked in id order, like every other writer of leased rows (no deadlock with the heartbeat).
-        let lock = match self.backend() {
-            Backend::Postgres => "ORDER BY id FOR UPDATE",
-            Backend::Sqlite => "",
-        };
+        let lock = self.backend().lock_in_id_order();
         let sql = format!(
             "UPDATE deliveries SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL, \
              updated_at = $1 WHERE id IN (SELECT id FROM deliveries WHERE status = 'sending' AND lease_owner = $2 \

@@ -118,7 +118,10 @@ mod tests {
         assert_eq!(Scheduled.reachable_by(&staff), &[Paused]);
         assert_eq!(Cancelled.reachable_by(&staff), &[Scheduled, Paused]);
         assert!(Cancelled.reachable_by(&Actor::Smtp).is_empty());
-        assert!(Finished.reachable_by(&staff).is_empty(), "only the scheduler finishes a campaign");
+        assert!(
+            Finished.reachable_by(&staff).is_empty(),
+            "only the scheduler finishes a campaign"
+        );
         assert_eq!(Finished.reachable_by(&Actor::Scheduler), &[Scheduled]);
         // Nothing leaves cancelled.
         for to in [Scheduled, Paused, Cancelled, Finished] {

@@ -198,7 +198,7 @@ both_backends!(
             "{err}"
         );
         let export = ok(&env, &["members", "export"]);
-        assert!(export.starts_with("email,company,contact_name,themes,locale,status\n"));
+        assert!(export.starts_with("\u{feff}email,company,contact_name,themes,locale,status\n"));
         assert_eq!(export.lines().count(), 4);
     }
 );
@@ -335,3 +335,189 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+both_backends!(
+    exports_open_safely_in_excel_and_import_back,
+    |env: TestEnv| async move {
+        ok(&env, &["init"]);
+        let members = "email,company,contact_name,themes,locale\n\
+                   evil@example.co.jp,=cmd|' /C calc'!A0,@SUM(1+1),telework,ja\n\
+                   jp@example.co.jp,株式会社東京テスト,山田 太郎,telework;sme-talent,ja\n\
+                   en@example.co.jp,Tokyo Test Ltd.,John Smith,*,en\n";
+        let file = env.write("members.csv", members);
+        assert!(ok(&env, &["members", "import", &file]).contains("3 created"));
+
+        // Formulas come out as text; the default is UTF-8 with a byte order mark, for Excel in Japan.
+        let export = ok(&env, &["members", "export"]);
+        assert!(export.starts_with('\u{feff}'), "{export:?}");
+        assert!(export.contains("\"'=cmd|' /C calc'!A0\",'@SUM(1+1),"), "{export}");
+        assert!(!export.contains(",=") && !export.contains(",@"), "{export}");
+
+        // Edited and imported back, in either encoding Excel writes: nothing changes.
+        for encoding in ["utf-8-bom", "shift_jis"] {
+            let (code, bytes, err) = env.run_bytes(&["members", "export", "--for-import", "--encoding", encoding]);
+            assert_eq!(code, 0, "{err}");
+            if encoding == "shift_jis" {
+                let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+                assert!(!bad && text.contains("株式会社東京テスト"), "{text}");
+            }
+            let file = env.write(&format!("back-{encoding}.csv"), &bytes);
+            let report = ok(&env, &["members", "import", &file]);
+            assert!(
+                report.contains("3 unchanged") && !report.contains("updated"),
+                "{encoding}: {report}"
+            );
+        }
+        let list = ok(&env, &["members", "list"]);
+        assert!(
+            list.contains("=cmd|' /C calc'!A0\t@SUM(1+1)"),
+            "stored as typed: {list}"
+        );
+
+        // A character Shift_JIS lacks is an error naming the row, never a `?`.
+        let file = env.write(
+            "emoji.csv",
+            "email,company,contact_name,themes,locale\nsushi@example.co.jp,寿司🍣株式会社,担当,telework,ja\n",
+        );
+        ok(&env, &["members", "import", &file]);
+        let (code, _, err) = env.run_bytes(&["members", "export", "--encoding", "shift_jis"]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("Shift_JIS has no \"🍣\""), "{err}");
+
+        // The send log and the action log export the same way, with ISO 8601 times.
+        let actions = ok(&env, &["actions", "list", "--format", "csv", "--encoding", "utf-8"]);
+        let mut reader = csv::Reader::from_reader(actions.as_bytes());
+        let at = reader.headers().unwrap().iter().position(|h| h == "at").unwrap();
+        let first = reader.records().next().unwrap().unwrap();
+        assert!(
+            first[at].ends_with("+09:00") && first[at].contains('T'),
+            "{}",
+            &first[at]
+        );
+    }
+);
+
+both_backends!(
+    a_star_member_gets_the_themes_known_at_import_only,
+    |env: TestEnv| async move {
+        ok(&env, &["init"]);
+        let file = env.write(
+            "star.csv",
+            "email,company,contact_name,themes,locale\nstar@example.co.jp,株式会社星,担当,*,ja\n",
+        );
+        ok(&env, &["members", "import", &file]);
+        let themes = |env: &TestEnv| -> usize {
+            let show = ok(env, &["members", "show", "star@example.co.jp"]);
+            let line = show.lines().find(|l| l.starts_with("themes: ")).unwrap().to_owned();
+            line.split(", ").count()
+        };
+        assert_eq!(themes(&env), 7);
+        // A later plan adds a theme: the member is not subscribed to it without asking.
+        let mut lines: Vec<String> = PLAN
+            .replacen("(2020)", "(2021)", 1)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let row = lines[7].replacen(lines[7].split('\t').next().unwrap(), "新しい取組の推進", 1);
+        lines.push(row);
+        let file = env.write("fy2021.tsv", lines.join("\n"));
+        ok(&env, &["plan", "import", &file, "--fiscal-year", "2021"]);
+        let slugs: serde_json::Value = serde_json::from_str(&ok(&env, &["plan", "show", "--format", "json"])).unwrap();
+        assert_eq!(
+            slugs["themes"].as_array().unwrap().len(),
+            8,
+            "the new plan has the new theme"
+        );
+        assert_eq!(themes(&env), 7);
+        // A file imported after the new plan reads `*` then: it names the eight themes.
+        let file = env.write(
+            "star2.csv",
+            "email,company,contact_name,themes,locale\nstar@example.co.jp,株式会社星,担当,*,ja\n",
+        );
+        ok(&env, &["members", "import", &file]);
+        assert_eq!(themes(&env), 8);
+    }
+);
+
+both_backends!(
+    what_does_not_exist_is_refused_and_repeats_record_nothing,
+    |env: TestEnv| async move {
+        ok(&env, &["init"]);
+        let file = env.write(
+            "m.csv",
+            "email,company,contact_name,themes,locale\nm@example.co.jp,株式会社エム,担当,telework;sme-talent,ja\n",
+        );
+        ok(&env, &["members", "import", &file]);
+        let refused = |args: &[&str], says: &str| {
+            let (code, out, err) = env.run(args);
+            assert_eq!((code, out.as_str()), (1, ""), "{args:?}: {err}");
+            assert!(err.contains(says), "{args:?}: {err}");
+        };
+        let actions = || ok(&env, &["actions", "list"]).lines().count();
+        let before = actions();
+        refused(
+            &["members", "unsubscribe", "m@example.co.jp", "--theme", "nope"],
+            "unknown theme \"nope\" (known: work-style-reform, telework,",
+        );
+        refused(&["members", "list", "--theme", "nope"], "unknown theme \"nope\"");
+        refused(&["log", "list", "--campaign", "999"], "no campaign 999");
+        refused(
+            &["log", "export", "--format", "csv", "--theme", "nope"],
+            "unknown theme \"nope\"",
+        );
+        refused(&["members", "suppress", "m@example.co.jp", "--reason", " "], "--reason");
+        refused(
+            &[
+                "campaign",
+                "create",
+                "--name",
+                " ",
+                "--theme",
+                "telework",
+                "--channel",
+                "newsletter",
+                "--cron",
+                "0 9 * * *",
+            ],
+            "--name",
+        );
+        refused(
+            &["members", "unsubscribe", "nobody@example.co.jp"],
+            "no member nobody@example.co.jp",
+        );
+        assert_eq!(actions(), before, "nothing refused is recorded");
+
+        // A change made twice is recorded once, and the second time says so.
+        let history = || ok(&env, &["members", "show", "m@example.co.jp"]).lines().count();
+        let out = ok(
+            &env,
+            &["members", "unsubscribe", "m@example.co.jp", "--theme", "telework"],
+        );
+        assert!(out.contains("unsubscribed from telework"), "{out}");
+        let (events, logged) = (history(), actions());
+        let out = ok(
+            &env,
+            &["members", "unsubscribe", "m@example.co.jp", "--theme", "telework"],
+        );
+        assert!(
+            out.contains("already unsubscribed from telework; nothing changed"),
+            "{out}"
+        );
+        ok(
+            &env,
+            &["members", "suppress", "m@example.co.jp", "--reason", "宛先不明"],
+        );
+        let (events2, logged2) = (history(), actions());
+        let out = ok(
+            &env,
+            &["members", "suppress", "m@example.co.jp", "--reason", "宛先不明"],
+        );
+        assert!(out.contains("already suppressed; nothing changed"), "{out}");
+        assert_eq!(
+            (events2, logged2),
+            (events + 1, logged + 1),
+            "the first suppression only"
+        );
+        assert_eq!((history(), actions()), (events2, logged2), "the repeats left no trace");
+    }
+);

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::export::Encoding;
 use crate::domain::plan::Channel;
 
 #[derive(Debug, Parser)]
@@ -99,9 +100,20 @@ pub(super) enum ActionsCommand {
         /// From this day on (YYYY-MM-DD, configured zone).
         #[arg(long)]
         since: Option<String>,
+        /// table, json (one canonical object per line) or csv.
         #[arg(long, value_enum, default_value = "table")]
-        format: Format,
+        format: ActionsFormat,
+        /// For csv: utf-8-bom (what Excel in Japan opens), utf-8 or shift_jis.
+        #[arg(long, value_enum, default_value_t)]
+        encoding: Encoding,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(super) enum ActionsFormat {
+    Table,
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,8 +172,15 @@ pub(super) enum MembersCommand {
         #[arg(long)]
         theme: Option<String>,
     },
-    /// All members as CSV on standard output.
-    Export,
+    /// All members as CSV on standard output, safe to open in Excel.
+    Export {
+        /// Only the columns `members import` reads (members with at least one theme), to edit and import back.
+        #[arg(long)]
+        for_import: bool,
+        /// utf-8-bom (what Excel in Japan opens), utf-8 or shift_jis.
+        #[arg(long, value_enum, default_value_t)]
+        encoding: Encoding,
+    },
     /// A member, their themes and the history of every change (when, what, how).
     Show { email: String },
     /// Unsubscribe a member from one theme, or from everything.
@@ -271,6 +290,9 @@ pub(super) enum LogCommand {
     Export {
         #[arg(long, value_enum)]
         format: ExportFormat,
+        /// For csv: utf-8-bom (what Excel in Japan opens), utf-8 or shift_jis.
+        #[arg(long, value_enum, default_value_t)]
+        encoding: Encoding,
         #[command(flatten)]
         filter: LogFilterArgs,
     },

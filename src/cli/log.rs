@@ -4,17 +4,40 @@ use std::io::Write;
 
 use crate::Application;
 use crate::domain::Outcome;
-use crate::domain::campaign::schedule::{format_local, parse_local_date};
+use crate::domain::campaign::schedule::{format_iso, format_local, parse_local_date};
 use crate::error::AppError;
 use crate::store::{ActionFilter, LogEntry, LogFilter};
 
-use super::args::{ActionsCommand, ExportFormat, Format, LogCommand, LogFilterArgs};
+use super::args::{ActionsCommand, ActionsFormat, ExportFormat, LogCommand, LogFilterArgs};
+use super::export::SafeCsv;
+
+/// The send log's columns in a CSV export.
+const LOG_COLUMNS: [&str; 17] = [
+    "id",
+    "at",
+    "delivery_id",
+    "attempt",
+    "run_id",
+    "campaign_id",
+    "theme_slug",
+    "duty",
+    "channel",
+    "recipient",
+    "message_id",
+    "template",
+    "content_sha256",
+    "smtp_code",
+    "smtp_reply",
+    "sender",
+    "outcome",
+];
 
 pub(super) async fn log(app: &Application, command: LogCommand, out: &mut impl Write) -> Result<(), AppError> {
     let tz = app.settings.schedule.tz();
     match command {
         LogCommand::List(filter) => {
             let filter = log_filter(app, &filter)?;
+            app.check_log_filter(&filter).await?;
             stream_log(app, &filter, |e| {
                 writeln!(
                     out,
@@ -33,23 +56,47 @@ pub(super) async fn log(app: &Application, command: LogCommand, out: &mut impl W
             })
             .await?;
         }
-        LogCommand::Export { format, filter } => {
+        LogCommand::Export {
+            format,
+            encoding,
+            filter,
+        } => {
             let filter = log_filter(app, &filter)?;
+            app.check_log_filter(&filter).await?;
             match format {
                 ExportFormat::Jsonl => {
                     stream_log(app, &filter, |e| {
-                        let line = serde_json::to_string(e).map_err(|e| AppError::Io(e.to_string()))?;
-                        writeln!(out, "{line}").map_err(|e| AppError::Io(e.to_string()))
+                        let mut entry = serde_json::to_value(e).map_err(|e| AppError::Io(e.to_string()))?;
+                        entry["at"] = format_iso(e.at, tz).into();
+                        writeln!(out, "{entry}").map_err(|e| AppError::Io(e.to_string()))
                     })
                     .await?
                 }
                 ExportFormat::Csv => {
-                    let mut w = csv::Writer::from_writer(out);
+                    let mut w = SafeCsv::new(out, encoding);
+                    w.write(LOG_COLUMNS)?;
                     stream_log(app, &filter, |e| {
-                        w.serialize(e).map_err(|e| AppError::Io(e.to_string()))
+                        w.write([
+                            e.id.to_string(),
+                            format_iso(e.at, tz),
+                            e.delivery_id.to_string(),
+                            e.attempt.to_string(),
+                            e.run_id.to_string(),
+                            e.campaign_id.to_string(),
+                            e.theme_slug.clone(),
+                            e.duty.clone(),
+                            e.channel.clone(),
+                            e.recipient.clone(),
+                            e.message_id.clone(),
+                            e.template.clone(),
+                            e.content_sha256.clone(),
+                            e.smtp_code.map(|c| c.to_string()).unwrap_or_default(),
+                            e.smtp_reply.clone(),
+                            e.sender.clone(),
+                            e.outcome.to_string(),
+                        ])
                     })
                     .await?;
-                    w.flush().map_err(|e| AppError::Io(e.to_string()))?;
                 }
             }
         }
@@ -65,6 +112,7 @@ pub(super) async fn actions(app: &Application, command: ActionsCommand, out: &mu
             action,
             since,
             format,
+            encoding,
         } => {
             let since_ms = since
                 .as_deref()
@@ -76,10 +124,39 @@ pub(super) async fn actions(app: &Application, command: ActionsCommand, out: &mu
                 action,
                 since_ms,
             };
-            for a in app.actions(&filter).await? {
+            let actions = app.actions(&filter).await?;
+            if let ActionsFormat::Csv = format {
+                let mut w = SafeCsv::new(out, encoding);
+                w.write([
+                    "id",
+                    "at",
+                    "actor_kind",
+                    "actor",
+                    "address",
+                    "action",
+                    "target",
+                    "summary",
+                ])?;
+                for a in actions {
+                    let at = format_iso(a.at, tz);
+                    let id = a.id.to_string();
+                    w.write([
+                        &id,
+                        &at,
+                        &a.actor_kind,
+                        &a.actor,
+                        &a.address,
+                        &a.action,
+                        &a.target,
+                        &a.summary,
+                    ])?;
+                }
+                return Ok(());
+            }
+            for a in actions {
                 match format {
-                    Format::Json => say!(out, "{}", a.canonical()),
-                    Format::Table => say!(
+                    ActionsFormat::Json | ActionsFormat::Csv => say!(out, "{}", a.canonical()),
+                    ActionsFormat::Table => say!(
                         out,
                         "{}\t{} {}\t{}\t{}\t{}",
                         format_local(a.at, tz),

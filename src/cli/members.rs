@@ -3,11 +3,12 @@
 use std::io::Write;
 
 use crate::Application;
-use crate::domain::Actor;
 use crate::domain::campaign::schedule::format_local;
+use crate::domain::{Actor, MemberStatus};
 use crate::error::AppError;
 
 use super::args::{AdvisorsCommand, ImportArgs, MembersCommand};
+use super::export::SafeCsv;
 
 pub(super) async fn members(
     app: &Application,
@@ -37,23 +38,34 @@ pub(super) async fn members(
                 );
             }
         }
-        MembersCommand::Export => {
-            let mut w = csv::Writer::from_writer(out);
-            let csv_error = |e: csv::Error| AppError::Io(e.to_string());
-            w.write_record(["email", "company", "contact_name", "themes", "locale", "status"])
-                .map_err(csv_error)?;
-            for m in app.members(None).await? {
-                w.write_record([
-                    m.email.as_str(),
-                    &m.company,
-                    &m.contact_name,
-                    &m.themes.join(";"),
-                    &m.locale,
-                    m.status.as_str(),
-                ])
-                .map_err(csv_error)?;
+        MembersCommand::Export { for_import, encoding } => {
+            let mut w = SafeCsv::new(out, encoding);
+            if for_import {
+                w.write(["email", "company", "contact_name", "themes", "locale"])?;
+            } else {
+                w.write(["email", "company", "contact_name", "themes", "locale", "status"])?;
             }
-            w.flush().map_err(|e| AppError::Io(e.to_string()))?;
+            let mut left_out = 0;
+            for m in app.members(None).await? {
+                let themes = m.themes.join(";");
+                if !for_import {
+                    w.write([
+                        &m.email,
+                        &m.company,
+                        &m.contact_name,
+                        &themes,
+                        &m.locale,
+                        m.status.as_str(),
+                    ])?;
+                } else if m.status == MemberStatus::Active && !m.themes.is_empty() {
+                    w.write([&m.email, &m.company, &m.contact_name, &themes, &m.locale])?;
+                } else {
+                    left_out += 1;
+                }
+            }
+            if left_out > 0 {
+                eprintln!("left out {left_out} members who receive nothing (unsubscribed or suppressed)");
+            }
         }
         MembersCommand::Show { email } => {
             let (m, history) = app.member_history(&email).await?;
@@ -89,20 +101,23 @@ pub(super) async fn members(
             }
         }
         MembersCommand::Unsubscribe { email, theme } => {
-            app.unsubscribe(actor, &email, theme.as_deref()).await?;
-            say!(
-                out,
-                "{email}: unsubscribed from {}",
-                theme.as_deref().unwrap_or("everything")
-            );
+            let from = theme.as_deref().unwrap_or("everything");
+            if app.unsubscribe(actor, &email, theme.as_deref()).await? {
+                say!(out, "{email}: unsubscribed from {from}");
+            } else {
+                say!(out, "{email}: already unsubscribed from {from}; nothing changed");
+            }
         }
         MembersCommand::Unsuppress { email, reason } => {
             app.unsuppress(actor, &email, &reason).await?;
             say!(out, "{email}: suppression lifted");
         }
         MembersCommand::Suppress { email, reason } => {
-            app.suppress(actor, &email, &reason).await?;
-            say!(out, "{email}: suppressed");
+            if app.suppress(actor, &email, &reason).await? {
+                say!(out, "{email}: suppressed");
+            } else {
+                say!(out, "{email}: already suppressed; nothing changed");
+            }
         }
     }
     Ok(())

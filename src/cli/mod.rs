@@ -21,6 +21,7 @@ macro_rules! say {
 
 mod args;
 mod campaigns;
+mod export;
 mod log;
 mod members;
 mod ops;

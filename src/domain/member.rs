@@ -55,7 +55,8 @@ impl FromStr for Locale {
 /// Which themes a member subscribed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ThemeSelection {
-    /// `*`: every known theme, including ones added later.
+    /// `*`: every theme known when the file is imported. A theme a later plan adds reaches the member only when
+    /// they opt in or a later file says `*` again (consent is to what they were shown).
     All,
     /// The listed known slugs, de-duplicated, in file order.
     Only(Vec<String>),

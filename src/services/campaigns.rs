@@ -53,6 +53,11 @@ impl Application {
         use crate::domain::campaign::schedule::{format_local, parse_local_date, parse_local_datetime};
         let tz = self.settings.schedule.tz();
         let input = |e: crate::domain::campaign::ScheduleError| AppError::input(e.to_string());
+        if req.name.trim().is_empty() {
+            return Err(AppError::input(
+                "--name must not be empty: staff find the campaign by it",
+            ));
+        }
         let plan = self.plan(req.fiscal_year).await?;
         let theme = plan
             .theme(&req.theme_slug)
@@ -84,7 +89,7 @@ impl Application {
             .map_err(input)?;
         let now = self.now();
         let new = NewCampaign {
-            name: req.name.clone(),
+            name: req.name.trim().to_owned(),
             fiscal_year: plan.fiscal_year,
             theme_slug: theme.slug.clone(),
             duty: duty.text.clone(),

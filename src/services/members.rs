@@ -1,6 +1,7 @@
 //! Members and advisors: imports, unsubscribes, suppressions.
 
 use super::*;
+use crate::store::MemberChange;
 
 impl Application {
     pub async fn import_members(
@@ -106,31 +107,40 @@ impl Application {
     }
 
     /// Unsubscribes a member from one theme, or from everything, on their behalf.
-    pub async fn unsubscribe(&self, actor: &Actor, email: &str, theme: Option<&str>) -> Result<(), AppError> {
+    /// False when the member already was out: nothing is recorded.
+    pub async fn unsubscribe(&self, actor: &Actor, email: &str, theme: Option<&str>) -> Result<bool, AppError> {
         let action = permitted(actor, "member.unsubscribe", email)?.with("theme", theme.unwrap_or("*"));
+        if let Some(slug) = theme {
+            self.check_theme(slug).await?;
+        }
         let now = self.now();
-        let found = self
+        let change = self
             .store
             .change(now, async move |tx| {
-                let found = store::members::unsubscribe(tx, email, theme, source_of(actor), now).await?;
-                Ok((found, found.then_some(action)))
+                let change = store::members::unsubscribe(tx, email, theme, source_of(actor), now).await?;
+                Ok((change, (change == MemberChange::Done).then_some(action)))
             })
             .await?;
-        member_found(found, email)
+        member_changed(change, email)
     }
 
     /// Stops all mail to a member.
-    pub async fn suppress(&self, actor: &Actor, email: &str, reason: &str) -> Result<(), AppError> {
+    /// False when the member already was suppressed: nothing is recorded.
+    pub async fn suppress(&self, actor: &Actor, email: &str, reason: &str) -> Result<bool, AppError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(AppError::input("--reason must say why mail to this member stops"));
+        }
         let action = permitted(actor, "member.suppress", email)?.with("reason", reason);
         let now = self.now();
-        let found = self
+        let change = self
             .store
             .change(now, async move |tx| {
-                let found = store::members::suppress(tx, email, reason, source_of(actor), now).await?;
-                Ok((found, found.then_some(action)))
+                let change = store::members::suppress(tx, email, reason, source_of(actor), now).await?;
+                Ok((change, (change == MemberChange::Done).then_some(action)))
             })
             .await?;
-        member_found(found, email)
+        member_changed(change, email)
     }
 }
 
@@ -152,10 +162,10 @@ fn source_of(actor: &Actor) -> MemberSource {
     }
 }
 
-fn member_found(found: bool, email: &str) -> Result<(), AppError> {
-    if found {
-        Ok(())
-    } else {
-        Err(AppError::NotFound(format!("no member {email}")))
+fn member_changed(change: MemberChange, email: &str) -> Result<bool, AppError> {
+    match change {
+        MemberChange::NoSuchMember => Err(AppError::NotFound(format!("no member {email}"))),
+        MemberChange::Already => Ok(false),
+        MemberChange::Done => Ok(true),
     }
 }

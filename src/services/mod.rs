@@ -131,6 +131,19 @@ impl Application {
         })
     }
 
+    /// An error naming the themes there are, unless `slug` is one of them.
+    pub async fn check_theme(&self, slug: &str) -> Result<(), AppError> {
+        let known = self.theme_slugs().await?;
+        if known.iter().any(|s| s == slug) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(format!(
+                "unknown theme {slug:?} (known: {})",
+                known.join(", ")
+            )))
+        }
+    }
+
     /// Theme slugs members may choose: the configured seven plus any in the latest plan.
     pub async fn theme_slugs(&self) -> Result<Vec<String>, AppError> {
         let mut slugs: Vec<String> = self.settings.themes.iter().map(|t| t.slug.clone()).collect();

@@ -19,6 +19,9 @@ pub struct RunReport {
 
 impl Application {
     pub async fn members(&self, theme_slug: Option<&str>) -> Result<Vec<Member>, AppError> {
+        if let Some(slug) = theme_slug {
+            self.check_theme(slug).await?;
+        }
         Ok(self.store.members(theme_slug).await?)
     }
 
@@ -77,6 +80,17 @@ impl Application {
     }
 
     /// One page of the send log after `after_id`; callers stream by paging.
+    /// Refuses a filter that names a campaign or theme there is not (it would list nothing, silently).
+    pub async fn check_log_filter(&self, filter: &LogFilter) -> Result<(), AppError> {
+        if let Some(id) = filter.campaign_id {
+            self.campaign(id).await?;
+        }
+        if let Some(slug) = &filter.theme_slug {
+            self.check_theme(slug).await?;
+        }
+        Ok(())
+    }
+
     pub async fn send_log(&self, filter: &LogFilter, after_id: i64, limit: u32) -> Result<Vec<LogEntry>, AppError> {
         Ok(self.store.send_log(filter, after_id, limit).await?)
     }

@@ -240,13 +240,14 @@ async fn member_id(tx: &mut Tx, email: &str) -> StoreResult<Option<i64>> {
         .transpose()?)
 }
 
+/// Suppresses the member; false when they already were.
 pub(super) async fn suppress_member(
     tx: &mut Tx,
     member_id: i64,
     reason: &str,
     source: MemberSource,
     now: i64,
-) -> StoreResult<()> {
+) -> StoreResult<bool> {
     let changed = sqlx::query(
         "UPDATE members SET status = 'suppressed', updated_at = $1 WHERE id = $2 AND status <> 'suppressed'",
     )
@@ -258,7 +259,7 @@ pub(super) async fn suppress_member(
     if changed == 1 {
         member_event(tx, member_id, None, "suppressed", source, reason, now).await?;
     }
-    Ok(())
+    Ok(changed == 1)
 }
 
 impl Store {
@@ -330,36 +331,81 @@ pub async fn import_members(
     Ok(report)
 }
 
+/// Unsubscribes from one theme, or from everything with `None`. A member already out changes nothing and
+/// gets no second history event. A suppressed member who leaves everything stays suppressed; the event
+/// is kept, so lifting the suppression later leaves them out.
 pub async fn unsubscribe(
     tx: &mut Tx,
     email: &str,
     theme: Option<&str>,
     source: MemberSource,
     now: i64,
-) -> StoreResult<bool> {
+) -> StoreResult<MemberChange> {
     let Some(id) = member_id(tx, email).await? else {
-        return Ok(false);
+        return Ok(MemberChange::NoSuchMember);
     };
     match theme {
-        Some(theme) => set_theme(tx, id, theme, false, source, now).await?,
+        Some(theme) => {
+            let subscribed =
+                sqlx::query("SELECT subscribed FROM member_themes WHERE member_id = $1 AND theme_slug = $2")
+                    .bind(id)
+                    .bind(theme.to_owned())
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .map(|r| flag(&r, "subscribed"))
+                    .transpose()?
+                    .unwrap_or(false);
+            if !subscribed {
+                return Ok(MemberChange::Already);
+            }
+            set_theme(tx, id, theme, false, source, now).await?;
+        }
         None => {
-            sqlx::query("UPDATE members SET status = 'unsubscribed', updated_at = $1 WHERE id = $2")
-                .bind(now)
+            let status = sqlx::query("SELECT status FROM members WHERE id = $1")
                 .bind(id)
-                .execute(&mut **tx)
+                .fetch_one(&mut **tx)
                 .await?;
+            let status = state(&status, "status", MemberStatus::parse)?;
+            let left_before = sqlx::query(
+                "SELECT 1 FROM member_events WHERE member_id = $1 AND theme_slug IS NULL AND event = 'unsubscribed'",
+            )
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_some();
+            match status {
+                MemberStatus::Unsubscribed => return Ok(MemberChange::Already),
+                MemberStatus::Suppressed if left_before => return Ok(MemberChange::Already),
+                MemberStatus::Suppressed => {}
+                MemberStatus::Active => {
+                    sqlx::query("UPDATE members SET status = 'unsubscribed', updated_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
             member_event(tx, id, None, "unsubscribed", source, "", now).await?;
         }
     }
-    Ok(true)
+    Ok(MemberChange::Done)
 }
 
-pub async fn suppress(tx: &mut Tx, email: &str, reason: &str, source: MemberSource, now: i64) -> StoreResult<bool> {
+pub async fn suppress(
+    tx: &mut Tx,
+    email: &str,
+    reason: &str,
+    source: MemberSource,
+    now: i64,
+) -> StoreResult<MemberChange> {
     let Some(id) = member_id(tx, email).await? else {
-        return Ok(false);
+        return Ok(MemberChange::NoSuchMember);
     };
-    suppress_member(tx, id, reason, source, now).await?;
-    Ok(true)
+    Ok(if suppress_member(tx, id, reason, source, now).await? {
+        MemberChange::Done
+    } else {
+        MemberChange::Already
+    })
 }
 
 pub async fn unsuppress(

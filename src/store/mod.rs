@@ -91,6 +91,15 @@ pub struct Transition<'a> {
     pub settled_ms: Option<i64>,
 }
 
+/// What a change of a member's state did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberChange {
+    NoSuchMember,
+    /// The member already was in that state: nothing recorded.
+    Already,
+    Done,
+}
+
 /// How long a claim holds its deliveries, in database time.
 #[derive(Debug, Clone, Copy)]
 pub struct Lease {

@@ -175,6 +175,16 @@ impl TestEnv {
         )
     }
 
+    /// Standard output as bytes (exports in Shift_JIS), with the exit code and standard error.
+    pub fn run_bytes(&self, args: &[&str]) -> (i32, Vec<u8>, String) {
+        let Output { status, stdout, stderr } = self.command(args).output().expect("run outreach");
+        (
+            status.code().unwrap_or(-1),
+            stdout,
+            String::from_utf8_lossy(&stderr).into_owned(),
+        )
+    }
+
     /// `outreach campaign create` for `theme` on `channel`, then the schedule (`--cron EXPR`, `--at T`, bounds…).
     pub fn create_campaign(&self, theme: &str, channel: &str, schedule: &[&str]) -> (i32, String, String) {
         let mut args = vec![

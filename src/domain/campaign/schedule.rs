@@ -229,9 +229,25 @@ pub fn format_local(ms: i64, tz: Tz) -> String {
     )
 }
 
+/// ISO 8601 with the zone's offset (`2020-06-01T09:00:00+09:00`), for files and logs read by programs.
+pub fn format_iso(ms: i64, tz: Tz) -> String {
+    to_utc(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_times_carry_the_offset() {
+        assert_eq!(
+            format_iso(at("2020-06-01 09:00"), TOKYO),
+            "2020-06-01T09:00:00.000+09:00"
+        );
+    }
 
     const TOKYO: Tz = chrono_tz::Asia::Tokyo;
 

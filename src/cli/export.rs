@@ -1,0 +1,138 @@
+//! CSV written for people: safe to open in Excel, in the encoding Excel in Japan reads.
+//!
+//! - A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'` (OWASP's rule
+//!   against formula injection), so a spreadsheet shows it as text instead of running it. The member import
+//!   removes that one `'` again, so an export edited and imported back is unchanged.
+//! - `utf-8-bom` (the default) is what Excel on a Japanese Windows opens as UTF-8; without the mark it guesses
+//!   Shift_JIS. `shift_jis` writes Windows-31J; a character it lacks is an error naming the row, never a `?`.
+//! - Rows are encoded one at a time, so an export of millions of rows is streamed, not held.
+
+use std::io::Write;
+
+use clap::ValueEnum;
+use encoding_rs::SHIFT_JIS;
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub(super) enum Encoding {
+    #[value(name = "utf-8")]
+    Utf8,
+    #[default]
+    #[value(name = "utf-8-bom")]
+    Utf8Bom,
+    #[value(name = "shift_jis")]
+    ShiftJis,
+}
+
+/// Cells a spreadsheet would read as a formula start with one of these.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// The cell as a spreadsheet shows it as text.
+pub(super) fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_START) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// A CSV writer for people (see the module's rules).
+pub(super) struct SafeCsv<'a, W: Write> {
+    out: &'a mut W,
+    encoding: Encoding,
+    started: bool,
+    /// Records written, the header included: the row a refusal names.
+    row: usize,
+}
+
+impl<'a, W: Write> SafeCsv<'a, W> {
+    pub(super) fn new(out: &'a mut W, encoding: Encoding) -> Self {
+        Self {
+            out,
+            encoding,
+            started: false,
+            row: 0,
+        }
+    }
+
+    pub(super) fn write<I, S>(&mut self, cells: I) -> Result<(), AppError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut record = csv::Writer::from_writer(Vec::new());
+        record
+            .write_record(cells.into_iter().map(|c| neutralised(c.as_ref()).into_owned()))
+            .map_err(|e| AppError::Io(e.to_string()))?;
+        let text = record.into_inner().map_err(|e| AppError::Io(e.to_string()))?;
+        self.row += 1;
+        if !self.started {
+            self.started = true;
+            if self.encoding == Encoding::Utf8Bom {
+                self.put(b"\xEF\xBB\xBF")?;
+            }
+        }
+        match self.encoding {
+            Encoding::Utf8 | Encoding::Utf8Bom => self.put(&text),
+            Encoding::ShiftJis => {
+                let text = String::from_utf8_lossy(&text);
+                let (bytes, _, unmappable) = SHIFT_JIS.encode(&text);
+                if unmappable {
+                    let missing: String = text
+                        .chars()
+                        .filter(|c| SHIFT_JIS.encode(&c.to_string()).2)
+                        .take(5)
+                        .collect();
+                    return Err(AppError::input(format!(
+                        "row {}: Shift_JIS has no {missing:?}; export with --encoding utf-8-bom",
+                        self.row
+                    )));
+                }
+                self.put(&bytes)
+            }
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), AppError> {
+        self.out.write_all(bytes).map_err(|e| AppError::Io(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(encoding: Encoding, rows: &[&[&str]]) -> Result<Vec<u8>, AppError> {
+        let mut out = Vec::new();
+        let mut w = SafeCsv::new(&mut out, encoding);
+        for row in rows {
+            w.write(row.iter())?;
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn formulas_become_text() {
+        let out = written(
+            Encoding::Utf8,
+            &[&["=cmd|' /C calc'!A0", "@SUM(1+1)", "+1", "-2", "\tx", "ok", "a=b"]],
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"'=cmd|' /C calc'!A0\",'@SUM(1+1),'+1,'-2,'\tx,ok,a=b\n"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_once_and_shift_jis_or_a_named_row() {
+        let bom = written(Encoding::Utf8Bom, &[&["会社"], &["東京"]]).unwrap();
+        assert_eq!(&bom[..3], b"\xEF\xBB\xBF");
+        assert_eq!(String::from_utf8(bom[3..].to_vec()).unwrap(), "会社\n東京\n");
+        let sjis = written(Encoding::ShiftJis, &[&["会社"], &["東京商工会議所"]]).unwrap();
+        assert_eq!(SHIFT_JIS.decode(&sjis).0, "会社\n東京商工会議所\n");
+        let err = written(Encoding::ShiftJis, &[&["会社"], &["ok"], &["🍣寿司"]]).unwrap_err();
+        assert!(err.to_string().starts_with("row 3: Shift_JIS has no \"🍣\""), "{err}");
+    }
+}

@@ -77,6 +77,9 @@ pub enum AppError {
     /// The mail server could not be reached.
     #[error("{0}")]
     Unavailable(String),
+    /// The command's output was closed by its reader (a pipe to `head`).
+    #[error("the output was closed")]
+    OutputClosed,
     /// A part of the program failed for good (a panicked task, the scheduler).
     #[error("{0}")]
     Internal(String),
@@ -113,7 +116,7 @@ impl AppError {
             // A store error that is neither "not found" nor "conflict" is the database's failure.
             AppError::Store(_) | AppError::Database(_) => ErrorKind::Database,
             AppError::Unavailable(_) => ErrorKind::MailServer,
-            AppError::Io(_) | AppError::Internal(_) => ErrorKind::Internal,
+            AppError::Io(_) | AppError::Internal(_) | AppError::OutputClosed => ErrorKind::Internal,
         }
     }
 

@@ -256,7 +256,18 @@ both_backends!(campaigns_are_checked_at_create, |env: TestEnv| async move {
     let (code, _, err) = env.create_campaign("golf", "newsletter", &["--cron", "0 9 * * *"]);
     assert_eq!((code, err.contains("unknown theme \"golf\"")), (1, true), "{err}");
     let (code, _, err) = env.create_campaign("telework", "tosho-shimbun", &["--cron", "0 9 * * *"]);
-    assert_eq!((code, err.contains("editorial desk")), (1, true), "{err}");
+    // Configuration, not input: exit 2, naming the key.
+    assert_eq!(
+        (
+            code,
+            err.contains("tosho_shimbun.editorial_desk") && err.contains("editorial desk")
+        ),
+        (2, true),
+        "{err}"
+    );
+    // An unknown channel is bad input like an unknown theme (clap's own usage code would be 2).
+    let (code, _, err) = env.create_campaign("telework", "fax", &["--cron", "0 9 * * *"]);
+    assert_eq!((code, err.contains("fax")), (1, true), "{err}");
 
     let (code, id, err) = env.create_campaign("telework", "newsletter", &["--cron", "0 9 * * MON#1"]);
     assert_eq!(code, 0, "{err}");
@@ -521,3 +532,32 @@ both_backends!(
         assert_eq!((history(), actions()), (events2, logged2), "the repeats left no trace");
     }
 );
+
+#[tokio::test]
+async fn a_closed_output_ends_quietly() {
+    use std::io::Read;
+    let env = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    ok(&env, &["init"]);
+    let rows: String = (0..3000)
+        .map(|i| format!("m{i}@example.co.jp,株式会社{i},担当,*,ja\n"))
+        .collect();
+    let file = env.write("many.csv", format!("email,company,contact_name,themes,locale\n{rows}"));
+    ok(&env, &["members", "import", &file]);
+    // Like `outreach members list | head -1`: read one line, then close the pipe.
+    let mut child = env
+        .command(&["members", "list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_eq!(
+        (status.code(), err.as_str()),
+        (Some(0), ""),
+        "a closed pipe is no error"
+    );
+}

@@ -95,7 +95,7 @@ impl<'a, W: Write> SafeCsv<'a, W> {
     }
 
     fn put(&mut self, bytes: &[u8]) -> Result<(), AppError> {
-        self.out.write_all(bytes).map_err(|e| AppError::Io(e.to_string()))
+        self.out.write_all(bytes).map_err(super::output_error)
     }
 }
 

@@ -52,7 +52,7 @@ pub(super) async fn log(app: &Application, command: LogCommand, out: &mut impl W
                     e.smtp_code.map(|c| c.to_string()).unwrap_or_default(),
                     e.smtp_reply
                 )
-                .map_err(|e| AppError::Io(e.to_string()))
+                .map_err(super::output_error)
             })
             .await?;
         }
@@ -68,7 +68,7 @@ pub(super) async fn log(app: &Application, command: LogCommand, out: &mut impl W
                     stream_log(app, &filter, |e| {
                         let mut entry = serde_json::to_value(e).map_err(|e| AppError::Io(e.to_string()))?;
                         entry["at"] = format_iso(e.at, tz).into();
-                        writeln!(out, "{entry}").map_err(|e| AppError::Io(e.to_string()))
+                        writeln!(out, "{entry}").map_err(super::output_error)
                     })
                     .await?
                 }

@@ -15,7 +15,7 @@ use crate::error::AppError;
 /// `writeln!` to the command's output, a failed write being the command's error.
 macro_rules! say {
     ($out:expr, $($arg:tt)*) => {
-        writeln!($out, $($arg)*).map_err(|e| AppError::Io(e.to_string()))?
+        writeln!($out, $($arg)*).map_err($crate::cli::output_error)?
     };
 }
 
@@ -30,15 +30,33 @@ mod plan;
 pub use args::Cli;
 use args::Command;
 
-/// Runs the command line and returns the process exit code.
+/// Runs the command line and returns the process exit code (README, Exit codes).
 pub async fn run() -> i32 {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print and exit 0; a usage error is bad input like any other (1).
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 1 } else { 0 };
+        }
+    };
     match execute(cli).await {
         Ok(()) => 0,
+        // The reader went away (`outreach log list | head`): not an error worth a word.
+        Err(AppError::OutputClosed) => 0,
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()
         }
+    }
+}
+
+/// A failed write to the command's output; a closed pipe is told apart, so it ends quietly.
+pub(crate) fn output_error(e: std::io::Error) -> AppError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        AppError::OutputClosed
+    } else {
+        AppError::Io(format!("writing the output: {e}"))
     }
 }
 
@@ -48,7 +66,7 @@ async fn execute(cli: Cli) -> Result<(), AppError> {
     let mut out = std::io::stdout().lock();
     let actor = Actor::from_login(cli.actor.as_deref());
     let result = dispatch(&app, &actor, cli.command, &mut out).await;
-    out.flush().map_err(|e| AppError::Io(e.to_string()))?;
+    out.flush().map_err(output_error)?;
     result
 }
 

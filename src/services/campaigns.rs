@@ -114,9 +114,10 @@ impl Application {
         if let Audience::Addresses(a) = audience_of(new.channel, &new.theme_slug, &self.settings)
             && a.is_empty()
         {
-            return Err(AppError::input(
-                "no Tosho Shimbun editorial desk address is configured (tosho_shimbun.editorial_desk)",
-            ));
+            return Err(AppError::Config(crate::config::ConfigError::new(
+                "tosho_shimbun.editorial_desk",
+                "no address of the Tosho Shimbun editorial desk is configured; a manuscript campaign needs one",
+            )));
         }
         self.check_renders(templates, &theme.slug, req.channel, Some(plan.fiscal_year))
             .await?;

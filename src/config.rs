@@ -162,6 +162,9 @@ pub struct SmtpSettings {
 #[serde(deny_unknown_fields)]
 pub struct WebSettings {
     pub base_url: String,
+    /// Lets `base_url` be http:// while mail goes out over SMTP: for tests only.
+    #[serde(default)]
+    pub allow_http: bool,
     #[serde(default)]
     pub signing_key: Secret,
     pub signing_key_file: String,
@@ -370,6 +373,20 @@ impl Settings {
                 "must not contain spaces, control characters, <, > or \"",
             ));
         }
+        // Members' unsubscribe links must not travel in clear, and Gmail wants one-click unsubscribe over https.
+        if self.delivery.transport == TransportKind::Smtp
+            && self.web.base_url.starts_with("http://")
+            && !self.web.allow_http
+        {
+            return Err(ConfigError::new(
+                "web.base_url",
+                format!(
+                    "{} is http://, but mail goes out over SMTP (delivery.transport = \"smtp\"): members' unsubscribe \
+                     links need https:// (web.allow_http = true allows http for tests)",
+                    self.web.base_url
+                ),
+            ));
+        }
         self.web.base_url = self.web.base_url.trim_end_matches('/').to_owned();
         for (i, address) in self.tosho_shimbun.editorial_desk.iter().enumerate() {
             lettre::Address::from_str(address.trim()).map_err(|e| {
@@ -542,6 +559,20 @@ mod tests {
             let err = Settings::load_from(None, env(&[(var, value)])).unwrap_err();
             assert_eq!(err.key, key, "{var}={value}: {err}");
         }
+    }
+
+    #[test]
+    fn smtp_needs_an_https_base_url_unless_http_is_allowed() {
+        let smtp = ("OUTREACH_DELIVERY__TRANSPORT", "smtp");
+        let err = Settings::load_from(None, env(&[smtp])).unwrap_err();
+        assert_eq!(err.key, "web.base_url", "{err}");
+        assert!(err.to_string().contains("https://"), "{err}");
+        let https = ("OUTREACH_WEB__BASE_URL", "https://outreach.example.org/");
+        let s = Settings::load_from(None, env(&[smtp, https])).unwrap();
+        assert_eq!(s.web.base_url, "https://outreach.example.org");
+        Settings::load_from(None, env(&[smtp, ("OUTREACH_WEB__ALLOW_HTTP", "true")])).unwrap();
+        // Mail written to the outbox reaches no member: http is fine there.
+        Settings::load_from(None, env(&[])).unwrap();
     }
 
     #[test]

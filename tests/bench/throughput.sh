@@ -194,7 +194,7 @@ for n in "${sizes[@]}"; do
     port=$(free_port)
     start_sink "$port" "$dir/sink.out"
     log "smtp-sink on 127.0.0.1:$port (pid $sink_pid)"
-    smtp_env=(OUTREACH_DELIVERY__TRANSPORT=smtp OUTREACH_SMTP__HOST=127.0.0.1 "OUTREACH_SMTP__PORT=$port")
+    smtp_env=(OUTREACH_DELIVERY__TRANSPORT=smtp OUTREACH_WEB__ALLOW_HTTP=true OUTREACH_SMTP__HOST=127.0.0.1 "OUTREACH_SMTP__PORT=$port")
 
     ob "$dir" "${smtp_env[@]}" -- init >&2
     members_csv "$n" "$dir/members.csv"

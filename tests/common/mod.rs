@@ -136,6 +136,8 @@ impl TestEnv {
                 self.path().join("outbox").display().to_string(),
             ),
             ("OUTREACH_LOG".to_owned(), "warn".to_owned()),
+            // Tests send over SMTP with the default http://localhost base URL.
+            ("OUTREACH_WEB__ALLOW_HTTP".to_owned(), "true".to_owned()),
         ];
         env.extend(self.extra.iter().cloned());
         env

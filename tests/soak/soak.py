@@ -222,6 +222,7 @@ class Outreach:
             "OUTREACH_DATABASE__URL": db_url,
             "OUTREACH_DATA_DIR": os.path.join(workdir, "data"),
             "OUTREACH_DELIVERY__TRANSPORT": "smtp",
+            "OUTREACH_WEB__ALLOW_HTTP": "true",
             "OUTREACH_SMTP__HOST": "127.0.0.1",
             "OUTREACH_SMTP__PORT": str(smtp_port),
             "OUTREACH_SMTP__POOL_SIZE": str(POOL_SIZE),

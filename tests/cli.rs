@@ -561,3 +561,29 @@ async fn a_closed_output_ends_quietly() {
         "a closed pipe is no error"
     );
 }
+
+/// A database that cannot be used is named with the driver's reason, at once, in one line (exit 3).
+#[tokio::test]
+async fn a_database_that_cannot_be_opened_is_named_with_its_cause() {
+    let mut cases = Vec::new();
+    let env = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    let junk = env.write("junk.db", "this is a text file, not SQLite ".repeat(200));
+    cases.push((format!("sqlite://{junk}"), "file is not a database"));
+    cases.push(("postgres://outreach:secret@127.0.0.1:1/test".to_owned(), "refused"));
+    if let Ok(pg) = std::env::var("OUTREACH_TEST_POSTGRES_URL") {
+        let (base, _) = pg.rsplit_once('/').unwrap();
+        cases.push((format!("{base}/no_such_database"), "does not exist"));
+    }
+    for (url, cause) in cases {
+        let mut env = TestEnv::new(common::Db::Sqlite).await.unwrap();
+        env.set("OUTREACH_DATABASE__URL", url.as_str());
+        let (code, _, err) = env.run(&["plan", "show"]);
+        assert_eq!(code, 3, "{url}: {err}");
+        assert!(
+            err.contains("cannot open the database") && err.contains(cause),
+            "{url}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "one line, no stack of retries: {err}");
+        assert!(!err.contains("secret"), "the password is never printed: {err}");
+    }
+}

@@ -28,6 +28,9 @@ pub use sql::{Store, Tx};
 pub enum StoreError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database could not be opened at all; `reason` is the driver's.
+    #[error("cannot open the database {url}: {reason}")]
+    Open { url: String, reason: String },
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the database folder {path}: {source}")]

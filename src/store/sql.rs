@@ -82,6 +82,7 @@ impl Store {
             }
             Backend::Postgres => url.to_owned(),
         };
+        probe(backend, &url, acquire_timeout).await?;
         let pool = options.connect(&url).await?;
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
@@ -118,6 +119,48 @@ impl Store {
                 _turn: None,
             },
         })
+    }
+}
+
+/// One direct connection before the pool, so a database that cannot be used is reported at once with the
+/// driver's reason (`file is not a database`, `connection refused`, `database "x" does not exist`), instead of
+/// the pool's retries ending in a timeout that names none.
+async fn probe(backend: Backend, url: &str, timeout: Duration) -> StoreResult<()> {
+    use sqlx::Connection;
+    let attempt = async {
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        if backend == Backend::Sqlite {
+            // Reads the file's header (a file that is not a database fails here) and takes the write lock
+            // (a read-only file fails here).
+            sqlx::query("PRAGMA schema_version").execute(&mut conn).await?;
+            sqlx::raw_sql("BEGIN IMMEDIATE; ROLLBACK").execute(&mut conn).await?;
+        }
+        conn.close().await
+    };
+    let reason = match tokio::time::timeout(timeout, attempt).await {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(sqlx::Error::Database(e))) if e.message().contains("database is locked") => return Ok(()),
+        Ok(Err(sqlx::Error::Database(e))) => e.message().to_owned(),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {} s", timeout.as_secs()),
+    };
+    Err(StoreError::Open {
+        url: redacted(url),
+        reason,
+    })
+}
+
+/// The URL without its password, for messages.
+pub(super) fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
     }
 }
 

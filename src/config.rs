@@ -67,6 +67,9 @@ pub struct Settings {
     pub organization: Organization,
     pub tosho_shimbun: ToshoShimbunSettings,
     pub themes: Vec<ThemeName>,
+    /// The data folder relative paths were read in (set by [`Settings::within`]), for the start line.
+    #[serde(skip)]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -213,6 +216,7 @@ impl Settings {
         // Absolute, so what `init` prints and what the logs say still holds after a change of folder.
         let data_dir = std::path::absolute(data_dir)
             .map_err(|e| ConfigError::new("--data-dir", format!("{}: {e}", data_dir.display())))?;
+        self.data_dir = data_dir.clone();
         let data_dir = data_dir.as_path();
         let resolve = |p: &Path| {
             if p.is_absolute() {

@@ -587,3 +587,68 @@ async fn a_database_that_cannot_be_opened_is_named_with_its_cause() {
         assert!(!err.contains("secret"), "the password is never printed: {err}");
     }
 }
+
+#[tokio::test]
+async fn logs_say_where_things_are_and_how_runs_end() {
+    use std::io::{BufRead, BufReader};
+    let mut env = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    env.set("OUTREACH_LOG", "info");
+    ok(&env, &["init"]);
+    let file = env.write(
+        "m.csv",
+        "email,company,contact_name,themes,locale\nlog@example.co.jp,株式会社ログ,担当,telework,ja\n",
+    );
+    ok(&env, &["members", "import", &file]);
+    let (code, id, err) = env.create_campaign("telework", "newsletter", &["--cron", "0 9 * * *"]);
+    assert_eq!(code, 0, "{err}");
+    let id = id
+        .split_whitespace()
+        .find_map(|w| w.parse::<i64>().ok())
+        .unwrap()
+        .to_string();
+    ok(&env, &["campaign", "send-now", &id]);
+
+    // JSON lines for a log collector: the run's end, with its counts.
+    env.set("OUTREACH_LOG_FORMAT", "json");
+    let (code, _, err) = env.run(&["send-due"]);
+    assert_eq!(code, 0, "{err}");
+    let finished: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .filter(|l| l["fields"]["message"] == "run finished")
+        .collect();
+    assert_eq!(finished.len(), 1, "{err}");
+    assert_eq!(
+        (
+            finished[0]["fields"]["sent"].as_i64(),
+            finished[0]["fields"]["failed"].as_i64()
+        ),
+        (Some(1), Some(0))
+    );
+
+    // Text for a person, without colour codes when standard error is not a terminal; the start line says
+    // which database, where mail goes, the data folder and the version.
+    env.set("OUTREACH_LOG_FORMAT", "text");
+    let mut serve = env
+        .command(&["serve"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(serve.stderr.take().unwrap());
+    let start = stderr
+        .lines()
+        .map(|l| l.unwrap())
+        .find(|l| l.contains("serving"))
+        .unwrap();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert!(!start.contains('\u{1b}'), "no escape codes: {start:?}");
+    for part in [
+        &format!("version={}", env!("CARGO_PKG_VERSION")),
+        "database=sqlite://",
+        "mail=outbox ",
+        &format!("data={}", env.path().join("data").display()),
+    ] {
+        assert!(start.contains(part), "{part} in {start}");
+    }
+}

@@ -30,6 +30,23 @@ mod plan;
 pub use args::Cli;
 use args::Command;
 
+/// Logs to standard error, filtered by `OUTREACH_LOG` (default [`crate::DEFAULT_LOG_FILTER`]): one JSON object
+/// per line with `OUTREACH_LOG_FORMAT=json` (for log collectors), otherwise text, in colour only at a terminal
+/// (never escape codes in a log file or journald).
+pub fn init_logging() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OUTREACH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(crate::DEFAULT_LOG_FILTER));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("OUTREACH_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        logs.json().init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+}
+
 /// Runs the command line and returns the process exit code (README, Exit codes).
 pub async fn run() -> i32 {
     let cli = match Cli::try_parse() {

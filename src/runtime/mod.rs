@@ -14,7 +14,7 @@ use crate::config::{TransportKind, millis};
 use crate::error::AppError;
 use crate::mail::transport::Transport;
 use crate::mail::transport::{FileTransport, SmtpTransport};
-use crate::store::{Held, InstanceInfo, Lease, Store};
+use crate::store::{Held, InstanceInfo, Lease, Store, redacted};
 
 mod scheduler;
 mod worker;
@@ -255,9 +255,11 @@ pub async fn serve(app: Arc<Application>, shutdown: impl std::future::Future<Out
     ));
     let hangup = tokio::spawn(reload_on_hangup(app.clone(), worker.clone()));
     tracing::info!(
+        version = %env!("CARGO_PKG_VERSION"),
         instance = %instance.id,
         database = %redacted(&app.settings.database.url),
-        transport = ?app.settings.delivery.transport,
+        mail = %mail_target(&app.settings),
+        data = %app.settings.data_dir.display(),
         "serving: scheduler every {every}s"
     );
     tokio::pin!(shutdown);
@@ -305,13 +307,13 @@ async fn reload_on_hangup(app: Arc<Application>, worker: Worker) {
     }
 }
 
-/// A database URL for the log: no password.
-fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => match url[scheme + 3..at].split_once(':') {
-            Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-            None => url.to_owned(),
-        },
-        _ => url.to_owned(),
+/// Where mail goes, for the start line: the SMTP server, or the outbox folder.
+fn mail_target(settings: &crate::config::Settings) -> String {
+    match settings.delivery.transport {
+        TransportKind::Smtp => format!(
+            "smtp://{}:{} ({:?})",
+            settings.smtp.host, settings.smtp.port, settings.smtp.security
+        ),
+        TransportKind::File => format!("outbox {}", settings.delivery.outbox.display()),
     }
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::config::{CatchUp, Settings, millis};
+use crate::domain::campaign::schedule::format_iso;
 use crate::domain::campaign::{Campaign, CampaignState};
 use crate::domain::{Action, Actor, Trigger};
 use crate::services::audience_of;
@@ -77,7 +78,7 @@ impl Scheduler {
                     if !on_time {
                         tracing::warn!(
                             campaign = c.id,
-                            tick,
+                            tick = %format_iso(tick, s.tz()),
                             late_secs = late / 1000,
                             missed_before,
                             "catch-up: fired the latest missed tick (policy latest, within max_lateness)"
@@ -86,6 +87,7 @@ impl Scheduler {
                     tracing::info!(
                         campaign = c.id,
                         run = run.id,
+                        tick = %format_iso(tick, s.tz()),
                         audience = run.audience,
                         trigger = trigger.as_str(),
                         "run started"
@@ -101,7 +103,12 @@ impl Scheduler {
                         s.max_lateness_secs
                     ),
                 };
-                tracing::warn!(campaign = c.id, tick, missed_before, "skipped a missed tick: {why}");
+                tracing::warn!(
+                    campaign = c.id,
+                    tick = %format_iso(tick, s.tz()),
+                    missed_before,
+                    "skipped a missed tick: {why}"
+                );
                 report.skipped.push(SkippedTick {
                     campaign_id: c.id,
                     tick,

@@ -334,7 +334,7 @@ impl Worker {
             *until = claimed_at + self.lease_duration();
         }
         if claimed.is_empty() {
-            self.store.finish_runs(now).await?;
+            self.finish_runs(now).await?;
             return Ok(Step::NothingDue);
         }
         if let Ok(mut campaigns) = self.campaigns.lock() {
@@ -407,8 +407,27 @@ impl Worker {
         for (run_id, campaign_id) in touched {
             self.pause_if_failing(run_id, campaign_id).await?;
         }
-        self.store.finish_runs(self.clock.now_ms()).await?;
+        self.finish_runs(self.clock.now_ms()).await?;
         Ok(Step::Batch(summary))
+    }
+
+    /// Marks the runs with nothing left as done, with a line for the operator each.
+    async fn finish_runs(&self, now: i64) -> Result<(), StoreError> {
+        for id in self.store.finish_runs(now).await? {
+            let (Some(run), counts) = (self.store.run(id).await?, self.store.run_counts(id).await?) else {
+                continue;
+            };
+            tracing::info!(
+                run = id,
+                campaign = run.campaign_id,
+                sent = counts.sent,
+                failed = counts.failed,
+                not_sent = counts.cancelled,
+                took_secs = (now - run.created_at).max(0) / 1000,
+                "run finished"
+            );
+        }
+        Ok(())
     }
 
     /// How many deliveries to claim at once: the batch size, but no more than the rate limit lets out in half a

@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::domain::campaign::CampaignState;
 use crate::domain::{Outcome, RunStatus, Trigger};
 
-pub use sql::{Store, Tx};
+pub use sql::{Store, Tx, redacted};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -32,6 +32,16 @@ impl Store {
         rows.iter().map(run_from).collect()
     }
 
+    pub async fn run(&self, id: i64) -> StoreResult<Option<Run>> {
+        sqlx::query(AssertSqlSafe(format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(run_from)
+            .transpose()
+    }
+
     pub async fn run_counts(&self, run_id: i64) -> StoreResult<RunCounts> {
         let mut counts = RunCounts::default();
         for r in sqlx::query("SELECT status, COUNT(*) AS n FROM deliveries WHERE run_id = $1 GROUP BY status")

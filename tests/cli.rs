@@ -652,3 +652,43 @@ async fn logs_say_where_things_are_and_how_runs_end() {
         assert!(start.contains(part), "{part} in {start}");
     }
 }
+
+#[test]
+fn every_command_and_option_says_what_it_is_for() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let path = format!("{path} {}", sub.get_name());
+            if sub.get_about().is_none() {
+                missing.push(path.clone());
+            }
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                if !matches!(id, "help" | "version") && arg.get_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            walk(sub, &path, missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&outreach::cli::Cli::command(), "outreach", &mut missing);
+    assert!(missing.is_empty(), "without a description: {missing:?}");
+
+    // `campaign create --help` names every configured theme and gives the two examples.
+    let mut cli = outreach::cli::Cli::command();
+    let create = cli
+        .find_subcommand_mut("campaign")
+        .unwrap()
+        .find_subcommand_mut("create")
+        .unwrap();
+    let help = create.render_long_help().to_string();
+    let settings = outreach::config::Settings::load_from(None, Vec::new()).unwrap();
+    for theme in &settings.themes {
+        assert!(help.contains(&theme.slug), "{} missing from:\n{help}", theme.slug);
+    }
+    assert!(
+        help.contains("--at 2020-06-01T09:00") && help.contains("MON#1"),
+        "{help}"
+    );
+}

@@ -69,13 +69,16 @@ pub(super) enum Command {
     Template(TemplateCommand),
     /// Print a mail as it would be sent.
     Preview {
+        /// A theme slug of the plan (`outreach plan show`), e.g. telework.
         #[arg(long)]
         theme: String,
+        /// newsletter, tosho-shimbun or advisor-handout.
         #[arg(long)]
         channel: Channel,
         /// Render for this member instead of a sample recipient.
         #[arg(long)]
         member: Option<String>,
+        /// The plan's fiscal year (default: the latest plan).
         #[arg(long)]
         fiscal_year: Option<i32>,
     },
@@ -120,6 +123,7 @@ pub(super) enum ActionsFormat {
 pub(super) enum RunCommand {
     /// Queue a run's failed deliveries again (never the sent ones).
     Retry {
+        /// The run's id (`outreach campaign show ID` lists the runs).
         run: i64,
         /// Required: says that the failed deliveries are what is queued again.
         #[arg(long)]
@@ -131,7 +135,9 @@ pub(super) enum RunCommand {
 pub(super) enum PlanCommand {
     /// Import a plan table exactly as published (tab-separated, HTML fragments in cells).
     Import {
+        /// The plan table (TSV).
         file: PathBuf,
+        /// The fiscal year it plans (the title's year must agree).
         #[arg(long)]
         fiscal_year: i32,
         /// Replace a plan already imported for the year from another file.
@@ -140,8 +146,10 @@ pub(super) enum PlanCommand {
     },
     /// Themes, the Chamber's duties and the channels of each duty.
     Show {
+        /// The plan's fiscal year (default: the latest plan).
         #[arg(long)]
         fiscal_year: Option<i32>,
+        /// table or json.
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
@@ -155,6 +163,7 @@ pub(super) enum Format {
 
 #[derive(Debug, Args)]
 pub(super) struct ImportArgs {
+    /// The CSV file (UTF-8, UTF-8 with BOM or Shift_JIS, as Excel saves it).
     pub(super) file: PathBuf,
     /// Check the file and report, write nothing.
     #[arg(long)]
@@ -168,7 +177,9 @@ pub(super) struct ImportArgs {
 pub(super) enum MembersCommand {
     /// Import members from CSV: email,company,contact_name,themes,locale.
     Import(ImportArgs),
+    /// Members with their state and themes.
     List {
+        /// Only members subscribed to this theme.
         #[arg(long)]
         theme: Option<String>,
     },
@@ -182,22 +193,31 @@ pub(super) enum MembersCommand {
         encoding: Encoding,
     },
     /// A member, their themes and the history of every change (when, what, how).
-    Show { email: String },
+    Show {
+        /// The member's address (any case).
+        email: String,
+    },
     /// Unsubscribe a member from one theme, or from everything.
     Unsubscribe {
+        /// The member's address (any case).
         email: String,
+        /// Only this theme (default: everything).
         #[arg(long)]
         theme: Option<String>,
     },
     /// Stop all mail to a member (for example a bounced address).
     Suppress {
+        /// The member's address (any case).
         email: String,
+        /// Why, kept in the member's history (required).
         #[arg(long)]
         reason: String,
     },
     /// Lift a suppression (for example one caused by a mail server's own fault); kept in the history.
     Unsuppress {
+        /// The member's address (any case).
         email: String,
+        /// Why, kept in the member's history (required).
         #[arg(long)]
         reason: String,
     },
@@ -207,6 +227,7 @@ pub(super) enum MembersCommand {
 pub(super) enum AdvisorsCommand {
     /// Import advisors from CSV: email,name,branch.
     Import(ImportArgs),
+    /// The active advisors.
     List,
 }
 
@@ -219,11 +240,15 @@ pub(super) enum TemplateCommand {
 #[derive(Debug, Subcommand)]
 pub(super) enum CampaignCommand {
     /// Create a campaign; prints its id.
+    #[command(after_help = CREATE_HELP)]
     Create {
+        /// What staff call it (members see the theme's title, never this).
         #[arg(long)]
         name: String,
+        /// A theme slug of the plan (`outreach plan show`), e.g. telework.
         #[arg(long)]
         theme: String,
+        /// newsletter, tosho-shimbun or advisor-handout.
         #[arg(long)]
         channel: Channel,
         /// One time, in the configured zone: 2020-06-01T09:00.
@@ -238,38 +263,65 @@ pub(super) enum CampaignCommand {
         /// Last day it may fire (YYYY-MM-DD, inclusive).
         #[arg(long)]
         until: Option<String>,
+        /// The plan's fiscal year (default: the latest plan).
         #[arg(long)]
         fiscal_year: Option<i32>,
     },
+    /// Every campaign with its state and schedule.
     List,
     /// A campaign, its next five firing times and its runs.
     Show {
+        /// The campaign's id.
         id: i64,
     },
+    /// Pause a campaign: nothing fires and nothing queued goes out until it is resumed.
     Pause {
+        /// The campaign's id.
         id: i64,
     },
     /// Resume a paused campaign; ticks missed while paused are not fired.
     Resume {
+        /// The campaign's id.
         id: i64,
     },
+    /// Cancel a campaign for good: it never fires again and what is queued is not sent.
     Cancel {
+        /// The campaign's id.
         id: i64,
     },
     /// Start a run now, outside the schedule.
     SendNow {
+        /// The campaign's id.
         id: i64,
     },
 }
 
+/// After `campaign create --help`: what to choose from, and two examples.
+const CREATE_HELP: &str = "\
+Themes: work-style-reform, telework, smooth-biz, life-work-balance, women-advancement, volunteer-leave,
+sme-talent (the configured seven; `outreach plan show` lists those of the imported plan).
+Channels: newsletter (the e-mail magazine, to members of the theme), tosho-shimbun (a manuscript to the
+editorial desk), advisor-handout (materials to the business advisors).
+
+Examples:
+  One time, 1 June 2020 at 9:00 Tokyo time:
+    outreach campaign create --name \"テレワーク 6月号\" --theme telework --channel newsletter --at 2020-06-01T09:00
+  Every month on the first Monday at 9:00, within the fiscal year:
+    outreach campaign create --name \"テレワーク 月例\" --theme telework --channel newsletter \\
+      --cron \"0 9 * * MON#1\" --from 2020-04-01 --until 2021-03-31";
+
 #[derive(Debug, Args)]
 pub(super) struct LogFilterArgs {
+    /// Only this campaign's mails.
     #[arg(long)]
     pub(super) campaign: Option<i64>,
+    /// Only this theme's mails.
     #[arg(long)]
     pub(super) theme: Option<String>,
+    /// Only this channel's mails: newsletter, tosho-shimbun or advisor-handout.
     #[arg(long)]
     pub(super) channel: Option<Channel>,
+    /// Only mails to this address.
     #[arg(long)]
     pub(super) recipient: Option<String>,
     /// sent, deferred, failed or skipped.
@@ -285,9 +337,11 @@ pub(super) struct LogFilterArgs {
 
 #[derive(Debug, Subcommand)]
 pub(super) enum LogCommand {
+    /// Every attempt, oldest first: when, outcome, campaign, recipient, Message-ID, the server's reply.
     List(LogFilterArgs),
     /// Stream the log as CSV or JSON lines.
     Export {
+        /// csv (safe to open in Excel) or jsonl (one JSON object per line).
         #[arg(long, value_enum)]
         format: ExportFormat,
         /// For csv: utf-8-bom (what Excel in Japan opens), utf-8 or shift_jis.

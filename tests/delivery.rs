@@ -567,6 +567,64 @@ both_backends!(
 );
 
 both_backends!(
+    an_inactive_advisor_gets_no_handout_and_stays_listed,
+    |mut env: TestEnv| async move {
+        let smtp = TestSmtp::start();
+        let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
+        let me = common::tester();
+        let advisors = "email,name,branch\nsato@cci.example,佐藤 花子,中央支部\nito@cci.example,伊藤 次郎,\n";
+        r.app
+            .import_advisors(&me, advisors.as_bytes(), false, false)
+            .await
+            .unwrap();
+        assert!(r.app.set_advisor_active(&me, "ITO@cci.example", false).await.unwrap());
+        assert!(
+            !r.app.set_advisor_active(&me, "ito@cci.example", false).await.unwrap(),
+            "already"
+        );
+        let err = r
+            .app
+            .set_advisor_active(&me, "nobody@cci.example", false)
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "no advisor nobody@cci.example");
+        // An import of the same list does not bring them back; only staff do.
+        let report = r
+            .app
+            .import_advisors(&me, advisors.as_bytes(), false, false)
+            .await
+            .unwrap();
+        assert_eq!(report.report.unchanged, 2);
+        let listed: Vec<(String, bool)> = r
+            .app
+            .advisors()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.email, a.active))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("ito@cci.example".to_owned(), false),
+                ("sato@cci.example".to_owned(), true)
+            ]
+        );
+
+        campaign(&r.app, Channel::AdvisorHandout, Some("2020-06-01T09:00"), None).await;
+        r.clock.set(tokyo("2020-06-01T09:00:01"));
+        assert_eq!(r.app.scheduler().fire_due().await.unwrap().fired[0].audience, 1);
+        assert_eq!(r.worker.drain().await.unwrap().sent, 1);
+        assert_eq!(
+            (smtp.count_for("sato@cci.example"), smtp.count_for("ito@cci.example")),
+            (1, 0)
+        );
+        let actions = r.app.actions(&Default::default()).await.unwrap();
+        assert_eq!(actions.iter().filter(|a| a.action == "advisor.deactivate").count(), 1);
+    }
+);
+
+both_backends!(
     members_who_leave_after_the_freeze_get_nothing,
     |mut env: TestEnv| async move {
         let smtp = TestSmtp::start();

@@ -227,8 +227,18 @@ pub(super) enum MembersCommand {
 pub(super) enum AdvisorsCommand {
     /// Import advisors from CSV: email,name,branch.
     Import(ImportArgs),
-    /// The active advisors.
+    /// Every advisor with their state (active or inactive).
     List,
+    /// Stop sending handouts to an advisor; they stay in the list and the log.
+    Deactivate {
+        /// The advisor's address (any case).
+        email: String,
+    },
+    /// Send handouts to an inactive advisor again.
+    Activate {
+        /// The advisor's address (any case).
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -139,7 +139,22 @@ pub(super) async fn advisors(
         }
         AdvisorsCommand::List => {
             for a in app.advisors().await? {
-                say!(out, "{}\t{}\t{}", a.email, a.name, a.branch);
+                let state = if a.active { "active" } else { "inactive" };
+                say!(out, "{}\t{}\t{}\t{state}", a.email, a.name, a.branch);
+            }
+        }
+        AdvisorsCommand::Deactivate { email } => {
+            if app.set_advisor_active(actor, &email, false).await? {
+                say!(out, "{email}: deactivated; no more handouts");
+            } else {
+                say!(out, "{email}: already inactive; nothing changed");
+            }
+        }
+        AdvisorsCommand::Activate { email } => {
+            if app.set_advisor_active(actor, &email, true).await? {
+                say!(out, "{email}: active again");
+            } else {
+                say!(out, "{email}: already active; nothing changed");
             }
         }
     }

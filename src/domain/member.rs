@@ -134,6 +134,8 @@ pub struct Advisor {
     pub email: String,
     pub name: String,
     pub branch: String,
+    /// Inactive advisors are kept (their past handouts stay in the log) but receive no more.
+    pub active: bool,
 }
 
 /// One change of a member's state, as kept in the history.

@@ -142,6 +142,29 @@ impl Application {
             .await?;
         member_changed(change, email)
     }
+
+    /// Activates or deactivates a business advisor; false when they already were.
+    pub async fn set_advisor_active(&self, actor: &Actor, email: &str, active: bool) -> Result<bool, AppError> {
+        let verb = if active {
+            "advisor.activate"
+        } else {
+            "advisor.deactivate"
+        };
+        let action = permitted(actor, verb, email)?;
+        let now = self.now();
+        let change = self
+            .store
+            .change(now, async move |tx| {
+                let change = store::members::set_advisor_active(tx, email, active, now).await?;
+                Ok((change, (change == MemberChange::Done).then_some(action)))
+            })
+            .await?;
+        match change {
+            MemberChange::NoSuchMember => Err(AppError::NotFound(format!("no advisor {email}"))),
+            MemberChange::Already => Ok(false),
+            MemberChange::Done => Ok(true),
+        }
+    }
 }
 
 /// The import's action with what it did.

@@ -302,7 +302,7 @@ impl Store {
     }
 
     pub async fn advisors(&self) -> StoreResult<Vec<Advisor>> {
-        sqlx::query("SELECT id, email, name, branch FROM advisors WHERE active = 1 ORDER BY email_norm")
+        sqlx::query("SELECT id, email, name, branch, active FROM advisors ORDER BY email_norm")
             .fetch_all(self.pool())
             .await?
             .iter()
@@ -312,6 +312,7 @@ impl Store {
                     email: r.try_get("email")?,
                     name: r.try_get("name")?,
                     branch: r.try_get("branch")?,
+                    active: flag(r, "active")?,
                 })
             })
             .collect()
@@ -466,14 +467,13 @@ pub async fn import_advisors(tx: &mut Tx, rows: &[AdvisorRow], now: i64) -> Stor
             Some(r) => {
                 let same = r.try_get::<String, _>("email")? == row.email
                     && r.try_get::<String, _>("name")? == row.name
-                    && r.try_get::<String, _>("branch")? == row.branch
-                    && flag(&r, "active")?;
+                    && r.try_get::<String, _>("branch")? == row.branch;
                 if same {
                     report.unchanged += 1;
                     continue;
                 }
                 sqlx::query(
-                    "UPDATE advisors SET email = $1, name = $2, branch = $3, active = 1, updated_at = $4 \
+                    "UPDATE advisors SET email = $1, name = $2, branch = $3, updated_at = $4 \
                      WHERE email_norm = $5",
                 )
                 .bind(row.email.clone())
@@ -488,4 +488,27 @@ pub async fn import_advisors(tx: &mut Tx, rows: &[AdvisorRow], now: i64) -> Stor
         }
     }
     Ok(report)
+}
+
+/// Activates or deactivates an advisor. An import never reactivates one: only staff do, here.
+pub async fn set_advisor_active(tx: &mut Tx, email: &str, active: bool, now: i64) -> StoreResult<MemberChange> {
+    let norm = normalize_email(email);
+    let Some(row) = sqlx::query("SELECT id, active FROM advisors WHERE email_norm = $1")
+        .bind(norm)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(MemberChange::NoSuchMember);
+    };
+    if flag(&row, "active")? == active {
+        return Ok(MemberChange::Already);
+    }
+    let id: i64 = row.try_get("id")?;
+    sqlx::query("UPDATE advisors SET active = $1, updated_at = $2 WHERE id = $3")
+        .bind(flag_value(active))
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(MemberChange::Done)
 }

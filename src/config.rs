@@ -13,7 +13,7 @@ const ENV_PREFIX: &str = "OUTREACH";
 
 /// A configuration problem: the key and what is wrong with it. Exit code 2.
 #[derive(Debug, thiserror::Error)]
-#[error("configuration: {key}: {reason}")]
+#[error("configuration: {}{reason}", if key.is_empty() { String::new() } else { format!("{key}: ") })]
 pub struct ConfigError {
     pub key: String,
     pub reason: String,
@@ -465,7 +465,7 @@ fn config_error_from(error: &config::ConfigError) -> ConfigError {
     // The crate words these as "<reason> for key `<key>`" (sometimes followed by " in <origin>").
     if let Some((reason, rest)) = text.split_once(" for key `") {
         let key = rest.split('`').next().unwrap_or_default();
-        return ConfigError::new(key, reason);
+        return ConfigError::new(key, plain(key, reason));
     }
     if let Some(field) = text.strip_prefix("unknown field `") {
         let name = field.split('`').next().unwrap_or_default();
@@ -475,7 +475,34 @@ fn config_error_from(error: &config::ConfigError) -> ConfigError {
         let name = field.split('`').next().unwrap_or_default();
         return ConfigError::new(name, "missing");
     }
-    ConfigError::new("configuration", text)
+    ConfigError::new("", text)
+}
+
+/// serde's wording in plain words: the value given and what the key takes.
+fn plain(key: &str, reason: &str) -> String {
+    if let Some((_, value)) = reason.split_once("does not have variant constructor ") {
+        let allowed = match key {
+            "schedule.catch_up" => "latest or skip",
+            "smtp.security" => "none, starttls or tls",
+            "delivery.transport" => "file or smtp",
+            _ => return reason.to_owned(),
+        };
+        return format!("{value:?} is not one of the values it takes: {allowed}");
+    }
+    if let Some(rest) = reason.strip_prefix("invalid type: ")
+        && let Some((given, expected)) = rest.split_once(", expected ")
+    {
+        let expected = match expected {
+            "an integer" | "u16" | "u32" | "u64" | "i64" => "a whole number",
+            "a boolean" => "true or false",
+            "f64" | "a float" => "a number",
+            "a string" => "text",
+            other => other,
+        };
+        let given = given.strip_prefix("string ").unwrap_or(given);
+        return format!("{given} is not {expected}");
+    }
+    reason.to_owned()
 }
 
 #[cfg(test)]
@@ -577,6 +604,28 @@ mod tests {
         Settings::load_from(None, env(&[smtp, ("OUTREACH_WEB__ALLOW_HTTP", "true")])).unwrap();
         // Mail written to the outbox reaches no member: http is fine there.
         Settings::load_from(None, env(&[])).unwrap();
+    }
+
+    #[test]
+    fn refusals_are_in_plain_words() {
+        let message = |var: &str, value: &str| Settings::load_from(None, env(&[(var, value)])).unwrap_err().to_string();
+        assert_eq!(
+            message("OUTREACH_SCHEDULE__CATCH_UP", "sometimes"),
+            "configuration: schedule.catch_up: \"sometimes\" is not one of the values it takes: latest or skip"
+        );
+        assert_eq!(
+            message("OUTREACH_SMTP__SECURITY", "ssl"),
+            "configuration: smtp.security: \"ssl\" is not one of the values it takes: none, starttls or tls"
+        );
+        assert_eq!(
+            message("OUTREACH_SMTP__PORT", "seventy"),
+            "configuration: smtp.port: \"seventy\" is not a whole number"
+        );
+        let bad = std::env::temp_dir().join(format!("outreach-config-{}.toml", std::process::id()));
+        std::fs::write(&bad, "this is = = not toml").unwrap();
+        let text = Settings::load_from(Some(&bad), env(&[])).unwrap_err().to_string();
+        let _ = std::fs::remove_file(&bad);
+        assert!(!text.contains("configuration: configuration"), "{text}");
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub(super) async fn members(
             let bytes = read_input(&args.file)?;
             let result = app
                 .import_members(actor, &bytes, args.dry_run, args.skip_invalid)
-                .await?;
+                .await
+                .map_err(|e| in_file(e, &args))?;
             report_import(out, &args, &result)?;
         }
         MembersCommand::List { theme } => {
@@ -134,7 +135,8 @@ pub(super) async fn advisors(
             let bytes = read_input(&args.file)?;
             let result = app
                 .import_advisors(actor, &bytes, args.dry_run, args.skip_invalid)
-                .await?;
+                .await
+                .map_err(|e| in_file(e, &args))?;
             report_import(out, &args, &result)?;
         }
         AdvisorsCommand::List => {
@@ -163,6 +165,14 @@ pub(super) async fn advisors(
 
 fn read_input(path: &std::path::Path) -> Result<Vec<u8>, AppError> {
     std::fs::read(path).map_err(|e| AppError::input(format!("{}: {e}", path.display())))
+}
+
+/// A refusal of the whole file names the file, as row errors do.
+fn in_file(e: AppError, args: &ImportArgs) -> AppError {
+    match e {
+        AppError::Input(m) => AppError::Input(format!("{}: {m}", args.file.display())),
+        other => other,
+    }
 }
 
 fn report_import(out: &mut impl Write, args: &ImportArgs, result: &crate::services::CsvImport) -> Result<(), AppError> {

@@ -18,6 +18,24 @@
 //! after trimming and case-insensitively. Every field is trimmed. Blank lines
 //! (and lines whose fields are all empty, such as `,,,,`) are skipped.
 //!
+//! # Field rules
+//!
+//! Every field, once trimmed, must obey these rules; a row that breaks them is
+//! reported with these problems alone, each naming its field (like an
+//! unreadable row, its other checks wait until the text is fixed):
+//!
+//! * No control characters (Unicode category Cc: NUL, tab, CR, LF, DEL and the
+//!   C1 controls). The values go into mail headers and greetings, where a line
+//!   break could forge a header line, and PostgreSQL cannot store NUL. That
+//!   includes a line break inside a quoted field. Tab is refused too: no field
+//!   here is free text that needs one.
+//! * No more characters (not bytes) than the column's limit: `email` 254
+//!   ([`EMAIL_MAX_CHARS`]), `company` 200 ([`COMPANY_MAX_CHARS`]),
+//!   `contact_name` 100 ([`CONTACT_NAME_MAX_CHARS`]), `name` 100
+//!   ([`NAME_MAX_CHARS`]), `branch` 100 ([`BRANCH_MAX_CHARS`]) and `themes`
+//!   1000 ([`THEMES_MAX_CHARS`]). `locale` has no limit of its own: only `ja`
+//!   and `en` pass its check.
+//!
 //! # Encoding
 //!
 //! Excel in Japan saves CSV as Shift_JIS (Windows-31J), or as UTF-8 with a byte
@@ -43,6 +61,20 @@ use lettre::Address;
 const MEMBER_COLUMNS: [&str; 5] = ["email", "company", "contact_name", "themes", "locale"];
 const ADVISOR_COLUMNS: [&str; 3] = ["email", "name", "branch"];
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Longest `email`, in characters: the longest address SMTP carries (RFC 5321: a
+/// path of 256 octets, angle brackets included).
+pub const EMAIL_MAX_CHARS: usize = 254;
+/// Longest `company` (member files), in characters.
+pub const COMPANY_MAX_CHARS: usize = 200;
+/// Longest `contact_name` (member files), in characters.
+pub const CONTACT_NAME_MAX_CHARS: usize = 100;
+/// Longest `name` (advisor files), in characters.
+pub const NAME_MAX_CHARS: usize = 100;
+/// Longest `branch` (advisor files), in characters.
+pub const BRANCH_MAX_CHARS: usize = 100;
+/// Longest `themes` (member files), in characters: room for every theme slug.
+pub const THEMES_MAX_CHARS: usize = 1000;
 
 pub use crate::domain::member::{AdvisorRow, Locale, MemberRow, ParseLocaleError, ThemeSelection, normalize_email};
 
@@ -143,6 +175,16 @@ fn parse_rows<T, const N: usize>(
             continue;
         };
         let mut problems = Vec::new();
+        for (column, value) in columns.iter().zip(fields) {
+            check_field(column, value, &mut problems);
+        }
+        if !problems.is_empty() {
+            errors.push(RowError {
+                line,
+                reason: problems.join("; "),
+            });
+            continue;
+        }
         match build(line, fields, &mut seen, &mut problems) {
             Some(row) if problems.is_empty() => rows.push(row),
             _ => errors.push(RowError {
@@ -157,6 +199,36 @@ fn parse_rows<T, const N: usize>(
         errors,
         encoding: table.encoding,
     })
+}
+
+/// The rules every field obeys whatever its column (see the module documentation).
+fn check_field(column: &str, value: &str, problems: &mut Vec<String>) {
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        problems.push(format!(
+            "{column}: control character U+{:04X} is not allowed",
+            u32::from(c)
+        ));
+    }
+    if let Some(limit) = max_chars(column) {
+        let chars = value.chars().count();
+        if chars > limit {
+            problems.push(format!(
+                "{column}: {chars} characters, longer than the limit of {limit}"
+            ));
+        }
+    }
+}
+
+fn max_chars(column: &str) -> Option<usize> {
+    match column {
+        "email" => Some(EMAIL_MAX_CHARS),
+        "company" => Some(COMPANY_MAX_CHARS),
+        "contact_name" => Some(CONTACT_NAME_MAX_CHARS),
+        "name" => Some(NAME_MAX_CHARS),
+        "branch" => Some(BRANCH_MAX_CHARS),
+        "themes" => Some(THEMES_MAX_CHARS),
+        _ => None,
+    }
 }
 
 /// Validates the address and records it for duplicate detection. An address
@@ -766,18 +838,18 @@ mod tests {
 
     #[test]
     fn multi_line_quoted_field_shifts_line_numbers() {
+        // A line break inside a field is refused (see the field rules), but the lines it spans still count.
         let p = members(
             "a@example.jp,\"株式会社\nテスト商事\",A,tax,ja\n\
-             b@example.jp,B社,B,golf,ja\n\
+             b@example.jp,B社,B,tax,ja\n\
              c@example.jp,C社,\"C\n\nC\",tax,ja\n\
-             bad,D社,D,tax,ja\n",
+             bad,D社,D,tax,ja\n\
+             e@example.jp,E社,E,tax,ja\n",
         );
-        assert_eq!(p.rows.len(), 2, "{:?}", p.errors);
-        assert_eq!(p.rows[0].line, 2);
-        assert_eq!(p.rows[0].company, "株式会社\nテスト商事");
-        assert_eq!(p.rows[1].line, 5);
+        let good: Vec<usize> = p.rows.iter().map(|r| r.line).collect();
+        assert_eq!(good, [4, 9], "{:?}", p.errors);
         let lines: Vec<usize> = p.errors.iter().map(|e| e.line).collect();
-        assert_eq!(lines, vec![4, 8]);
+        assert_eq!(lines, [2, 5, 8]);
     }
 
     #[test]
@@ -930,5 +1002,122 @@ mod tests {
     #[test]
     fn normalize_email_trims_and_lowercases() {
         assert_eq!(normalize_email("  Taro@Example.CO.JP "), "taro@example.co.jp");
+    }
+
+    #[test]
+    fn control_characters_are_refused_naming_field_and_character() {
+        let p = members(
+            "a@example.jp,A\0社,A,tax,ja\n\
+             b@example.jp,\"B社\r\nBcc: x@evil.example\",B,tax,ja\n\
+             c@example.jp,C社\u{7f},C,tax,ja\n\
+             d@example.jp,D社,D\u{85}D,tax,ja\n\
+             e@example.jp,E社,E,tax;\u{1b}export,ja\n\
+             f@example.jp,F社,F,tax,ja\n",
+        );
+        let errors: Vec<String> = p.errors.iter().map(RowError::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "line 2: company: control character U+0000 is not allowed",
+                "line 3: company: control character U+000D is not allowed",
+                "line 5: company: control character U+007F is not allowed",
+                "line 6: contact_name: control character U+0085 is not allowed",
+                "line 7: themes: control character U+001B is not allowed",
+            ]
+        );
+        let good: Vec<usize> = p.rows.iter().map(|r| r.line).collect();
+        assert_eq!(good, [8], "the other rows still parse");
+    }
+
+    #[test]
+    fn a_quoted_line_feed_or_tab_is_refused() {
+        let p = members("a@example.jp,\"A\nBcc: x@evil.example\",A,tax,ja\nb@example.jp,B\t社,B,tax,ja\n");
+        let errors: Vec<String> = p.errors.iter().map(RowError::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "line 2: company: control character U+000A is not allowed",
+                "line 4: company: control character U+0009 is not allowed",
+            ]
+        );
+        assert!(p.rows.is_empty());
+    }
+
+    #[test]
+    fn whitespace_around_a_field_is_trimmed_before_the_rules() {
+        let p = members("a@example.jp,\"\tA社\r\n\",A,tax,ja\n");
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.rows[0].company, "A社");
+    }
+
+    #[test]
+    fn over_long_fields_are_refused_naming_field_and_limit() {
+        let company = "x".repeat(10 * 1024 * 1024);
+        let p = members(&format!(
+            "a@example.jp,{company},A,tax,ja\n\
+             b@example.jp,{},{},tax,ja\n\
+             c@example.jp,C社,{},tax,ja\n\
+             d@example.jp,D社,D,{},ja\n\
+             {}@example.jp,E社,E,tax,ja\n",
+            "社".repeat(200),
+            "名".repeat(100),
+            "名".repeat(101),
+            "tax;".repeat(251),
+            "e".repeat(244),
+        ));
+        let errors: Vec<String> = p.errors.iter().map(RowError::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "line 2: company: 10485760 characters, longer than the limit of 200",
+                "line 4: contact_name: 101 characters, longer than the limit of 100",
+                "line 5: themes: 1004 characters, longer than the limit of 1000",
+                "line 6: email: 255 characters, longer than the limit of 254",
+            ]
+        );
+        // The limits count characters, not bytes.
+        let good: Vec<usize> = p.rows.iter().map(|r| r.line).collect();
+        assert_eq!(good, [3]);
+    }
+
+    #[test]
+    fn all_field_problems_of_a_row_are_joined() {
+        let p = members(&format!("a@example.jp,A\0社,{},tax,ja\n", "x".repeat(101)));
+        assert_eq!(
+            only_error(&p).reason,
+            "company: control character U+0000 is not allowed; \
+             contact_name: 101 characters, longer than the limit of 100"
+        );
+    }
+
+    #[test]
+    fn advisors_get_the_same_field_rules() {
+        let p = parse_advisors(
+            format!(
+                "email,name,branch\n\
+                 w@example.jp,W\0,North\n\
+                 x@example.jp,X\tY,North\n\
+                 y@example.jp,Y,\"North\nSouth\"\n\
+                 z@example.jp,{},{}\n\
+                 ok@example.jp,OK,\n",
+                "z".repeat(101),
+                "b".repeat(101)
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let errors: Vec<String> = p.errors.iter().map(RowError::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "line 2: name: control character U+0000 is not allowed",
+                "line 3: name: control character U+0009 is not allowed",
+                "line 4: branch: control character U+000A is not allowed",
+                "line 6: name: 101 characters, longer than the limit of 100; \
+                 branch: 101 characters, longer than the limit of 100",
+            ]
+        );
+        let good: Vec<usize> = p.rows.iter().map(|r| r.line).collect();
+        assert_eq!(good, [7]);
     }
 }

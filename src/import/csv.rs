@@ -36,6 +36,17 @@
 //!   1000 ([`THEMES_MAX_CHARS`]). `locale` has no limit of its own: only `ja`
 //!   and `en` pass its check.
 //!
+//! # Addresses
+//!
+//! An address must parse as an email address, and its part before `@` must be
+//! ASCII: delivering to any other needs the SMTPUTF8 extension, which most mail
+//! servers lack, so such a row would be deferred for ever. The domain must pass
+//! IDNA (UTS #46); an internationalised domain is stored and sent in its ASCII
+//! form (`user@例え.jp` becomes `user@xn--r8jz45g.jp`), which must then also fit
+//! in [`EMAIL_MAX_CHARS`]. An ASCII domain is kept as written. Duplicates are
+//! found on [`normalize_email`], so `user@例え.jp` and `USER@xn--r8jz45g.jp` in
+//! one file are the same address.
+//!
 //! # Encoding
 //!
 //! Excel in Japan saves CSV as Shift_JIS (Windows-31J), or as UTF-8 with a byte
@@ -114,14 +125,14 @@ pub struct Parsed<T> {
 pub fn parse_members(bytes: &[u8], known_themes: &[&str]) -> Result<Parsed<MemberRow>, RowError> {
     parse_rows(bytes, &MEMBER_COLUMNS, |line, fields, seen, problems| {
         let [email, company, contact_name, themes, locale] = fields;
-        check_email(email, line, seen, problems);
+        let email = check_email(email, line, seen, problems);
         require(company, "company", problems);
         require(contact_name, "contact_name", problems);
         let themes = parse_themes(themes, known_themes).map_err(|p| problems.push(p)).ok();
         let locale = parse_locale(locale).map_err(|p| problems.push(p)).ok();
         Some(MemberRow {
             line,
-            email: email.clone(),
+            email: email?,
             company: company.clone(),
             contact_name: contact_name.clone(),
             themes: themes?,
@@ -136,11 +147,11 @@ pub fn parse_members(bytes: &[u8], known_themes: &[&str]) -> Result<Parsed<Membe
 pub fn parse_advisors(bytes: &[u8]) -> Result<Parsed<AdvisorRow>, RowError> {
     parse_rows(bytes, &ADVISOR_COLUMNS, |line, fields, seen, problems| {
         let [email, name, branch] = fields;
-        check_email(email, line, seen, problems);
+        let email = check_email(email, line, seen, problems);
         require(name, "name", problems);
         Some(AdvisorRow {
             line,
-            email: email.clone(),
+            email: email?,
             name: name.clone(),
             branch: branch.clone(),
         })
@@ -231,24 +242,68 @@ fn max_chars(column: &str) -> Option<usize> {
     }
 }
 
-/// Validates the address and records it for duplicate detection. An address
-/// counts as taken from the first row where it is valid, even if that row has
-/// other problems: the file is ambiguous either way.
-fn check_email(email: &str, line: usize, seen: &mut HashMap<String, usize>, problems: &mut Vec<String>) {
+/// Validates the address, records it for duplicate detection, and returns the
+/// form to store (see the module documentation). An address counts as taken
+/// from the first row where it is valid, even if that row has other problems:
+/// the file is ambiguous either way.
+fn check_email(
+    email: &str,
+    line: usize,
+    seen: &mut HashMap<String, usize>,
+    problems: &mut Vec<String>,
+) -> Option<String> {
     if email.is_empty() {
         problems.push("missing address: email is empty".to_owned());
-        return;
+        return None;
     }
-    if let Err(e) = email.parse::<Address>() {
-        problems.push(format!("invalid address {email:?}: {e}"));
-        return;
-    }
-    match seen.entry(normalize_email(email)) {
+    let address = match email.parse::<Address>() {
+        Ok(address) => address,
+        Err(e) => {
+            problems.push(format!("invalid address {email:?}: {e}"));
+            return None;
+        }
+    };
+    let stored = match deliverable_form(address.user(), address.domain()) {
+        Ok(stored) => stored,
+        Err(reason) => {
+            problems.push(format!("email: {reason}"));
+            return None;
+        }
+    };
+    match seen.entry(normalize_email(&stored)) {
         Entry::Occupied(first) => problems.push(format!("duplicate address {email} (first on line {})", first.get())),
         Entry::Vacant(slot) => {
             slot.insert(line);
         }
     }
+    Some(stored)
+}
+
+/// The address as mail servers without SMTPUTF8 take it: the part before `@` as
+/// written (it must be ASCII), the domain in its ASCII form.
+fn deliverable_form(user: &str, domain: &str) -> Result<String, String> {
+    if !user.is_ascii() {
+        return Err("the part before @ is not ASCII; most mail servers cannot deliver to it (no SMTPUTF8)".to_owned());
+    }
+    // An address literal such as [192.0.2.1] is not a domain name.
+    if domain.starts_with('[') {
+        return Ok(format!("{user}@{domain}"));
+    }
+    let ascii = idna::domain_to_ascii(domain)
+        .map_err(|_| format!("the domain {domain:?} is not a valid internationalised domain name (IDNA)"))?;
+    // An ASCII domain is kept as written, so a file imported before stays unchanged.
+    let stored = if domain.is_ascii() {
+        format!("{user}@{domain}")
+    } else {
+        format!("{user}@{ascii}")
+    };
+    let chars = stored.chars().count();
+    if chars > EMAIL_MAX_CHARS {
+        return Err(format!(
+            "{chars} characters in its ASCII form, longer than the limit of {EMAIL_MAX_CHARS}"
+        ));
+    }
+    Ok(stored)
 }
 
 fn require(value: &str, column: &str, problems: &mut Vec<String>) {
@@ -1119,5 +1174,85 @@ mod tests {
         );
         let good: Vec<usize> = p.rows.iter().map(|r| r.line).collect();
         assert_eq!(good, [7]);
+    }
+
+    #[test]
+    fn idn_domain_is_stored_in_ascii_form() {
+        let p = members(
+            "user@例え.jp,A社,A,tax,ja\n\
+             b@ＥＸＡＭＰＬＥ.jp,B社,B,tax,ja\n\
+             Taro@Example.co.jp,C社,C,tax,ja\n",
+        );
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let emails: Vec<&str> = p.rows.iter().map(|r| r.email.as_str()).collect();
+        // An ASCII domain is kept as written.
+        assert_eq!(emails, ["user@xn--r8jz45g.jp", "b@example.jp", "Taro@Example.co.jp"]);
+    }
+
+    #[test]
+    fn idn_and_ascii_spellings_are_one_address() {
+        let p = members("user@例え.jp,A社,A,tax,ja\nUSER@xn--r8jz45g.jp,B社,B,tax,ja\n");
+        let e = only_error(&p);
+        assert_eq!(
+            e.to_string(),
+            "line 3: duplicate address USER@xn--r8jz45g.jp (first on line 2)"
+        );
+        assert_eq!(p.rows[0].email, "user@xn--r8jz45g.jp");
+
+        let p = members("user@xn--r8jz45g.jp,A社,A,tax,ja\nUser@例え.JP,B社,B,tax,ja\n");
+        let e = only_error(&p);
+        assert_eq!(
+            e.to_string(),
+            "line 3: duplicate address User@例え.JP (first on line 2)"
+        );
+    }
+
+    #[test]
+    fn non_ascii_part_before_at_is_refused_with_the_reason() {
+        assert_error(
+            &members("ユーザー@example.jp,A社,A,tax,ja\n"),
+            2,
+            "email: the part before @ is not ASCII; most mail servers cannot deliver to it (no SMTPUTF8)",
+        );
+    }
+
+    #[test]
+    fn domain_refused_by_idna() {
+        // Punycode that decodes to a control character: an ASCII spelling that names no valid domain.
+        assert_error(
+            &members("a@xn--a.jp,A社,A,tax,ja\n"),
+            2,
+            "email: the domain \"xn--a.jp\"",
+        );
+    }
+
+    #[test]
+    fn ascii_form_of_the_address_is_within_the_limit() {
+        // Within 254 characters as written, longer once the domain is in Punycode.
+        let long_domain = format!("{}.{}.{}.例え.jp", "例".repeat(55), "え".repeat(55), "a".repeat(55));
+        let p = members(&format!("{}@{long_domain},A社,A,tax,ja\n", "a".repeat(60)));
+        assert_error(&p, 2, "in its ASCII form, longer than the limit of 254");
+    }
+
+    #[test]
+    fn advisors_get_the_same_address_rules() {
+        let p = parse_advisors(
+            "email,name,branch\n\
+             ok@例え.jp,OK,\n\
+             OK@xn--r8jz45g.jp,Again,\n\
+             ユーザー@example.jp,U,\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        let errors: Vec<String> = p.errors.iter().map(RowError::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "line 3: duplicate address OK@xn--r8jz45g.jp (first on line 2)",
+                "line 4: email: the part before @ is not ASCII; most mail servers cannot deliver to it (no SMTPUTF8)",
+            ]
+        );
+        assert_eq!(p.rows.len(), 1);
+        assert_eq!(p.rows[0].email, "ok@xn--r8jz45g.jp");
     }
 }

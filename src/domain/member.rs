@@ -87,9 +87,19 @@ pub struct AdvisorRow {
     pub branch: String,
 }
 
-/// The key members and advisors are matched on: trimmed and lowercased.
+/// The key members and advisors are matched on: trimmed, lowercased, and the domain in its ASCII (IDNA) form, so
+/// `User@例え.jp` and `user@xn--r8jz45g.jp` are one address. Text whose domain IDNA refuses (not an address the
+/// import accepts) is only lowercased, so lookups still work on whatever was typed.
 pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    let email = email.trim();
+    let lower = email.to_lowercase();
+    let Some((user, domain)) = email.rsplit_once('@') else {
+        return lower;
+    };
+    match idna::domain_to_ascii(domain) {
+        Ok(ascii) => format!("{}@{ascii}", user.to_lowercase()),
+        Err(_) => lower,
+    }
 }
 
 /// Who or what changed a member's state; kept in the history.
@@ -159,4 +169,23 @@ pub struct ImportReport {
     pub unchanged: u64,
     /// (address, theme) pairs the file asks for but the member had unsubscribed from: left unsubscribed.
     pub kept_unsubscribed: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_email_converts_an_idn_domain_to_ascii() {
+        assert_eq!(normalize_email(" User@例え.JP "), "user@xn--r8jz45g.jp");
+        assert_eq!(normalize_email("USER@XN--R8JZ45G.jp"), "user@xn--r8jz45g.jp");
+        assert_eq!(normalize_email("b@ＥＸＡＭＰＬＥ.jp"), "b@example.jp");
+    }
+
+    #[test]
+    fn normalize_email_falls_back_to_lowercase_text() {
+        // Not a domain IDNA accepts (a C1 control character), and no domain at all.
+        assert_eq!(normalize_email("A@Ex\u{80}.JP"), "a@ex\u{80}.jp");
+        assert_eq!(normalize_email(" No-At-Sign "), "no-at-sign");
+    }
 }

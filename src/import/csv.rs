@@ -18,6 +18,35 @@
 //! after trimming and case-insensitively. Every field is trimmed. Blank lines
 //! (and lines whose fields are all empty, such as `,,,,`) are skipped.
 //!
+//! # Field rules
+//!
+//! Every field, once trimmed, must obey these rules; a row that breaks them is
+//! reported with these problems alone, each naming its field (like an
+//! unreadable row, its other checks wait until the text is fixed):
+//!
+//! * No control characters (Unicode category Cc: NUL, tab, CR, LF, DEL and the
+//!   C1 controls). The values go into mail headers and greetings, where a line
+//!   break could forge a header line, and PostgreSQL cannot store NUL. That
+//!   includes a line break inside a quoted field. Tab is refused too: no field
+//!   here is free text that needs one.
+//! * No more characters (not bytes) than the column's limit: `email` 254
+//!   ([`EMAIL_MAX_CHARS`]), `company` 200 ([`COMPANY_MAX_CHARS`]),
+//!   `contact_name` 100 ([`CONTACT_NAME_MAX_CHARS`]), `name` 100
+//!   ([`NAME_MAX_CHARS`]), `branch` 100 ([`BRANCH_MAX_CHARS`]) and `themes`
+//!   1000 ([`THEMES_MAX_CHARS`]). `locale` has no limit of its own: only `ja`
+//!   and `en` pass its check.
+//!
+//! # Addresses
+//!
+//! An address must parse as an email address, and its part before `@` must be
+//! ASCII: delivering to any other needs the SMTPUTF8 extension, which most mail
+//! servers lack, so such a row would be deferred for ever. The domain must pass
+//! IDNA (UTS #46); an internationalised domain is stored and sent in its ASCII
+//! form (`user@例え.jp` becomes `user@xn--r8jz45g.jp`), which must then also fit
+//! in [`EMAIL_MAX_CHARS`]. An ASCII domain is kept as written. Duplicates are
+//! found on [`normalize_email`], so `user@例え.jp` and `USER@xn--r8jz45g.jp` in
+//! one file are the same address.
+//!
 //! # Encoding
 //!
 //! Excel in Japan saves CSV as Shift_JIS (Windows-31J), or as UTF-8 with a byte
@@ -43,6 +72,20 @@ use lettre::Address;
 const MEMBER_COLUMNS: [&str; 5] = ["email", "company", "contact_name", "themes", "locale"];
 const ADVISOR_COLUMNS: [&str; 3] = ["email", "name", "branch"];
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Longest `email`, in characters: the longest address SMTP carries (RFC 5321: a
+/// path of 256 octets, angle brackets included).
+pub const EMAIL_MAX_CHARS: usize = 254;
+/// Longest `company` (member files), in characters.
+pub const COMPANY_MAX_CHARS: usize = 200;
+/// Longest `contact_name` (member files), in characters.
+pub const CONTACT_NAME_MAX_CHARS: usize = 100;
+/// Longest `name` (advisor files), in characters.
+pub const NAME_MAX_CHARS: usize = 100;
+/// Longest `branch` (advisor files), in characters.
+pub const BRANCH_MAX_CHARS: usize = 100;
+/// Longest `themes` (member files), in characters: room for every theme slug.
+pub const THEMES_MAX_CHARS: usize = 1000;
 
 pub use crate::domain::member::{AdvisorRow, Locale, MemberRow, ParseLocaleError, ThemeSelection, normalize_email};
 
@@ -82,14 +125,14 @@ pub struct Parsed<T> {
 pub fn parse_members(bytes: &[u8], known_themes: &[&str]) -> Result<Parsed<MemberRow>, RowError> {
     parse_rows(bytes, &MEMBER_COLUMNS, |line, fields, seen, problems| {
         let [email, company, contact_name, themes, locale] = fields;
-        check_email(email, line, seen, problems);
+        let email = check_email(email, line, seen, problems);
         require(company, "company", problems);
         require(contact_name, "contact_name", problems);
         let themes = parse_themes(themes, known_themes).map_err(|p| problems.push(p)).ok();
         let locale = parse_locale(locale).map_err(|p| problems.push(p)).ok();
         Some(MemberRow {
             line,
-            email: email.clone(),
+            email: email?,
             company: company.clone(),
             contact_name: contact_name.clone(),
             themes: themes?,
@@ -104,11 +147,11 @@ pub fn parse_members(bytes: &[u8], known_themes: &[&str]) -> Result<Parsed<Membe
 pub fn parse_advisors(bytes: &[u8]) -> Result<Parsed<AdvisorRow>, RowError> {
     parse_rows(bytes, &ADVISOR_COLUMNS, |line, fields, seen, problems| {
         let [email, name, branch] = fields;
-        check_email(email, line, seen, problems);
+        let email = check_email(email, line, seen, problems);
         require(name, "name", problems);
         Some(AdvisorRow {
             line,
-            email: email.clone(),
+            email: email?,
             name: name.clone(),
             branch: branch.clone(),
         })
@@ -143,6 +186,16 @@ fn parse_rows<T, const N: usize>(
             continue;
         };
         let mut problems = Vec::new();
+        for (column, value) in columns.iter().zip(fields) {
+            check_field(column, value, &mut problems);
+        }
+        if !problems.is_empty() {
+            errors.push(RowError {
+                line,
+                reason: problems.join("; "),
+            });
+            continue;
+        }
         match build(line, fields, &mut seen, &mut problems) {
             Some(row) if problems.is_empty() => rows.push(row),
             _ => errors.push(RowError {
@@ -159,24 +212,98 @@ fn parse_rows<T, const N: usize>(
     })
 }
 
-/// Validates the address and records it for duplicate detection. An address
-/// counts as taken from the first row where it is valid, even if that row has
-/// other problems: the file is ambiguous either way.
-fn check_email(email: &str, line: usize, seen: &mut HashMap<String, usize>, problems: &mut Vec<String>) {
+/// The rules every field obeys whatever its column (see the module documentation).
+fn check_field(column: &str, value: &str, problems: &mut Vec<String>) {
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        problems.push(format!(
+            "{column}: control character U+{:04X} is not allowed",
+            u32::from(c)
+        ));
+    }
+    if let Some(limit) = max_chars(column) {
+        let chars = value.chars().count();
+        if chars > limit {
+            problems.push(format!(
+                "{column}: {chars} characters, longer than the limit of {limit}"
+            ));
+        }
+    }
+}
+
+fn max_chars(column: &str) -> Option<usize> {
+    match column {
+        "email" => Some(EMAIL_MAX_CHARS),
+        "company" => Some(COMPANY_MAX_CHARS),
+        "contact_name" => Some(CONTACT_NAME_MAX_CHARS),
+        "name" => Some(NAME_MAX_CHARS),
+        "branch" => Some(BRANCH_MAX_CHARS),
+        "themes" => Some(THEMES_MAX_CHARS),
+        _ => None,
+    }
+}
+
+/// Validates the address, records it for duplicate detection, and returns the
+/// form to store (see the module documentation). An address counts as taken
+/// from the first row where it is valid, even if that row has other problems:
+/// the file is ambiguous either way.
+fn check_email(
+    email: &str,
+    line: usize,
+    seen: &mut HashMap<String, usize>,
+    problems: &mut Vec<String>,
+) -> Option<String> {
     if email.is_empty() {
         problems.push("missing address: email is empty".to_owned());
-        return;
+        return None;
     }
-    if let Err(e) = email.parse::<Address>() {
-        problems.push(format!("invalid address {email:?}: {e}"));
-        return;
-    }
-    match seen.entry(normalize_email(email)) {
+    let address = match email.parse::<Address>() {
+        Ok(address) => address,
+        Err(e) => {
+            problems.push(format!("invalid address {email:?}: {e}"));
+            return None;
+        }
+    };
+    let stored = match deliverable_form(address.user(), address.domain()) {
+        Ok(stored) => stored,
+        Err(reason) => {
+            problems.push(format!("email: {reason}"));
+            return None;
+        }
+    };
+    match seen.entry(normalize_email(&stored)) {
         Entry::Occupied(first) => problems.push(format!("duplicate address {email} (first on line {})", first.get())),
         Entry::Vacant(slot) => {
             slot.insert(line);
         }
     }
+    Some(stored)
+}
+
+/// The address as mail servers without SMTPUTF8 take it: the part before `@` as
+/// written (it must be ASCII), the domain in its ASCII form.
+fn deliverable_form(user: &str, domain: &str) -> Result<String, String> {
+    if !user.is_ascii() {
+        return Err("the part before @ is not ASCII; most mail servers cannot deliver to it (no SMTPUTF8)".to_owned());
+    }
+    // An address literal such as [192.0.2.1] is not a domain name.
+    if domain.starts_with('[') {
+        return Ok(format!("{user}@{domain}"));
+    }
+    let ascii = idna::domain_to_ascii(domain)
+        .map_err(|_| format!("the domain {domain:?} is not a valid internationalised domain name (IDNA)"))?;
+    // An ASCII domain is kept as written, so a file imported before stays unchanged.
+    let stored = if domain.is_ascii() {
+        format!("{user}@{domain}")
+    } else {
+        format!("{user}@{ascii}")
+    };
+    let chars = stored.chars().count();
+    if chars > EMAIL_MAX_CHARS {
+        return Err(format!(
+            "{chars} characters in its ASCII form, longer than the limit of {EMAIL_MAX_CHARS}"
+        ));
+    }
+    Ok(stored)
 }
 
 fn require(value: &str, column: &str, problems: &mut Vec<String>) {
@@ -766,18 +893,18 @@ mod tests {
 
     #[test]
     fn multi_line_quoted_field_shifts_line_numbers() {
+        // A line break inside a field is refused (see the field rules), but the lines it spans still count.
         let p = members(
             "a@example.jp,\"株式会社\nテスト商事\",A,tax,ja\n\
-             b@example.jp,B社,B,golf,ja\n\
+             b@example.jp,B社,B,tax,ja\n\
              c@example.jp,C社,\"C\n\nC\",tax,ja\n\
-             bad,D社,D,tax,ja\n",
+             bad,D社,D,tax,ja\n\
+             e@example.jp,E社,E,tax,ja\n",
         );
-        assert_eq!(p.rows.len(), 2, "{:?}", p.errors);
-        assert_eq!(p.rows[0].line, 2);
-        assert_eq!(p.rows[0].company, "株式会社\nテスト商事");
-        assert_eq!(p.rows[1].line, 5);
+        let good: Vec<usize> = p.rows.iter().map(|r| r.line).collect();
+        assert_eq!(good, [4, 9], "{:?}", p.errors);
         let lines: Vec<usize> = p.errors.iter().map(|e| e.line).collect();
-        assert_eq!(lines, vec![4, 8]);
+        assert_eq!(lines, [2, 5, 8]);
     }
 
     #[test]
@@ -930,5 +1057,202 @@ mod tests {
     #[test]
     fn normalize_email_trims_and_lowercases() {
         assert_eq!(normalize_email("  Taro@Example.CO.JP "), "taro@example.co.jp");
+    }
+
+    #[test]
+    fn control_characters_are_refused_naming_field_and_character() {
+        let p = members(
+            "a@example.jp,A\0社,A,tax,ja\n\
+             b@example.jp,\"B社\r\nBcc: x@evil.example\",B,tax,ja\n\
+             c@example.jp,C社\u{7f},C,tax,ja\n\
+             d@example.jp,D社,D\u{85}D,tax,ja\n\
+             e@example.jp,E社,E,tax;\u{1b}export,ja\n\
+             f@example.jp,F社,F,tax,ja\n",
+        );
+        let errors: Vec<String> = p.errors.iter().map(RowError::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "line 2: company: control character U+0000 is not allowed",
+                "line 3: company: control character U+000D is not allowed",
+                "line 5: company: control character U+007F is not allowed",
+                "line 6: contact_name: control character U+0085 is not allowed",
+                "line 7: themes: control character U+001B is not allowed",
+            ]
+        );
+        let good: Vec<usize> = p.rows.iter().map(|r| r.line).collect();
+        assert_eq!(good, [8], "the other rows still parse");
+    }
+
+    #[test]
+    fn a_quoted_line_feed_or_tab_is_refused() {
+        let p = members("a@example.jp,\"A\nBcc: x@evil.example\",A,tax,ja\nb@example.jp,B\t社,B,tax,ja\n");
+        let errors: Vec<String> = p.errors.iter().map(RowError::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "line 2: company: control character U+000A is not allowed",
+                "line 4: company: control character U+0009 is not allowed",
+            ]
+        );
+        assert!(p.rows.is_empty());
+    }
+
+    #[test]
+    fn whitespace_around_a_field_is_trimmed_before_the_rules() {
+        let p = members("a@example.jp,\"\tA社\r\n\",A,tax,ja\n");
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.rows[0].company, "A社");
+    }
+
+    #[test]
+    fn over_long_fields_are_refused_naming_field_and_limit() {
+        let company = "x".repeat(10 * 1024 * 1024);
+        let p = members(&format!(
+            "a@example.jp,{company},A,tax,ja\n\
+             b@example.jp,{},{},tax,ja\n\
+             c@example.jp,C社,{},tax,ja\n\
+             d@example.jp,D社,D,{},ja\n\
+             {}@example.jp,E社,E,tax,ja\n",
+            "社".repeat(200),
+            "名".repeat(100),
+            "名".repeat(101),
+            "tax;".repeat(251),
+            "e".repeat(244),
+        ));
+        let errors: Vec<String> = p.errors.iter().map(RowError::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "line 2: company: 10485760 characters, longer than the limit of 200",
+                "line 4: contact_name: 101 characters, longer than the limit of 100",
+                "line 5: themes: 1004 characters, longer than the limit of 1000",
+                "line 6: email: 255 characters, longer than the limit of 254",
+            ]
+        );
+        // The limits count characters, not bytes.
+        let good: Vec<usize> = p.rows.iter().map(|r| r.line).collect();
+        assert_eq!(good, [3]);
+    }
+
+    #[test]
+    fn all_field_problems_of_a_row_are_joined() {
+        let p = members(&format!("a@example.jp,A\0社,{},tax,ja\n", "x".repeat(101)));
+        assert_eq!(
+            only_error(&p).reason,
+            "company: control character U+0000 is not allowed; \
+             contact_name: 101 characters, longer than the limit of 100"
+        );
+    }
+
+    #[test]
+    fn advisors_get_the_same_field_rules() {
+        let p = parse_advisors(
+            format!(
+                "email,name,branch\n\
+                 w@example.jp,W\0,North\n\
+                 x@example.jp,X\tY,North\n\
+                 y@example.jp,Y,\"North\nSouth\"\n\
+                 z@example.jp,{},{}\n\
+                 ok@example.jp,OK,\n",
+                "z".repeat(101),
+                "b".repeat(101)
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let errors: Vec<String> = p.errors.iter().map(RowError::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "line 2: name: control character U+0000 is not allowed",
+                "line 3: name: control character U+0009 is not allowed",
+                "line 4: branch: control character U+000A is not allowed",
+                "line 6: name: 101 characters, longer than the limit of 100; \
+                 branch: 101 characters, longer than the limit of 100",
+            ]
+        );
+        let good: Vec<usize> = p.rows.iter().map(|r| r.line).collect();
+        assert_eq!(good, [7]);
+    }
+
+    #[test]
+    fn idn_domain_is_stored_in_ascii_form() {
+        let p = members(
+            "user@例え.jp,A社,A,tax,ja\n\
+             b@ＥＸＡＭＰＬＥ.jp,B社,B,tax,ja\n\
+             Taro@Example.co.jp,C社,C,tax,ja\n",
+        );
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let emails: Vec<&str> = p.rows.iter().map(|r| r.email.as_str()).collect();
+        // An ASCII domain is kept as written.
+        assert_eq!(emails, ["user@xn--r8jz45g.jp", "b@example.jp", "Taro@Example.co.jp"]);
+    }
+
+    #[test]
+    fn idn_and_ascii_spellings_are_one_address() {
+        let p = members("user@例え.jp,A社,A,tax,ja\nUSER@xn--r8jz45g.jp,B社,B,tax,ja\n");
+        let e = only_error(&p);
+        assert_eq!(
+            e.to_string(),
+            "line 3: duplicate address USER@xn--r8jz45g.jp (first on line 2)"
+        );
+        assert_eq!(p.rows[0].email, "user@xn--r8jz45g.jp");
+
+        let p = members("user@xn--r8jz45g.jp,A社,A,tax,ja\nUser@例え.JP,B社,B,tax,ja\n");
+        let e = only_error(&p);
+        assert_eq!(
+            e.to_string(),
+            "line 3: duplicate address User@例え.JP (first on line 2)"
+        );
+    }
+
+    #[test]
+    fn non_ascii_part_before_at_is_refused_with_the_reason() {
+        assert_error(
+            &members("ユーザー@example.jp,A社,A,tax,ja\n"),
+            2,
+            "email: the part before @ is not ASCII; most mail servers cannot deliver to it (no SMTPUTF8)",
+        );
+    }
+
+    #[test]
+    fn domain_refused_by_idna() {
+        // Punycode that decodes to a control character: an ASCII spelling that names no valid domain.
+        assert_error(
+            &members("a@xn--a.jp,A社,A,tax,ja\n"),
+            2,
+            "email: the domain \"xn--a.jp\"",
+        );
+    }
+
+    #[test]
+    fn ascii_form_of_the_address_is_within_the_limit() {
+        // Within 254 characters as written, longer once the domain is in Punycode.
+        let long_domain = format!("{}.{}.{}.例え.jp", "例".repeat(55), "え".repeat(55), "a".repeat(55));
+        let p = members(&format!("{}@{long_domain},A社,A,tax,ja\n", "a".repeat(60)));
+        assert_error(&p, 2, "in its ASCII form, longer than the limit of 254");
+    }
+
+    #[test]
+    fn advisors_get_the_same_address_rules() {
+        let p = parse_advisors(
+            "email,name,branch\n\
+             ok@例え.jp,OK,\n\
+             OK@xn--r8jz45g.jp,Again,\n\
+             ユーザー@example.jp,U,\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        let errors: Vec<String> = p.errors.iter().map(RowError::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "line 3: duplicate address OK@xn--r8jz45g.jp (first on line 2)",
+                "line 4: email: the part before @ is not ASCII; most mail servers cannot deliver to it (no SMTPUTF8)",
+            ]
+        );
+        assert_eq!(p.rows.len(), 1);
+        assert_eq!(p.rows[0].email, "ok@xn--r8jz45g.jp");
     }
 }

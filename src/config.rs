@@ -475,7 +475,17 @@ fn config_error_from(error: &config::ConfigError) -> ConfigError {
         let name = field.split('`').next().unwrap_or_default();
         return ConfigError::new(name, "missing");
     }
-    ConfigError::new("", text)
+    // A file that is not TOML: the parser's own report spans several lines around a caret; keep the words.
+    let words: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty()
+                && !l.starts_with('|')
+                && !l.split_once(" |").is_some_and(|(n, _)| n.trim().parse::<u32>().is_ok())
+        })
+        .collect();
+    ConfigError::new("--config", words.join("; "))
 }
 
 /// serde's wording in plain words: the value given and what the key takes.

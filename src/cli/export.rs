@@ -121,7 +121,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "\"'=cmd|' /C calc'!A0\",'@SUM(1+1),'+1,'-2,'\tx,ok,a=b\n"
+            "'=cmd|' /C calc'!A0,'@SUM(1+1),'+1,'-2,'\tx,ok,a=b\n"
         );
     }
 

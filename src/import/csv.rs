@@ -14,6 +14,9 @@
 //!   is `ja` or `en`, empty meaning `ja`.
 //! * Advisors: header `email,name,branch`.
 //!
+//! A leading `'` before `=`, `+`, `-` or `@` is dropped: it is how `members export` keeps a spreadsheet from
+//! reading such a cell as a formula, so an export edited and imported back is unchanged.
+//!
 //! The header must name exactly those columns, in any order; names are compared
 //! after trimming and case-insensitively. Every field is trimmed. Blank lines
 //! (and lines whose fields are all empty, such as `,,,,`) are skipped.
@@ -210,6 +213,24 @@ fn parse_rows<T, const N: usize>(
         errors,
         encoding: table.encoding,
     })
+}
+
+/// At most 80 characters of a header for a message: a binary file's "header" can be kilobytes.
+fn shortened(text: &str) -> String {
+    const SHOWN: usize = 80;
+    match text.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}… ({} characters)", &text[..cut], text.chars().count()),
+        None => text.to_owned(),
+    }
+}
+
+/// A cell our exports (and careful staff) protected from spreadsheet formulas, `'=…`, `'+…`, `'-…`, `'@…`,
+/// read as it was typed: the export's leading `'` is not part of the value.
+fn unneutralised(field: &str) -> &str {
+    match field.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => field,
+    }
 }
 
 /// The rules every field obeys whatever its column (see the module documentation).
@@ -475,7 +496,7 @@ fn read_table(bytes: &[u8], columns: &[&str]) -> Result<Table, RowError> {
             Ok(false) => break,
             Ok(true) => {
                 let line = lines.line(record.position()).unwrap_or(1);
-                let fields: Vec<String> = record.iter().map(|f| f.trim().to_owned()).collect();
+                let fields: Vec<String> = record.iter().map(|f| unneutralised(f.trim()).to_owned()).collect();
                 if fields.iter().all(String::is_empty) {
                     continue;
                 }
@@ -526,7 +547,7 @@ fn read_table(bytes: &[u8], columns: &[&str]) -> Result<Table, RowError> {
                 reason: format!(
                     "invalid header {:?}{encoding_note}: expected the columns {expected_header} \
                      (in any order); {detail}",
-                    header.join(",")
+                    shortened(&header.join(","))
                 ),
             });
         }
@@ -586,7 +607,7 @@ fn column_order(header: &[String], columns: &[&str]) -> Result<Vec<usize>, Strin
     let unexpected: Vec<String> = names
         .iter()
         .filter(|n| !columns.contains(&n.as_str()))
-        .map(|n| format!("{n:?}"))
+        .map(|n| format!("{:?}", shortened(n)))
         .collect();
     if !unexpected.is_empty() {
         problems.push(format!("unexpected: {}", unexpected.join(", ")));

@@ -482,7 +482,7 @@ fn config_error_from(error: &config::ConfigError) -> ConfigError {
         .filter(|l| {
             !l.is_empty()
                 && !l.starts_with('|')
-                && !l.split_once(" |").is_some_and(|(n, _)| n.trim().parse::<u32>().is_ok())
+                && l.split_once(" |").is_none_or(|(n, _)| n.trim().parse::<u32>().is_err())
         })
         .collect();
     ConfigError::new("--config", words.join("; "))

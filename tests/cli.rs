@@ -288,6 +288,18 @@ both_backends!(campaigns_are_checked_at_create, |env: TestEnv| async move {
     assert!(ok(&env, &["campaign", "list"]).contains("cancelled"));
     let (code, _, err) = env.run(&["campaign", "show", "999"]);
     assert_eq!((code, err.contains("no campaign 999")), (1, true), "{err}");
+    // The bounds a campaign was created with are shown.
+    let (code, id, err) = env.create_campaign(
+        "telework",
+        "newsletter",
+        &["--cron", "0 9 * * *", "--from", "2030-04-01", "--until", "2031-03-31"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let show = ok(&env, &["campaign", "show", id.trim()]);
+    assert!(
+        show.contains("fires only: from 2030-04-01 00:00:00 JST until 2031-03-31 23:59:59 JST"),
+        "{show}"
+    );
 });
 
 #[tokio::test]

@@ -140,10 +140,19 @@ async fn newsletter_to_1000(
     let headers = reader.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     let (recipient, message_id, outcome) = (col("recipient"), col("message_id"), col("outcome"));
+    let at = col("at");
     let exported: HashMap<String, String> = reader
         .records()
         .map(|r| r.unwrap())
         .inspect(|r| assert_eq!(&r[outcome], "sent"))
+        // ISO 8601 with the configured zone's offset, as the campaign fired at 9:00 Tokyo time.
+        .inspect(|r| {
+            assert!(
+                r[at].starts_with("2020-06-01T09:0") && r[at].ends_with("+09:00"),
+                "{}",
+                &r[at]
+            )
+        })
         .map(|r| (r[recipient].to_lowercase(), r[message_id].to_owned()))
         .collect();
     assert_eq!(exported, by_recipient);

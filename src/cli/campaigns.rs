@@ -80,6 +80,10 @@ pub(super) async fn campaign(
             );
             say!(out, "duty: {}", c.duty);
             say!(out, "schedule: {}", c.schedule.describe(tz));
+            if c.from_ms.is_some() || c.until_ms.is_some() {
+                let bound = |ms: Option<i64>| ms.map_or_else(|| "(open)".to_owned(), |ms| format_local(ms, tz));
+                say!(out, "fires only: from {} until {}", bound(c.from_ms), bound(c.until_ms));
+            }
             say!(out, "next firing times:");
             let after = c.settled_ms.max(app.now());
             let next = if c.state == CampaignState::Scheduled {

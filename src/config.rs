@@ -165,6 +165,8 @@ pub struct SmtpSettings {
 #[serde(deny_unknown_fields)]
 pub struct WebSettings {
     pub base_url: String,
+    /// Where `serve` and `web` listen (the member pages), e.g. 127.0.0.1:8080; port 0 picks a free one.
+    pub bind: String,
     /// Lets `base_url` be http:// while mail goes out over SMTP: for tests only.
     #[serde(default)]
     pub allow_http: bool,
@@ -375,6 +377,12 @@ impl Settings {
             return Err(ConfigError::new(
                 "web.base_url",
                 "must not contain spaces, control characters, <, > or \"",
+            ));
+        }
+        if self.web.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::new(
+                "web.bind",
+                format!("{:?} is not an address and port such as 127.0.0.1:8080", self.web.bind),
             ));
         }
         // Members' unsubscribe links must not travel in clear, and Gmail wants one-click unsubscribe over https.

@@ -14,11 +14,11 @@ const LAYERS: [(&str, u8); 13] = [
     ("store", 3),
     ("error", 4),
     ("services", 4),
-    ("runtime", 5),
-    ("cli", 6),
-    ("web", 6),
-    ("lib", 7),
-    ("main", 7),
+    ("web", 5),
+    ("runtime", 6),
+    ("cli", 7),
+    ("lib", 8),
+    ("main", 8),
 ];
 
 /// Uses inside one layer that follow the direction of the README: the services return their error type.

@@ -39,6 +39,8 @@ pub(super) enum Command {
     Init,
     /// Run the scheduler and the delivery worker until SIGTERM or Ctrl-C.
     Serve,
+    /// Serve only the member pages (one-click unsubscribe), for deployments that run them apart from `serve`.
+    Web,
     /// Fire what is due now, send everything queued, print a summary and exit.
     SendDue {
         /// Also wait for due deliveries that other live instances hold (sent by them, or taken over).

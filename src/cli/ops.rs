@@ -44,6 +44,10 @@ pub(super) async fn ops(
             app.init(actor).await?;
             runtime::serve(app.clone(), shutdown_signal()).await?;
         }
+        Command::Web => {
+            let listener = crate::web::bind(app).await?;
+            crate::web::serve(app.clone(), listener, shutdown_signal()).await?;
+        }
         Command::Instances => {
             let instances = app.instances().await?;
             if instances.is_empty() {

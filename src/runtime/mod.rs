@@ -207,6 +207,8 @@ pub async fn send_due(
 /// `serve`: scheduler, worker and heartbeat under one supervisor until `shutdown` resolves. A part that fails
 /// for good ends the process with its reason (a non-zero exit), so systemd or Kubernetes restarts it.
 pub async fn serve(app: Arc<Application>, shutdown: impl std::future::Future<Output = ()>) -> Result<(), AppError> {
+    // The port first: a port already taken stops serve before it claims any mail.
+    let listener = crate::web::bind(&app).await?;
     let transport = app.transport()?;
     let instance = Instance::register(app.store.clone(), "serve").await?;
     let worker = app.worker(transport.clone(), &instance.id).await?;
@@ -247,6 +249,14 @@ pub async fn serve(app: Arc<Application>, shutdown: impl std::future::Future<Out
             )
         });
     }
+    let web_stop = Arc::new(tokio::sync::Notify::new());
+    {
+        let (app, stop) = (app.clone(), web_stop.clone());
+        parts.spawn(async move {
+            let stopped = async move { stop.notified().await };
+            ("web", crate::web::serve(app, listener, stopped).await)
+        });
+    }
     let beat = tokio::spawn(heartbeat(
         app.clone(),
         instance.id.clone(),
@@ -273,6 +283,7 @@ pub async fn serve(app: Arc<Application>, shutdown: impl std::future::Future<Out
     };
     tracing::info!("stopping: no new claims; what is not on the wire goes back to the queue");
     worker.stop();
+    web_stop.notify_one();
     let grace = Duration::from_secs(app.settings.delivery.shutdown_grace_secs);
     let finished = tokio::time::timeout(grace, async { while parts.join_next().await.is_some() {} })
         .await

@@ -1,6 +1,7 @@
 //! Members and advisors: imports, unsubscribes, suppressions.
 
 use super::*;
+use crate::domain::member::Member;
 use crate::store::MemberChange;
 
 impl Application {
@@ -164,6 +165,28 @@ impl Application {
             MemberChange::Already => Ok(false),
             MemberChange::Done => Ok(true),
         }
+    }
+
+    /// What a member's signed link does: leave one theme, no session needed; the member is the actor.
+    /// False when they had left it already.
+    pub async fn leave_by_link(&self, member_id: i64, theme: &str) -> Result<(Member, bool), AppError> {
+        let member = self
+            .store
+            .member_by_id(member_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no member {member_id}")))?;
+        let left = self
+            .unsubscribe(&Actor::Member(member_id), &member.email, Some(theme))
+            .await?;
+        Ok((member, left))
+    }
+
+    /// The member a link names, to show them what it will do.
+    pub async fn member_by_id(&self, member_id: i64) -> Result<Member, AppError> {
+        self.store
+            .member_by_id(member_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no member {member_id}")))
     }
 }
 

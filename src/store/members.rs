@@ -157,12 +157,18 @@ async fn import_member(
     Ok(())
 }
 
+enum Bind<'a> {
+    Text(&'a str),
+    Id(i64),
+}
+
 enum MemberFilter<'a> {
     All,
     Theme(&'a str),
     /// One active subscriber of the theme.
     AnyOfTheme(&'a str),
     Email(&'a str),
+    Id(i64),
 }
 
 impl Store {
@@ -175,23 +181,29 @@ impl Store {
                     "SELECT {COLUMNS} FROM members m JOIN member_themes t ON t.member_id = m.id \
                      AND t.theme_slug = $1 AND t.subscribed = 1 ORDER BY m.email_norm"
                 ),
-                Some(slug),
+                Some(Bind::Text(slug)),
             ),
             MemberFilter::AnyOfTheme(slug) => (
                 format!(
                     "SELECT {COLUMNS} FROM members m JOIN member_themes t ON t.member_id = m.id \
                      AND t.theme_slug = $1 AND t.subscribed = 1 WHERE m.status = 'active' LIMIT 1"
                 ),
-                Some(slug),
+                Some(Bind::Text(slug)),
             ),
             MemberFilter::Email(norm) => (
                 format!("SELECT {COLUMNS} FROM members m WHERE m.email_norm = $1"),
-                Some(norm),
+                Some(Bind::Text(norm)),
+            ),
+            MemberFilter::Id(id) => (
+                format!("SELECT {COLUMNS} FROM members m WHERE m.id = $1"),
+                Some(Bind::Id(id)),
             ),
         };
         let mut query = sqlx::query(AssertSqlSafe(sql));
-        if let Some(value) = bind {
-            query = query.bind(value.to_owned());
+        match bind {
+            Some(Bind::Text(value)) => query = query.bind(value.to_owned()),
+            Some(Bind::Id(id)) => query = query.bind(id),
+            None => {}
         }
         let rows = query.fetch_all(self.pool()).await?;
         // One member: its own themes; a list: every subscription in one query rather than one per member.
@@ -299,6 +311,10 @@ impl Store {
             .load_members(MemberFilter::Email(&normalize_email(email)))
             .await?
             .pop())
+    }
+
+    pub async fn member_by_id(&self, id: i64) -> StoreResult<Option<Member>> {
+        Ok(self.load_members(MemberFilter::Id(id)).await?.pop())
     }
 
     pub async fn advisors(&self) -> StoreResult<Vec<Advisor>> {

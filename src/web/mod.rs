@@ -1,4 +1,105 @@
-//! What members reach from a mail: the web server comes here. Until then only the signed links exist; they
-//! are made with the mail (see [`crate::mail::token`]).
+//! The web server: what members reach from a mail. `GET /u/TOKEN` shows what the link will do and changes
+//! nothing (mail gateways' link scanners fetch every URL); `POST /u/TOKEN` leaves the theme at once, with no
+//! cookie or session, which is RFC 8058's one-click unsubscribe (`List-Unsubscribe=One-Click`) as well as the
+//! page's own button. A link that does not verify gets a 400 page in both languages, never a stack trace.
 
+mod pages;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+use crate::Application;
+use crate::error::{AppError, ErrorKind};
 pub use crate::mail::token;
+use crate::mail::token::{MemberToken, Purpose};
+use pages::Pages;
+
+#[derive(Clone)]
+struct Web {
+    app: Arc<Application>,
+    pages: Arc<Pages>,
+}
+
+/// The routes, over an application (tests serve it on port 0).
+pub fn router(app: Arc<Application>) -> Result<Router, AppError> {
+    let pages = Arc::new(Pages::load()?);
+    Ok(Router::new()
+        .route("/u/{token}", get(confirm_leave).post(leave))
+        .with_state(Web { app, pages }))
+}
+
+/// Binds `web.bind`; a port already taken is a configuration problem, named.
+pub async fn bind(app: &Application) -> Result<TcpListener, AppError> {
+    let address = &app.settings.web.bind;
+    TcpListener::bind(address).await.map_err(|e| {
+        AppError::Config(crate::config::ConfigError::new(
+            "web.bind",
+            format!("cannot listen on {address}: {e}"),
+        ))
+    })
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    app: Arc<Application>,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
+    let address = listener
+        .local_addr()
+        .map_err(|e| AppError::Internal(format!("web: {e}")))?;
+    tracing::info!(%address, base_url = %app.settings.web.base_url, "web: member pages listening");
+    axum::serve(listener, router(app)?)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| AppError::Internal(format!("web: {e}")))
+}
+
+/// The member and theme an unsubscribe link names, if it verifies.
+fn unsubscribe_token(web: &Web, token: &str) -> Option<(i64, String)> {
+    let key = web.app.signing_key().ok()?;
+    match MemberToken::verify(token, &key).ok()? {
+        MemberToken {
+            member_id,
+            purpose: Purpose::Unsubscribe { theme_slug },
+        } => Some((member_id, theme_slug)),
+        _ => None,
+    }
+}
+
+async fn confirm_leave(State(web): State<Web>, Path(token): Path<String>) -> Response {
+    let Some((member_id, theme)) = unsubscribe_token(&web, &token) else {
+        return web.pages.invalid_link(&web.app);
+    };
+    match web.app.member_by_id(member_id).await {
+        Ok(member) => web.pages.leave_confirm(&web.app, &member, &theme).await,
+        Err(e) => failure(&web, &e),
+    }
+}
+
+async fn leave(State(web): State<Web>, Path(token): Path<String>) -> Response {
+    let Some((member_id, theme)) = unsubscribe_token(&web, &token) else {
+        return web.pages.invalid_link(&web.app);
+    };
+    match web.app.leave_by_link(member_id, &theme).await {
+        Ok((member, left)) => web.pages.left(&web.app, &member, &theme, !left).await,
+        Err(e) => failure(&web, &e),
+    }
+}
+
+/// A failure as a member sees it: the link's fault (400) or ours (503); the cause goes to the log only.
+fn failure(web: &Web, e: &AppError) -> Response {
+    match e.kind() {
+        ErrorKind::NotFound | ErrorKind::Invalid => web.pages.invalid_link(&web.app),
+        _ => {
+            tracing::error!(error = %e, "web: a member's request failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Html(web.pages.unavailable(&web.app))).into_response()
+        }
+    }
+}

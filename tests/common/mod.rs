@@ -138,6 +138,8 @@ impl TestEnv {
             ("OUTREACH_LOG".to_owned(), "warn".to_owned()),
             // Tests send over SMTP with the default http://localhost base URL.
             ("OUTREACH_WEB__ALLOW_HTTP".to_owned(), "true".to_owned()),
+            // Several `serve` at once on one machine: each listens on a free port.
+            ("OUTREACH_WEB__BIND".to_owned(), "127.0.0.1:0".to_owned()),
         ];
         env.extend(self.extra.iter().cloned());
         env

@@ -223,6 +223,7 @@ class Outreach:
             "OUTREACH_DATA_DIR": os.path.join(workdir, "data"),
             "OUTREACH_DELIVERY__TRANSPORT": "smtp",
             "OUTREACH_WEB__ALLOW_HTTP": "true",
+            "OUTREACH_WEB__BIND": "127.0.0.1:0",
             "OUTREACH_SMTP__HOST": "127.0.0.1",
             "OUTREACH_SMTP__PORT": str(smtp_port),
             "OUTREACH_SMTP__POOL_SIZE": str(POOL_SIZE),

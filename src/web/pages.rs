@@ -1,0 +1,86 @@
+//! The member pages, rendered from `templates/web` (embedded in the binary). Handlebars escapes every value,
+//! so an address or a company name cannot inject markup.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use handlebars::Handlebars;
+use include_dir::{Dir, include_dir};
+use serde_json::{Value, json};
+
+use crate::Application;
+use crate::domain::member::Member;
+use crate::error::AppError;
+
+static PAGES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates/web");
+
+pub(super) struct Pages(Handlebars<'static>);
+
+impl Pages {
+    pub(super) fn load() -> Result<Self, AppError> {
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(true);
+        for file in PAGES.files() {
+            let name = file.path().with_extension("").display().to_string();
+            let text = file
+                .contents_utf8()
+                .ok_or_else(|| AppError::Internal(format!("templates/web/{name}: not UTF-8")))?;
+            hb.register_template_string(&name, text)
+                .map_err(|e| AppError::Internal(format!("templates/web/{name}: {e}")))?;
+        }
+        Ok(Self(hb))
+    }
+
+    fn render(&self, page: &str, context: &Value) -> String {
+        self.0.render(page, context).unwrap_or_else(|e| {
+            tracing::error!(error = %e, page, "web: a page did not render");
+            "<!DOCTYPE html><title>outreach</title><p>Error / エラー</p>".to_owned()
+        })
+    }
+
+    fn base(app: &Application, lang: &str, title: &str) -> Value {
+        json!({
+            "lang": lang,
+            "en": lang == "en",
+            "title": title,
+            "organization": app.settings.organization.name,
+            "contact": app.settings.organization.email,
+        })
+    }
+
+    /// The theme's title in the member's language (the slug if the plan no longer has it).
+    async fn theme_title(app: &Application, slug: &str, en: bool) -> String {
+        let plan = app.plan(None).await.ok();
+        let theme = plan.as_ref().and_then(|p| p.theme(slug));
+        match theme {
+            Some(t) if en && !t.title_en.is_empty() => t.title_en.clone(),
+            Some(t) => t.title_ja.clone(),
+            None => slug.to_owned(),
+        }
+    }
+
+    pub(super) async fn leave_confirm(&self, app: &Application, member: &Member, theme: &str) -> Response {
+        let en = member.locale == "en";
+        let mut context = Self::base(app, &member.locale, if en { "Unsubscribe" } else { "配信停止" });
+        context["email"] = member.email.clone().into();
+        context["theme"] = Self::theme_title(app, theme, en).await.into();
+        Html(self.render("leave-confirm", &context)).into_response()
+    }
+
+    pub(super) async fn left(&self, app: &Application, member: &Member, theme: &str, already: bool) -> Response {
+        let en = member.locale == "en";
+        let mut context = Self::base(app, &member.locale, if en { "Unsubscribed" } else { "配信停止の完了" });
+        context["email"] = member.email.clone().into();
+        context["theme"] = Self::theme_title(app, theme, en).await.into();
+        context["already"] = already.into();
+        Html(self.render("left", &context)).into_response()
+    }
+
+    pub(super) fn invalid_link(&self, app: &Application) -> Response {
+        let context = Self::base(app, "ja", "リンクが無効です / Invalid link");
+        (StatusCode::BAD_REQUEST, Html(self.render("invalid-link", &context))).into_response()
+    }
+
+    pub(super) fn unavailable(&self, app: &Application) -> String {
+        self.render("unavailable", &Self::base(app, "ja", "ただいま処理できません"))
+    }
+}

@@ -1,0 +1,198 @@
+//! The member pages as members and their mail providers reach them: the link of a real sent newsletter,
+//! fetched by a link scanner (GET: nothing changes), posted by Gmail's one-click button (RFC 8058: leaves at
+//! once, no cookie), altered by hand (400, in both languages); and the release binary's `serve` answering.
+
+mod common;
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::sync::Arc;
+
+use common::{TestEnv, tester};
+use outreach::store::ActionFilter;
+use support::rig::*;
+use support::smtp::TestSmtp;
+
+/// Serves the member pages of `app` on a free port; the base URL to reach them.
+async fn serve_pages(app: Arc<outreach::Application>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(outreach::web::serve(app, listener, std::future::pending()));
+    base
+}
+
+/// The one-click URL of the mail sent to `to`, from its List-Unsubscribe header, and the body's link.
+fn links_of(smtp: &TestSmtp, to: &str) -> (String, String) {
+    let mail = smtp.messages().into_iter().find(|m| m.rcpt_to[0] == to).unwrap();
+    let raw = String::from_utf8_lossy(&mail.data).into_owned();
+    let head = raw.split("\r\n\r\n").next().unwrap();
+    let header = head
+        .lines()
+        .find_map(|l| l.strip_prefix("List-Unsubscribe: "))
+        .unwrap()
+        .trim_matches(['<', '>'])
+        .to_owned();
+    assert!(
+        head.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{head}"
+    );
+    let path = header.split_once("/u/").unwrap().1.to_owned();
+    // The text part carries the same link (quoted-printable may wrap it; the token has no '=').
+    let unfolded = raw.replace("=\r\n", "");
+    assert!(unfolded.contains(&path), "the mail body links the same token");
+    (header, path)
+}
+
+both_backends!(
+    one_click_leaves_at_once_and_a_scanner_changes_nothing,
+    |mut env: TestEnv| async move {
+        let smtp = TestSmtp::start();
+        let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
+        newsletter_fired(&r, &["stays@example.co.jp", "leaves@example.co.jp"]).await;
+        assert_eq!(r.worker.drain().await.unwrap().sent, 2);
+        let (header, token) = links_of(&smtp, "leaves@example.co.jp");
+        assert!(header.starts_with("https://outreach.example.org/u/"), "{header}");
+        let app = Arc::new(r.app);
+        let url = format!("{}/u/{token}", serve_pages(app.clone()).await);
+        let http = reqwest::Client::new();
+        let subscribed = || async {
+            let members = app.members(Some("telework")).await.unwrap();
+            members.iter().map(|m| m.email.clone()).collect::<Vec<_>>()
+        };
+
+        // A mail gateway's scanner fetches the link, twice: a page with one button, and nothing changes.
+        for _ in 0..2 {
+            let page = http.get(&url).send().await.unwrap();
+            assert_eq!(page.status(), 200);
+            let html = page.text().await.unwrap();
+            assert!(
+                html.contains("配信を停止しますか") && html.contains("<form method=\"post\">"),
+                "{html}"
+            );
+            assert!(
+                html.contains("leaves@example.co.jp") && html.contains("テレワークの推進"),
+                "{html}"
+            );
+        }
+        assert_eq!(subscribed().await.len(), 2);
+
+        // Gmail's one-click: a POST with the RFC 8058 body, no cookie. The member leaves the theme at once.
+        let answer = http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        assert!(answer.headers().get("set-cookie").is_none());
+        assert!(answer.text().await.unwrap().contains("配信を停止しました"));
+        assert_eq!(subscribed().await, ["stays@example.co.jp"]);
+        let rows = app.store.actions(&ActionFilter::default()).await.unwrap();
+        let left: Vec<_> = rows.iter().filter(|a| a.action == "member.unsubscribe").collect();
+        assert_eq!(left.len(), 1);
+        assert_eq!(
+            (left[0].actor_kind.as_str(), left[0].target.as_str()),
+            ("member", "leaves@example.co.jp")
+        );
+
+        // Posted again (a double click, a retrying provider): said so, nothing recorded twice.
+        let again = http.post(&url).body("List-Unsubscribe=One-Click").send().await.unwrap();
+        assert_eq!(again.status(), 200);
+        assert!(again.text().await.unwrap().contains("すでに配信を停止しています"));
+        let rows = app.store.actions(&ActionFilter::default()).await.unwrap();
+        assert_eq!(rows.iter().filter(|a| a.action == "member.unsubscribe").count(), 1);
+
+        // A link altered by hand, or one signed with another key: 400 in both languages, nothing changes.
+        let mut altered = token.clone();
+        let last = altered.pop().unwrap();
+        altered.push(if last == 'A' { 'B' } else { 'A' });
+        let (stays, _) = links_of(&smtp, "stays@example.co.jp");
+        let stays_token = stays.split_once("/u/").unwrap().1;
+        let forged = outreach::mail::token::MemberToken::verify(stays_token, b"test-signing-key")
+            .unwrap()
+            .sign(b"another deployment's key");
+        for bad in [altered, forged, "garbage".to_owned(), "a.b".to_owned()] {
+            let base = url.rsplit_once("/u/").unwrap().0;
+            for request in [
+                http.get(format!("{base}/u/{bad}")),
+                http.post(format!("{base}/u/{bad}")),
+            ] {
+                let page = request.send().await.unwrap();
+                assert_eq!(page.status(), 400, "{bad}");
+                let html = page.text().await.unwrap();
+                assert!(
+                    html.contains("このリンクは使用できません") && html.contains("This link cannot be used"),
+                    "{html}"
+                );
+            }
+        }
+        assert_eq!(subscribed().await, ["stays@example.co.jp"]);
+    }
+);
+
+both_backends!(
+    an_english_member_reads_the_pages_in_english,
+    |mut env: TestEnv| async move {
+        let smtp = TestSmtp::start();
+        let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
+        let csv = "email,company,contact_name,themes,locale\nen@example.co.jp,Tokyo Test Ltd.,John Smith,telework,en\n";
+        r.app
+            .import_members(&tester(), csv.as_bytes(), false, false)
+            .await
+            .unwrap();
+        let member = r.app.store.member("en@example.co.jp").await.unwrap().unwrap();
+        let key = r.app.signing_key().unwrap();
+        let links = outreach::mail::context::Links::for_member("", &key, member.id, "telework");
+        let app = Arc::new(r.app);
+        let base = serve_pages(app.clone()).await;
+        let http = reqwest::Client::new();
+        let page = http.get(format!("{base}{}", links.unsubscribe)).send().await.unwrap();
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("<html lang=\"en\">") && html.contains("Stop receiving"),
+            "{html}"
+        );
+        let done = http.post(format!("{base}{}", links.unsubscribe)).send().await.unwrap();
+        assert!(done.text().await.unwrap().contains("You have been unsubscribed"));
+        assert!(app.members(Some("telework")).await.unwrap().is_empty());
+    }
+);
+
+/// The release shape: `serve` from the binary listens on `web.bind` beside the scheduler and the worker.
+#[tokio::test]
+async fn serve_answers_member_links() {
+    let mut env = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    env.set("OUTREACH_LOG", "info")
+        .set("OUTREACH_WEB__SIGNING_KEY", "test-signing-key");
+    let (code, _, err) = env.run(&["init"]);
+    assert_eq!(code, 0, "{err}");
+    let mut serve = env
+        .command(&["serve"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(serve.stderr.take().unwrap()).lines();
+    let address = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find_map(|l| {
+            l.contains("member pages listening").then(|| {
+                l.split("address=")
+                    .nth(1)
+                    .unwrap()
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
+        })
+        .unwrap();
+    let page = reqwest::get(format!("http://{address}/u/not-a-token")).await.unwrap();
+    let status = page.status();
+    let html = page.text().await.unwrap();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert_eq!(status, 400);
+    assert!(html.contains("このリンクは使用できません"), "{html}");
+}

@@ -196,3 +196,14 @@ async fn serve_answers_member_links() {
     assert_eq!(status, 400);
     assert!(html.contains("このリンクは使用できません"), "{html}");
 }
+
+/// A port already taken stops `serve` before it claims any mail, naming the key (exit 2, configuration).
+#[tokio::test]
+async fn a_taken_port_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut env = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    env.set("OUTREACH_WEB__BIND", taken.local_addr().unwrap().to_string());
+    let (code, _, err) = env.run(&["serve"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("web.bind") && err.contains("cannot listen"), "{err}");
+}

@@ -207,3 +207,92 @@ async fn a_taken_port_is_named() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("web.bind") && err.contains("cannot listen"), "{err}");
 }
+
+both_backends!(
+    the_preferences_page_changes_one_theme_at_a_time,
+    |mut env: TestEnv| async move {
+        let smtp = TestSmtp::start();
+        let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
+        let csv =
+            "email,company,contact_name,themes,locale\np@example.co.jp,株式会社設定,担当,telework;sme-talent,ja\n";
+        r.app
+            .import_members(&tester(), csv.as_bytes(), false, false)
+            .await
+            .unwrap();
+        let member = r.app.store.member("p@example.co.jp").await.unwrap().unwrap();
+        let key = r.app.signing_key().unwrap();
+        let links = outreach::mail::context::Links::for_member("", &key, member.id, "telework");
+        let app = Arc::new(r.app);
+        let url = format!("{}{}", serve_pages(app.clone()).await, links.preferences);
+        let http = reqwest::Client::new();
+        let themes = || async {
+            let m = app.store.member("p@example.co.jp").await.unwrap().unwrap();
+            (m.status.as_str().to_owned(), m.themes)
+        };
+
+        // Seen: every theme of the plan with its state; fetching it changes nothing.
+        let html = http.get(&url).send().await.unwrap().text().await.unwrap();
+        assert!(
+            html.contains("メールマガジンの配信設定") && html.contains("配信中") && html.contains("停止中"),
+            "{html}"
+        );
+        assert_eq!(
+            html.matches("name=\"theme\" value=\"").count(),
+            8,
+            "seven themes and leave-all: {html}"
+        );
+        let before = themes().await;
+
+        let post = |form: &'static str| {
+            let (http, url) = (http.clone(), url.clone());
+            async move {
+                let page = http
+                    .post(&url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(form)
+                    .send()
+                    .await
+                    .unwrap();
+                (page.status(), page.text().await.unwrap())
+            }
+        };
+        let (status, html) = post("theme=telework&do=leave").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("「テレワークの推進」の配信を停止しました。"), "{html}");
+        assert_eq!(themes().await, ("active".to_owned(), vec!["sme-talent".to_owned()]));
+        assert_ne!(themes().await, before);
+        let (_, html) = post("theme=women-advancement&do=join").await;
+        assert!(html.contains("の配信を開始しました。"), "{html}");
+        assert_eq!(themes().await.1, ["sme-talent", "women-advancement"]);
+
+        // Leaving everything, then coming back for one theme, brings back only that one.
+        let (_, html) = post("theme=&do=leave-all").await;
+        assert!(html.contains("すべての配信を停止しました。"), "{html}");
+        assert_eq!(themes().await.0, "unsubscribed", "out of every audience");
+        post("theme=telework&do=join").await;
+        assert_eq!(themes().await, ("active".to_owned(), vec!["telework".to_owned()]));
+
+        // Each change is the member's own, in the staff-action log.
+        let rows = app.store.actions(&ActionFilter::default()).await.unwrap();
+        let mine: Vec<_> = rows
+            .iter()
+            .filter(|a| a.actor_kind == "member")
+            .map(|a| a.action.as_str())
+            .collect();
+        assert_eq!(
+            mine,
+            ["member.unsubscribe", "member.join", "member.unsubscribe", "member.join"]
+        );
+
+        // A theme that does not exist, or an unknown change, is refused without a change.
+        let (status, _) = post("theme=golf&do=join").await;
+        assert_eq!(status, 400);
+        let (status, _) = post("theme=telework&do=explode").await;
+        assert_eq!(status, 400);
+        // A suppressed member cannot rejoin through the link: only staff lift a suppression.
+        app.suppress(&tester(), "p@example.co.jp", "宛先不明").await.unwrap();
+        let (_, html) = post("theme=sme-talent&do=join").await;
+        assert!(html.contains("このアドレスへの配信は停止されています"), "{html}");
+        assert_eq!(themes().await.0, "suppressed");
+    }
+);

@@ -41,7 +41,7 @@ impl Actor {
     pub fn may(&self, action: &str) -> bool {
         match self {
             Actor::Operator(_) => true,
-            Actor::Member(_) => action == "member.unsubscribe",
+            Actor::Member(_) => matches!(action, "member.unsubscribe" | "member.join"),
             Actor::Smtp => matches!(action, "campaign.pause" | "member.suppress"),
             Actor::Scheduler => action == "campaign.finish",
         }

@@ -188,6 +188,29 @@ impl Application {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no member {member_id}")))
     }
+
+    /// A member joins a theme from their preferences page; false when nothing changed (already in it, or
+    /// suppressed: only staff lift a suppression).
+    pub async fn join_by_link(&self, member_id: i64, theme: &str) -> Result<bool, AppError> {
+        self.check_theme(theme).await?;
+        let member = self.member_by_id(member_id).await?;
+        let action = permitted(&Actor::Member(member_id), "member.join", member.email)?.with("theme", theme);
+        let now = self.now();
+        let change = self
+            .store
+            .change(now, async move |tx| {
+                let change = store::members::join(tx, member_id, theme, now).await?;
+                Ok((change, (change == MemberChange::Done).then_some(action)))
+            })
+            .await?;
+        member_changed(change, &format!("{member_id}"))
+    }
+
+    /// A member leaves everything from their preferences page.
+    pub async fn leave_all_by_link(&self, member_id: i64) -> Result<bool, AppError> {
+        let member = self.member_by_id(member_id).await?;
+        self.unsubscribe(&Actor::Member(member_id), &member.email, None).await
+    }
 }
 
 /// The import's action with what it did.

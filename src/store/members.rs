@@ -528,3 +528,53 @@ pub async fn set_advisor_active(tx: &mut Tx, email: &str, active: bool, now: i64
         .await?;
     Ok(MemberChange::Done)
 }
+
+/// The member joins a theme by their own request (the preferences page). A member who had left everything
+/// is active again: this is their own opt-in. A suppressed member is not: only staff lift a suppression.
+pub async fn join(tx: &mut Tx, member_id: i64, theme: &str, now: i64) -> StoreResult<MemberChange> {
+    let Some(row) = sqlx::query("SELECT status FROM members WHERE id = $1")
+        .bind(member_id)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(MemberChange::NoSuchMember);
+    };
+    let status = state(&row, "status", MemberStatus::parse)?;
+    let subscribed = sqlx::query("SELECT subscribed FROM member_themes WHERE member_id = $1 AND theme_slug = $2")
+        .bind(member_id)
+        .bind(theme.to_owned())
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| flag(&r, "subscribed"))
+        .transpose()?
+        .unwrap_or(false);
+    match status {
+        MemberStatus::Suppressed => return Ok(MemberChange::Already),
+        MemberStatus::Active if subscribed => return Ok(MemberChange::Already),
+        MemberStatus::Active => {}
+        MemberStatus::Unsubscribed => {
+            // Back with this theme only: the themes chosen before leaving everything stay off.
+            sqlx::query("UPDATE members SET status = 'active', updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(member_id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(
+                "UPDATE member_themes SET subscribed = 0, source = 'member', changed_at = $1 \
+                 WHERE member_id = $2 AND theme_slug <> $3 AND subscribed = 1",
+            )
+            .bind(now)
+            .bind(member_id)
+            .bind(theme.to_owned())
+            .execute(&mut **tx)
+            .await?;
+            member_event(tx, member_id, None, "resubscribed", MemberSource::Member, theme, now).await?;
+            set_theme(tx, member_id, theme, true, MemberSource::Member, now).await?;
+            return Ok(MemberChange::Done);
+        }
+    }
+    if !subscribed {
+        set_theme(tx, member_id, theme, true, MemberSource::Member, now).await?;
+    }
+    Ok(MemberChange::Done)
+}

@@ -8,7 +8,7 @@ mod pages;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -31,6 +31,7 @@ pub fn router(app: Arc<Application>) -> Result<Router, AppError> {
     let pages = Arc::new(Pages::load()?);
     Ok(Router::new()
         .route("/u/{token}", get(confirm_leave).post(leave))
+        .route("/p/{token}", get(preferences).post(change_preferences))
         .with_state(Web { app, pages }))
 }
 
@@ -91,6 +92,76 @@ async fn leave(State(web): State<Web>, Path(token): Path<String>) -> Response {
         Ok((member, left)) => web.pages.left(&web.app, &member, &theme, !left).await,
         Err(e) => failure(&web, &e),
     }
+}
+
+/// The member a preferences link names, if it verifies.
+fn preferences_token(web: &Web, token: &str) -> Option<i64> {
+    let key = web.app.signing_key().ok()?;
+    match MemberToken::verify(token, &key).ok()? {
+        MemberToken {
+            member_id,
+            purpose: Purpose::Preferences,
+        } => Some(member_id),
+        _ => None,
+    }
+}
+
+async fn preferences(State(web): State<Web>, Path(token): Path<String>) -> Response {
+    let Some(member_id) = preferences_token(&web, &token) else {
+        return web.pages.invalid_link(&web.app);
+    };
+    match web.app.member_by_id(member_id).await {
+        Ok(member) => web.pages.preferences(&web.app, &member, None).await,
+        Err(e) => failure(&web, &e),
+    }
+}
+
+/// One change from the preferences page: join or leave a theme, or leave everything.
+#[derive(Debug, serde::Deserialize)]
+struct PreferencesForm {
+    #[serde(rename = "do")]
+    change: String,
+    #[serde(default)]
+    theme: String,
+}
+
+async fn change_preferences(
+    State(web): State<Web>,
+    Path(token): Path<String>,
+    Form(form): Form<PreferencesForm>,
+) -> Response {
+    let Some(member_id) = preferences_token(&web, &token) else {
+        return web.pages.invalid_link(&web.app);
+    };
+    let app = &web.app;
+    let changed = match form.change.as_str() {
+        "join" => app
+            .join_by_link(member_id, &form.theme)
+            .await
+            .map(|c| (Done::Joined, c)),
+        "leave" => app
+            .leave_by_link(member_id, &form.theme)
+            .await
+            .map(|(_, c)| (Done::Left, c)),
+        "leave-all" => app.leave_all_by_link(member_id).await.map(|c| (Done::LeftAll, c)),
+        _ => return web.pages.invalid_link(app),
+    };
+    let (done, _) = match changed {
+        Ok(done) => done,
+        Err(e) => return failure(&web, &e),
+    };
+    match app.member_by_id(member_id).await {
+        Ok(member) => web.pages.preferences(app, &member, Some((done, &form.theme))).await,
+        Err(e) => failure(&web, &e),
+    }
+}
+
+/// What the preferences page confirms.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Done {
+    Joined,
+    Left,
+    LeftAll,
 }
 
 /// A failure as a member sees it: the link's fault (400) or ours (503); the cause goes to the log only.

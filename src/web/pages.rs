@@ -8,6 +8,7 @@ use include_dir::{Dir, include_dir};
 use serde_json::{Value, json};
 
 use crate::Application;
+use crate::domain::MemberStatus;
 use crate::domain::member::Member;
 use crate::error::AppError;
 
@@ -73,6 +74,54 @@ impl Pages {
         context["theme"] = Self::theme_title(app, theme, en).await.into();
         context["already"] = already.into();
         Html(self.render("left", &context)).into_response()
+    }
+
+    /// The member's themes of the current plan with their state, and what was just changed.
+    pub(super) async fn preferences(
+        &self,
+        app: &Application,
+        member: &Member,
+        done: Option<(super::Done, &str)>,
+    ) -> Response {
+        let en = member.locale == "en";
+        let mut context = Self::base(app, &member.locale, if en { "Your themes" } else { "配信設定" });
+        let plan = app.plan(None).await.ok();
+        let left_all = member.status == MemberStatus::Unsubscribed;
+        let themes: Vec<Value> = plan
+            .iter()
+            .flat_map(|p| &p.themes)
+            .map(|t| {
+                let title = if en && !t.title_en.is_empty() {
+                    &t.title_en
+                } else {
+                    &t.title_ja
+                };
+                json!({
+                    "slug": t.slug,
+                    "title": title,
+                    "subscribed": !left_all && member.themes.contains(&t.slug),
+                })
+            })
+            .collect();
+        let done = match done {
+            None => None,
+            Some((what, slug)) => {
+                let theme = Self::theme_title(app, slug, en).await;
+                Some(match (what, en) {
+                    (super::Done::Joined, false) => format!("「{theme}」の配信を開始しました。"),
+                    (super::Done::Joined, true) => format!("You will receive “{theme}”."),
+                    (super::Done::Left, false) => format!("「{theme}」の配信を停止しました。"),
+                    (super::Done::Left, true) => format!("You will no longer receive “{theme}”."),
+                    (super::Done::LeftAll, false) => "すべての配信を停止しました。".to_owned(),
+                    (super::Done::LeftAll, true) => "You will receive no more newsletters.".to_owned(),
+                })
+            }
+        };
+        context["email"] = member.email.clone().into();
+        context["themes"] = themes.into();
+        context["done"] = done.unwrap_or_default().into();
+        context["suppressed"] = (member.status == MemberStatus::Suppressed).into();
+        Html(self.render("preferences", &context)).into_response()
     }
 
     pub(super) fn invalid_link(&self, app: &Application) -> Response {

@@ -165,6 +165,11 @@ pub struct SmtpSettings {
 #[serde(deny_unknown_fields)]
 pub struct WebSettings {
     pub base_url: String,
+    /// How long a member link works after its mail was sent.
+    pub link_ttl_days: u32,
+    /// During a key rotation: the key links were signed with before; they verify until they expire.
+    #[serde(default)]
+    pub previous_signing_key: Secret,
     /// Where `serve` and `web` listen (the member pages), e.g. 127.0.0.1:8080; port 0 picks a free one.
     pub bind: String,
     /// Lets `base_url` be http:// while mail goes out over SMTP: for tests only.
@@ -321,6 +326,7 @@ impl Settings {
         }
         let d = &self.delivery;
         within("delivery.batch_size", d.batch_size, 1..=100_000)?;
+        within("web.link_ttl_days", self.web.link_ttl_days, 1..=3650)?;
         within("delivery.max_attempts", d.max_attempts, 1..=100)?;
         within("delivery.retry_base_secs", d.retry_base_secs, 1..=DAY)?;
         within("delivery.retry_max_secs", d.retry_max_secs, d.retry_base_secs..=7 * DAY)?;
@@ -419,15 +425,30 @@ impl Settings {
         Ok(self)
     }
 
-    /// The signing key for member links: the configured secret, else the key file if it exists.
+    /// The signing key for member links: the configured secret, else the key file if it exists. A key shorter
+    /// than 32 bytes is refused (HMAC-SHA256 is only as strong as its key).
     pub fn signing_key(&self) -> Result<Option<Secret>, ConfigError> {
-        if !self.web.signing_key.is_empty() {
-            return Ok(Some(self.web.signing_key.clone()));
-        }
-        if self.web.signing_key_file.is_empty() || !Path::new(&self.web.signing_key_file).exists() {
+        let (key, name) = if !self.web.signing_key.is_empty() {
+            (self.web.signing_key.clone(), "web.signing_key")
+        } else if self.web.signing_key_file.is_empty() || !Path::new(&self.web.signing_key_file).exists() {
+            return Ok(None);
+        } else {
+            (
+                read_secret_file("web.signing_key_file", &self.web.signing_key_file)?,
+                "web.signing_key_file",
+            )
+        };
+        long_enough(name, &key)?;
+        Ok(Some(key))
+    }
+
+    /// The previous signing key during a rotation, if one is set.
+    pub fn previous_signing_key(&self) -> Result<Option<Secret>, ConfigError> {
+        if self.web.previous_signing_key.is_empty() {
             return Ok(None);
         }
-        read_secret_file("web.signing_key_file", &self.web.signing_key_file).map(Some)
+        long_enough("web.previous_signing_key", &self.web.previous_signing_key)?;
+        Ok(Some(self.web.previous_signing_key.clone()))
     }
 }
 
@@ -459,6 +480,24 @@ where
             format!("{value} is out of range: expected {} to {}", range.start(), range.end()),
         ))
     }
+}
+
+/// The shortest key that signs member links, in bytes (HMAC-SHA256 is only as strong as its key).
+pub const MIN_SIGNING_KEY_BYTES: usize = 32;
+
+fn long_enough(key: &str, secret: &Secret) -> Result<(), ConfigError> {
+    let bytes = secret.expose().len();
+    if bytes < MIN_SIGNING_KEY_BYTES {
+        return Err(ConfigError::new(
+            key,
+            format!(
+                "the key is {bytes} bytes; at least {} are needed (`outreach init` makes one, or use \
+                 `openssl rand -hex 32`)",
+                MIN_SIGNING_KEY_BYTES
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn read_secret_file(key: &str, path: &str) -> Result<Secret, ConfigError> {

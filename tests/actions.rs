@@ -35,7 +35,7 @@ async fn execute(env: &TestEnv, sql: &str) -> Result<(), String> {
 both_backends!(
     an_action_row_commits_with_its_change_or_not_at_all,
     |mut env: TestEnv| async move {
-        env.set("OUTREACH_WEB__SIGNING_KEY", "actions-test-signing-key");
+        env.set("OUTREACH_WEB__SIGNING_KEY", "actions-test-signing-key-0123456789abcdef");
         let app = env.app(Arc::new(SystemClock)).await;
         let me = tester();
         let count = || {
@@ -123,7 +123,7 @@ both_backends!(
 );
 
 both_backends!(actions_list_shows_a_scripted_session, |mut env: TestEnv| async move {
-    env.set("OUTREACH_WEB__SIGNING_KEY", "actions-test-signing-key");
+    env.set("OUTREACH_WEB__SIGNING_KEY", "actions-test-signing-key-0123456789abcdef");
     let ok = |args: &[&str]| {
         let (code, out, err) = env.run(args);
         assert_eq!(code, 0, "{args:?}: {err}");
@@ -239,7 +239,7 @@ both_backends!(actions_list_shows_a_scripted_session, |mut env: TestEnv| async m
 both_backends!(
     booleans_cross_the_store_typed_and_a_stray_value_is_named,
     |mut env: TestEnv| async move {
-        env.set("OUTREACH_WEB__SIGNING_KEY", "actions-test-signing-key");
+        env.set("OUTREACH_WEB__SIGNING_KEY", "actions-test-signing-key-0123456789abcdef");
         let app = env.app(Arc::new(SystemClock)).await;
         let me = tester();
         let csv =

@@ -30,7 +30,7 @@ fn run_started(env: &mut TestEnv, smtp: &TestSmtp, members: usize, extra: &[(&st
         .set("OUTREACH_SMTP__HOST", "127.0.0.1")
         .set("OUTREACH_SMTP__PORT", smtp.port().to_string())
         .set("OUTREACH_SMTP__POOL_SIZE", POOL.to_string())
-        .set("OUTREACH_WEB__SIGNING_KEY", "crash-test-key");
+        .set("OUTREACH_WEB__SIGNING_KEY", "crash-test-signing-key-0123456789abcdef");
     for (k, v) in extra {
         env.set(k, *v);
     }

@@ -29,7 +29,7 @@ both_backends!(database_outage_mid_run_loses_no_record, |mut env: TestEnv| async
         .set("OUTREACH_SMTP__HOST", "127.0.0.1")
         .set("OUTREACH_SMTP__PORT", smtp.port().to_string())
         .set("OUTREACH_SMTP__POOL_SIZE", POOL.to_string())
-        .set("OUTREACH_WEB__SIGNING_KEY", "outage-test-signing-key")
+        .set("OUTREACH_WEB__SIGNING_KEY", "outage-test-signing-key-0123456789abcdef")
         .set("OUTREACH_DELIVERY__RATE_PER_SECOND", "60")
         .set("OUTREACH_DELIVERY__BATCH_SIZE", "20");
     assert_eq!(env.run(&["init"]).0, 0);

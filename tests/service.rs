@@ -36,7 +36,7 @@ both_backends!(an_unreachable_mail_server_is_loud, |mut env: TestEnv| async move
     env.set("OUTREACH_DELIVERY__TRANSPORT", "smtp")
         .set("OUTREACH_SMTP__HOST", "127.0.0.1")
         .set("OUTREACH_SMTP__PORT", port.to_string())
-        .set("OUTREACH_WEB__SIGNING_KEY", "service-test-signing-key")
+        .set("OUTREACH_WEB__SIGNING_KEY", "service-test-signing-key-0123456789abcdef")
         .set("OUTREACH_LOG", "warn");
     assert_eq!(env.run(&["init"]).0, 0);
     members(&env, 2);
@@ -101,7 +101,7 @@ both_backends!(
             std::fs::read_to_string(common::repo().join("templates/email/newsletter/telework/text.hbs")).unwrap();
         std::fs::write(&text, &good).unwrap();
         env.set("OUTREACH_TEMPLATES__DIR", templates.display().to_string())
-            .set("OUTREACH_WEB__SIGNING_KEY", "service-test-signing-key")
+            .set("OUTREACH_WEB__SIGNING_KEY", "service-test-signing-key-0123456789abcdef")
             .set("OUTREACH_DELIVERY__HEARTBEAT_SECS", "1")
             .set("OUTREACH_DELIVERY__INSTANCE_TIMEOUT_SECS", "3");
         assert_eq!(env.run(&["init"]).0, 0);
@@ -164,7 +164,7 @@ both_backends!(
 both_backends!(
     a_part_that_fails_for_good_ends_serve_non_zero,
     |mut env: TestEnv| async move {
-        env.set("OUTREACH_WEB__SIGNING_KEY", "service-test-signing-key");
+        env.set("OUTREACH_WEB__SIGNING_KEY", "service-test-signing-key-0123456789abcdef");
         assert_eq!(env.run(&["init"]).0, 0);
         members(&env, 3);
         let id = newsletter(&env);
@@ -219,7 +219,7 @@ both_backends!(
             .set("OUTREACH_SMTP__HOST", "127.0.0.1")
             .set("OUTREACH_SMTP__PORT", smtp.port().to_string())
             .set("OUTREACH_SMTP__POOL_SIZE", "2")
-            .set("OUTREACH_WEB__SIGNING_KEY", "service-test-signing-key");
+            .set("OUTREACH_WEB__SIGNING_KEY", "service-test-signing-key-0123456789abcdef");
         assert_eq!(env.run(&["init"]).0, 0);
         let mut csv = String::from("email,company,contact_name,themes,locale\n");
         for i in 0..6 {

@@ -109,9 +109,11 @@ both_backends!(
         altered.push(if last == 'A' { 'B' } else { 'A' });
         let (stays, _) = links_of(&smtp, "stays@example.co.jp");
         let stays_token = stays.split_once("/u/").unwrap().1;
-        let forged = outreach::mail::token::MemberToken::verify(stays_token, b"test-signing-key")
-            .unwrap()
-            .sign(b"another deployment's key");
+        let now = app.now();
+        let forged =
+            outreach::mail::token::MemberToken::verify(stays_token, &[b"test-signing-key-0123456789abcdef0123"], now)
+                .unwrap()
+                .sign(b"another deployment's key, 32 bytes or more");
         for bad in [altered, forged, "garbage".to_owned(), "a.b".to_owned()] {
             let base = url.rsplit_once("/u/").unwrap().0;
             for request in [
@@ -143,7 +145,8 @@ both_backends!(
             .unwrap();
         let member = r.app.store.member("en@example.co.jp").await.unwrap().unwrap();
         let key = r.app.signing_key().unwrap();
-        let links = outreach::mail::context::Links::for_member("", &key, member.id, "telework");
+        let links =
+            outreach::mail::context::Links::for_member("", &key, member.id, "telework", r.app.now() / 86_400_000 + 90);
         let app = Arc::new(r.app);
         let base = serve_pages(app.clone()).await;
         let http = reqwest::Client::new();
@@ -164,7 +167,7 @@ both_backends!(
 async fn serve_answers_member_links() {
     let mut env = TestEnv::new(common::Db::Sqlite).await.unwrap();
     env.set("OUTREACH_LOG", "info")
-        .set("OUTREACH_WEB__SIGNING_KEY", "test-signing-key");
+        .set("OUTREACH_WEB__SIGNING_KEY", "test-signing-key-0123456789abcdef0123");
     let (code, _, err) = env.run(&["init"]);
     assert_eq!(code, 0, "{err}");
     let mut serve = env
@@ -221,7 +224,8 @@ both_backends!(
             .unwrap();
         let member = r.app.store.member("p@example.co.jp").await.unwrap().unwrap();
         let key = r.app.signing_key().unwrap();
-        let links = outreach::mail::context::Links::for_member("", &key, member.id, "telework");
+        let links =
+            outreach::mail::context::Links::for_member("", &key, member.id, "telework", r.app.now() / 86_400_000 + 90);
         let app = Arc::new(r.app);
         let url = format!("{}{}", serve_pages(app.clone()).await, links.preferences);
         let http = reqwest::Client::new();

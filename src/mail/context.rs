@@ -60,16 +60,19 @@ pub struct Links {
 }
 
 impl Links {
-    pub fn for_member(base_url: &str, key: &[u8], member_id: i64, theme_slug: &str) -> Self {
+    /// The member's links, working until `expires_day` (see [`super::token::expiry_day`]).
+    pub fn for_member(base_url: &str, key: &[u8], member_id: i64, theme_slug: &str, expires_day: i64) -> Self {
         let unsubscribe = MemberToken {
             member_id,
             purpose: Purpose::Unsubscribe {
                 theme_slug: theme_slug.into(),
             },
+            expires_day,
         };
         let preferences = MemberToken {
             member_id,
             purpose: Purpose::Preferences,
+            expires_day,
         };
         Links {
             unsubscribe: format!("{base_url}/u/{}", unsubscribe.sign(key)),

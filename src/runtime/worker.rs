@@ -25,6 +25,7 @@ use crate::mail::Templates;
 use crate::mail::context::{CampaignContext, Links, Recipient};
 use crate::mail::message::{compose, message_id};
 use crate::mail::reply::{Refusal, Reply};
+use crate::mail::token::expiry_day;
 use crate::mail::transport::Transport;
 use crate::store::{Lease, Store, StoreError, Transition};
 
@@ -761,6 +762,7 @@ impl Worker {
                 &self.signing_key,
                 member_id,
                 &c.theme_slug,
+                expiry_day(self.clock.now_ms(), self.settings.web.link_ttl_days),
             )),
             _ => None,
         };

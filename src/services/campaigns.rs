@@ -34,8 +34,10 @@ impl Application {
         };
         let links = (channel == Channel::Newsletter)
             .then(|| {
-                self.signing_key()
-                    .map(|k| Links::for_member(&self.settings.web.base_url, &k, member_id, theme_slug))
+                self.signing_key().map(|k| {
+                    let expires = crate::mail::token::expiry_day(self.now(), self.settings.web.link_ttl_days);
+                    Links::for_member(&self.settings.web.base_url, &k, member_id, theme_slug, expires)
+                })
             })
             .transpose()?;
         let context = CampaignContext::new(&self.settings.organization, &plan, theme, channel, "プレビュー")

@@ -164,6 +164,15 @@ impl Application {
         Ok(Arc::new(Templates::load(dir)?))
     }
 
+    /// The keys member links verify with: the current one, and the previous one during a rotation.
+    pub fn verification_keys(&self) -> Result<Vec<Vec<u8>>, AppError> {
+        let mut keys = vec![self.signing_key()?];
+        if let Some(previous) = self.settings.previous_signing_key()? {
+            keys.push(previous.expose().as_bytes().to_vec());
+        }
+        Ok(keys)
+    }
+
     pub fn signing_key(&self) -> Result<Vec<u8>, AppError> {
         match self.settings.signing_key()? {
             Some(key) => Ok(key.expose().as_bytes().to_vec()),

@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use crate::Application;
 use crate::error::{AppError, ErrorKind};
 pub use crate::mail::token;
-use crate::mail::token::{MemberToken, Purpose};
+use crate::mail::token::{MemberToken, Purpose, TokenError};
 use pages::Pages;
 
 #[derive(Clone)]
@@ -62,21 +62,33 @@ pub async fn serve(
         .map_err(|e| AppError::Internal(format!("web: {e}")))
 }
 
-/// The member and theme an unsubscribe link names, if it verifies.
-fn unsubscribe_token(web: &Web, token: &str) -> Option<(i64, String)> {
-    let key = web.app.signing_key().ok()?;
-    match MemberToken::verify(token, &key).ok()? {
-        MemberToken {
+/// The token, if it verifies with the current key or the previous one and has not expired.
+fn verified(web: &Web, token: &str) -> Result<MemberToken, TokenError> {
+    let keys = web.app.verification_keys().map_err(|e| {
+        tracing::error!(error = %e, "web: no key to verify member links");
+        TokenError::Invalid
+    })?;
+    let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    MemberToken::verify(token, &keys, web.app.now())
+}
+
+/// The member and theme an unsubscribe link names, or the page that says why it cannot be used.
+fn unsubscribe_token(web: &Web, token: &str) -> Result<(i64, String), Response> {
+    match verified(web, token) {
+        Ok(MemberToken {
             member_id,
             purpose: Purpose::Unsubscribe { theme_slug },
-        } => Some((member_id, theme_slug)),
-        _ => None,
+            ..
+        }) => Ok((member_id, theme_slug)),
+        Ok(_) => Err(web.pages.invalid_link(&web.app, TokenError::Invalid)),
+        Err(e) => Err(web.pages.invalid_link(&web.app, e)),
     }
 }
 
 async fn confirm_leave(State(web): State<Web>, Path(token): Path<String>) -> Response {
-    let Some((member_id, theme)) = unsubscribe_token(&web, &token) else {
-        return web.pages.invalid_link(&web.app);
+    let (member_id, theme) = match unsubscribe_token(&web, &token) {
+        Ok(named) => named,
+        Err(page) => return page,
     };
     match web.app.member_by_id(member_id).await {
         Ok(member) => web.pages.leave_confirm(&web.app, &member, &theme).await,
@@ -85,8 +97,9 @@ async fn confirm_leave(State(web): State<Web>, Path(token): Path<String>) -> Res
 }
 
 async fn leave(State(web): State<Web>, Path(token): Path<String>) -> Response {
-    let Some((member_id, theme)) = unsubscribe_token(&web, &token) else {
-        return web.pages.invalid_link(&web.app);
+    let (member_id, theme) = match unsubscribe_token(&web, &token) {
+        Ok(named) => named,
+        Err(page) => return page,
     };
     match web.app.leave_by_link(member_id, &theme).await {
         Ok((member, left)) => web.pages.left(&web.app, &member, &theme, !left).await,
@@ -94,21 +107,23 @@ async fn leave(State(web): State<Web>, Path(token): Path<String>) -> Response {
     }
 }
 
-/// The member a preferences link names, if it verifies.
-fn preferences_token(web: &Web, token: &str) -> Option<i64> {
-    let key = web.app.signing_key().ok()?;
-    match MemberToken::verify(token, &key).ok()? {
-        MemberToken {
+/// The member a preferences link names, or the page that says why it cannot be used.
+fn preferences_token(web: &Web, token: &str) -> Result<i64, Response> {
+    match verified(web, token) {
+        Ok(MemberToken {
             member_id,
             purpose: Purpose::Preferences,
-        } => Some(member_id),
-        _ => None,
+            ..
+        }) => Ok(member_id),
+        Ok(_) => Err(web.pages.invalid_link(&web.app, TokenError::Invalid)),
+        Err(e) => Err(web.pages.invalid_link(&web.app, e)),
     }
 }
 
 async fn preferences(State(web): State<Web>, Path(token): Path<String>) -> Response {
-    let Some(member_id) = preferences_token(&web, &token) else {
-        return web.pages.invalid_link(&web.app);
+    let member_id = match preferences_token(&web, &token) {
+        Ok(id) => id,
+        Err(page) => return page,
     };
     match web.app.member_by_id(member_id).await {
         Ok(member) => web.pages.preferences(&web.app, &member, None).await,
@@ -130,8 +145,9 @@ async fn change_preferences(
     Path(token): Path<String>,
     Form(form): Form<PreferencesForm>,
 ) -> Response {
-    let Some(member_id) = preferences_token(&web, &token) else {
-        return web.pages.invalid_link(&web.app);
+    let member_id = match preferences_token(&web, &token) {
+        Ok(id) => id,
+        Err(page) => return page,
     };
     let app = &web.app;
     let changed = match form.change.as_str() {
@@ -144,7 +160,7 @@ async fn change_preferences(
             .await
             .map(|(_, c)| (Done::Left, c)),
         "leave-all" => app.leave_all_by_link(member_id).await.map(|c| (Done::LeftAll, c)),
-        _ => return web.pages.invalid_link(app),
+        _ => return web.pages.invalid_link(app, TokenError::Invalid),
     };
     let (done, _) = match changed {
         Ok(done) => done,
@@ -167,7 +183,7 @@ pub(crate) enum Done {
 /// A failure as a member sees it: the link's fault (400) or ours (503); the cause goes to the log only.
 fn failure(web: &Web, e: &AppError) -> Response {
     match e.kind() {
-        ErrorKind::NotFound | ErrorKind::Invalid => web.pages.invalid_link(&web.app),
+        ErrorKind::NotFound | ErrorKind::Invalid => web.pages.invalid_link(&web.app, TokenError::Invalid),
         _ => {
             tracing::error!(error = %e, "web: a member's request failed");
             (StatusCode::SERVICE_UNAVAILABLE, Html(web.pages.unavailable(&web.app))).into_response()

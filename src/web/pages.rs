@@ -11,6 +11,7 @@ use crate::Application;
 use crate::domain::MemberStatus;
 use crate::domain::member::Member;
 use crate::error::AppError;
+use crate::mail::token::TokenError;
 
 static PAGES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates/web");
 
@@ -124,8 +125,9 @@ impl Pages {
         Html(self.render("preferences", &context)).into_response()
     }
 
-    pub(super) fn invalid_link(&self, app: &Application) -> Response {
-        let context = Self::base(app, "ja", "リンクが無効です / Invalid link");
+    pub(super) fn invalid_link(&self, app: &Application, why: TokenError) -> Response {
+        let mut context = Self::base(app, "ja", "リンクが無効です / Invalid link");
+        context["expired"] = (why == TokenError::Expired).into();
         (StatusCode::BAD_REQUEST, Html(self.render("invalid-link", &context))).into_response()
     }
 

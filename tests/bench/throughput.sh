@@ -130,7 +130,7 @@ in_env() {
         cd "$dir"
         env OUTREACH_DATABASE__URL="sqlite://$dir/bench.db" \
             OUTREACH_TEMPLATES__DIR="$repo/templates/email" \
-            OUTREACH_WEB__SIGNING_KEY=bench \
+            OUTREACH_WEB__SIGNING_KEY=bench-signing-key-0123456789abcdef0123 \
             OUTREACH_DELIVERY__BATCH_SIZE=500 \
             OUTREACH_SMTP__POOL_SIZE="$CONCURRENCY" \
             OUTREACH_LOG=warn \

@@ -34,7 +34,7 @@ pub async fn rig_on(env: &mut TestEnv, port: u16, start: &str, extra: &[(&str, &
         .set("OUTREACH_SMTP__HOST", "127.0.0.1")
         .set("OUTREACH_SMTP__PORT", port.to_string())
         .set("OUTREACH_SMTP__TIMEOUT_SECS", "5")
-        .set("OUTREACH_WEB__SIGNING_KEY", "test-signing-key")
+        .set("OUTREACH_WEB__SIGNING_KEY", "test-signing-key-0123456789abcdef0123")
         .set("OUTREACH_WEB__BASE_URL", "https://outreach.example.org")
         .set("OUTREACH_DELIVERY__FAILURE_MIN_SAMPLE", "1000");
     for (k, v) in extra {

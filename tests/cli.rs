@@ -331,7 +331,8 @@ async fn template_with_unknown_variable_fails_with_file_and_line() {
     assert_eq!(env.run(&["init"]).0, 0);
     let (code, out, err) = env.run(&["template", "check"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("21 mails"), "{out}");
+    // 21 Japanese mails (7 themes × 3 channels) and 7 English newsletters.
+    assert!(out.contains("28 mails"), "{out}");
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
@@ -692,3 +693,73 @@ fn every_command_and_option_says_what_it_is_for() {
         "{help}"
     );
 }
+
+// Staff name a campaign for themselves and may give members a title and the manuscript an issue: both are
+// stored, shown and recorded in the staff-action log.
+both_backends!(campaign_title_and_issue_are_kept, |mut env: TestEnv| async move {
+    env.set("OUTREACH_TOSHO_SHIMBUN__EDITORIAL_DESK", "desk@shimbun.example");
+    ok(&env, &["init"]);
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "campaign",
+            "create",
+            "--name",
+            "nl",
+            "--theme",
+            "telework",
+            "--cron",
+            "0 9 * * *",
+        ];
+        args.extend_from_slice(extra);
+        ok(&env, &args).trim().to_owned()
+    };
+    let titled = create(&["--channel", "newsletter", "--title", "テレワーク特集"]);
+    let show = ok(&env, &["campaign", "show", &titled]);
+    assert!(show.contains("title: テレワーク特集"), "{show}");
+    let untitled = create(&["--channel", "newsletter"]);
+    let show = ok(&env, &["campaign", "show", &untitled]);
+    assert!(show.contains("title: (the theme's title) テレワークの推進"), "{show}");
+    let issue = create(&["--channel", "tosho-shimbun", "--issue", "6月1日号"]);
+    let show = ok(&env, &["campaign", "show", &issue]);
+    assert!(show.contains("issue: 6月1日号"), "{show}");
+    let actions = ok(
+        &env,
+        &["actions", "list", "--action", "campaign.create", "--format", "json"],
+    );
+    let rows: Vec<serde_json::Value> = actions.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 3, "{actions}");
+    assert_eq!(rows[0]["summary"]["title"], "テレワーク特集", "{actions}");
+    assert!(rows[1]["summary"].get("title").is_none(), "{actions}");
+    assert_eq!(rows[2]["summary"]["issue"], "6月1日号", "{actions}");
+    // An issue is for manuscripts only; an empty title is refused rather than stored.
+    let (code, _, err) = env.run(&[
+        "campaign",
+        "create",
+        "--name",
+        "nl",
+        "--theme",
+        "telework",
+        "--channel",
+        "newsletter",
+        "--cron",
+        "0 9 * * *",
+        "--issue",
+        "6月1日号",
+    ]);
+    assert_eq!((code, err.contains("--issue")), (1, true), "{err}");
+    let (code, _, err) = env.run(&[
+        "campaign",
+        "create",
+        "--name",
+        "nl",
+        "--theme",
+        "telework",
+        "--channel",
+        "newsletter",
+        "--cron",
+        "0 9 * * *",
+        "--title",
+        " ",
+    ]);
+    assert_eq!((code, err.contains("--title")), (1, true), "{err}");
+});

@@ -72,6 +72,8 @@ pub async fn campaign(app: &Application, channel: Channel, at: Option<&str>, cro
 pub fn request(channel: Channel, at: Option<&str>, cron: Option<&str>) -> CampaignRequest {
     CampaignRequest {
         name: "テスト配信".into(),
+        title: None,
+        issue: None,
         theme_slug: "telework".into(),
         channel,
         at: at.map(str::to_owned),

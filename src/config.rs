@@ -192,6 +192,9 @@ pub struct TemplateSettings {
 pub struct Organization {
     pub name: String,
     pub department: String,
+    /// The name and department as English newsletters give them.
+    pub name_en: String,
+    pub department_en: String,
     pub email: String,
     pub phone: String,
     pub website: String,

@@ -47,6 +47,8 @@ both_backends!(
         let templates = app.templates().unwrap();
         let request = outreach::services::CampaignRequest {
             name: "記録".into(),
+            title: None,
+            issue: None,
             theme_slug: "telework".into(),
             channel: outreach::domain::plan::Channel::Newsletter,
             at: None,

@@ -343,7 +343,8 @@ async fn template_with_unknown_variable_fails_with_file_and_line() {
     assert_eq!(env.run(&["init"]).0, 0);
     let (code, out, err) = env.run(&["template", "check"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("21 mails"), "{out}");
+    // 21 Japanese mails (7 themes × 3 channels) and 7 English newsletters.
+    assert!(out.contains("28 mails"), "{out}");
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
@@ -723,3 +724,158 @@ async fn a_refused_file_is_named_and_its_header_shortened() {
     );
     assert!(err.len() < 800, "the header is not echoed whole: {} bytes", err.len());
 }
+
+const THEMES: [&str; 7] = [
+    "work-style-reform",
+    "telework",
+    "smooth-biz",
+    "life-work-balance",
+    "women-advancement",
+    "volunteer-leave",
+    "sme-talent",
+];
+
+/// `preview` output split into (subject, text, html).
+fn preview_parts(out: &str) -> (String, String, String) {
+    let (head, rest) = out.split_once("\n--- text ---\n").expect("a text part");
+    let (text, html) = rest.split_once("\n--- html ---\n").expect("an html part");
+    (
+        head.trim_start_matches("Subject: ").trim().to_owned(),
+        text.to_owned(),
+        html.to_owned(),
+    )
+}
+
+// Every newsletter, in Japanese and in English, HTML and text, ends with its closing line (結び) before the
+// footer; the Japanese ones say 「ご案内いたします」, and a member whose locale is `en` previews in English.
+both_backends!(
+    newsletters_close_politely_in_both_languages,
+    |env: TestEnv| async move {
+        ok(&env, &["init"]);
+        let members = env.write(
+            "m.csv",
+            "email,company,contact_name,themes,locale\n\
+         ja@example.co.jp,株式会社サンプル,山田 太郎,*,ja\n\
+         en@example.co.jp,Sample Trading Co.,Jane Doe,*,en\n",
+        );
+        ok(&env, &["members", "import", &members]);
+        let ja_closing = "今後とも東京商工会議所をよろしくお願い申し上げます。";
+        let en_closing = "Thank you for your continued support of the Tokyo Chamber of Commerce and Industry.";
+        for theme in THEMES {
+            let preview = |member: &str| {
+                preview_parts(&ok(
+                    &env,
+                    &[
+                        "preview",
+                        "--theme",
+                        theme,
+                        "--channel",
+                        "newsletter",
+                        "--member",
+                        member,
+                    ],
+                ))
+            };
+            let (subject, text, html) = preview("ja@example.co.jp");
+            assert!(subject.starts_with("【東商メールマガジン】"), "{subject}");
+            for part in [&text, &html] {
+                assert!(part.contains(ja_closing), "{theme}: no closing line in\n{part}");
+                assert!(!part.contains("ご案内します"), "{theme}: ご案内いたします in\n{part}");
+                assert!(
+                    part.find(ja_closing) < part.find("配信停止"),
+                    "{theme}: closing before the footer"
+                );
+            }
+            let (subject, text, html) = preview("en@example.co.jp");
+            assert!(
+                subject.starts_with("[TCCI Newsletter] ") && subject.is_ascii(),
+                "{subject}"
+            );
+            assert!(text.contains("Dear Jane Doe,"), "{theme}:\n{text}");
+            assert!(html.contains("<html lang=\"en\">"), "{theme}");
+            for part in [&text, &html] {
+                assert!(part.contains(en_closing), "{theme}: no closing line in\n{part}");
+                assert!(
+                    part.find(en_closing) < part.find("Leave this theme"),
+                    "{theme}: closing before the footer"
+                );
+                assert!(
+                    !part.contains("いつもお世話になっております"),
+                    "{theme}: Japanese in\n{part}"
+                );
+            }
+        }
+        // `template check` renders the English mails too: 21 Japanese mails and 7 English newsletters.
+        assert!(ok(&env, &["template", "check"]).contains("28 mails"));
+    }
+);
+
+// Staff name a campaign for themselves and may give members a title and the manuscript an issue: both are
+// stored, shown and recorded in the staff-action log.
+both_backends!(campaign_title_and_issue_are_kept, |mut env: TestEnv| async move {
+    env.set("OUTREACH_TOSHO_SHIMBUN__EDITORIAL_DESK", "desk@shimbun.example");
+    ok(&env, &["init"]);
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "campaign",
+            "create",
+            "--name",
+            "nl",
+            "--theme",
+            "telework",
+            "--cron",
+            "0 9 * * *",
+        ];
+        args.extend_from_slice(extra);
+        ok(&env, &args).trim().to_owned()
+    };
+    let titled = create(&["--channel", "newsletter", "--title", "テレワーク特集"]);
+    let show = ok(&env, &["campaign", "show", &titled]);
+    assert!(show.contains("title: テレワーク特集"), "{show}");
+    let untitled = create(&["--channel", "newsletter"]);
+    let show = ok(&env, &["campaign", "show", &untitled]);
+    assert!(show.contains("title: (the theme's title) テレワークの推進"), "{show}");
+    let issue = create(&["--channel", "tosho-shimbun", "--issue", "6月1日号"]);
+    let show = ok(&env, &["campaign", "show", &issue]);
+    assert!(show.contains("issue: 6月1日号"), "{show}");
+    let actions = ok(
+        &env,
+        &["actions", "list", "--action", "campaign.create", "--format", "json"],
+    );
+    let rows: Vec<serde_json::Value> = actions.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 3, "{actions}");
+    assert_eq!(rows[0]["summary"]["title"], "テレワーク特集", "{actions}");
+    assert!(rows[1]["summary"].get("title").is_none(), "{actions}");
+    assert_eq!(rows[2]["summary"]["issue"], "6月1日号", "{actions}");
+    // An issue is for manuscripts only; an empty title is refused rather than stored.
+    let (code, _, err) = env.run(&[
+        "campaign",
+        "create",
+        "--name",
+        "nl",
+        "--theme",
+        "telework",
+        "--channel",
+        "newsletter",
+        "--cron",
+        "0 9 * * *",
+        "--issue",
+        "6月1日号",
+    ]);
+    assert_eq!((code, err.contains("--issue")), (1, true), "{err}");
+    let (code, _, err) = env.run(&[
+        "campaign",
+        "create",
+        "--name",
+        "nl",
+        "--theme",
+        "telework",
+        "--channel",
+        "newsletter",
+        "--cron",
+        "0 9 * * *",
+        "--title",
+        " ",
+    ]);
+    assert_eq!((code, err.contains("--title")), (1, true), "{err}");
+});

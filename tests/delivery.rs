@@ -694,3 +694,132 @@ both_backends!(
         assert_eq!(smtp.messages().len(), 40);
     }
 );
+
+// A newsletter run with one Japanese and one English member, the campaign named `nl` by staff: each member
+// reads their own language, the banner and `<title>` show the theme's title (never the staff's name), and the
+// English mail's links are the signed ones of the List-Unsubscribe header.
+both_backends!(
+    members_read_their_language_and_the_title,
+    |mut env: TestEnv| async move {
+        let smtp = TestSmtp::start();
+        let r = rig(&mut env, &smtp, "2020-05-01T00:00", &[]).await;
+        let members = "email,company,contact_name,themes,locale\n\
+                   ja@example.co.jp,株式会社テスト,担当 太郎,telework,ja\n\
+                   en@example.co.jp,Sample Trading Co.,Jane Doe,telework,en\n";
+        let imported = r
+            .app
+            .import_members(&common::tester(), members.as_bytes(), false, false)
+            .await
+            .unwrap();
+        assert!(imported.rejected.is_empty(), "{:?}", imported.rejected);
+        let mut nl = request(Channel::Newsletter, Some("2020-06-01T09:00"), None);
+        nl.name = "nl".into();
+        create(&r.app, &nl).await;
+        r.clock.set(tokyo("2020-06-01T09:00:01"));
+        assert_eq!(r.app.scheduler().fire_due().await.unwrap().fired.len(), 1);
+        assert_eq!(r.worker.drain().await.unwrap().sent, 2);
+        let mails: HashMap<String, support::mime::Read> = smtp
+            .messages()
+            .into_iter()
+            .map(|m| (m.rcpt_to[0].clone(), support::mime::read(&m.data)))
+            .collect();
+
+        let ja = &mails["ja@example.co.jp"];
+        assert!(ja.subject.starts_with("【東商メールマガジン】"), "{}", ja.subject);
+        assert_eq!(ja.html_title(), "東商メールマガジン|テレワークの推進");
+        assert_eq!(ja.text.lines().nth(1), Some("東商メールマガジン|テレワークの推進"));
+        assert!(ja.html.contains("東商メールマガジン|テレワークの推進<"), "banner");
+        assert!(ja.text.contains("担当 太郎 様") && ja.text.contains("いつもお世話になっております。"));
+
+        let en = &mails["en@example.co.jp"];
+        assert!(en.subject.starts_with("[TCCI Newsletter] "), "{}", en.subject);
+        assert!(en.subject.is_ascii(), "{}", en.subject);
+        assert!(en.html.contains("<html lang=\"en\">"));
+        assert_eq!(en.html_title(), "TCCI Newsletter | Promoting telework");
+        assert_eq!(en.text.lines().nth(1), Some("TCCI Newsletter | Promoting telework"));
+        assert!(en.text.contains("Dear Jane Doe,"), "{}", en.text);
+        for japanese in ["いつもお世話", "様", "配信停止", "お問い合わせ"] {
+            assert!(
+                !en.text.contains(japanese) && !en.html.contains(japanese),
+                "{japanese} in {}",
+                en.text
+            );
+        }
+        let unsubscribe = en.header("List-Unsubscribe").unwrap().trim_matches(['<', '>']);
+        assert!(
+            unsubscribe.starts_with("https://outreach.example.org/u/"),
+            "{unsubscribe}"
+        );
+        assert!(
+            en.text.contains(&format!("Leave this theme:\n{unsubscribe}")),
+            "{}",
+            en.text
+        );
+        assert!(en.html.contains(&format!("href=\"{unsubscribe}\"")), "{}", en.html);
+        assert!(
+            en.text.contains("https://outreach.example.org/p/") && en.html.contains("https://outreach.example.org/p/")
+        );
+
+        for mail in [ja, en] {
+            assert!(!mail.html_title().contains("nl"), "{}", mail.html_title());
+            assert!(!mail.text.lines().nth(1).unwrap_or("").contains("nl"));
+        }
+        // The send log names the template each member got.
+        let mut templates: Vec<(String, String)> = log(&r.app)
+            .await
+            .into_iter()
+            .map(|e| (e.recipient, e.template))
+            .collect();
+        templates.sort();
+        assert_eq!(
+            templates,
+            [
+                ("en@example.co.jp".to_owned(), "newsletter/telework/en".to_owned()),
+                ("ja@example.co.jp".to_owned(), "newsletter/telework".to_owned())
+            ]
+        );
+    }
+);
+
+// The manuscript names the issue staff gave, or asks for an upcoming one without a date; the rest is the same.
+both_backends!(manuscript_names_its_issue, |mut env: TestEnv| async move {
+    let smtp = TestSmtp::start();
+    env.set("OUTREACH_TOSHO_SHIMBUN__EDITORIAL_DESK", "desk@shimbun.example");
+    let r = rig(&mut env, &smtp, "2020-05-20T08:00", &[]).await;
+    let mut dated = request(Channel::ToshoShimbun, Some("2020-05-25T09:00"), None);
+    dated.issue = Some("6月1日号".into());
+    create(&r.app, &dated).await;
+    create(&r.app, &request(Channel::ToshoShimbun, Some("2020-05-25T09:00"), None)).await;
+    r.clock.set(tokyo("2020-05-25T09:00:01"));
+    assert_eq!(r.app.scheduler().fire_due().await.unwrap().fired.len(), 2);
+    assert_eq!(r.worker.drain().await.unwrap().sent, 2);
+    let mails: Vec<support::mime::Read> = smtp.messages().iter().map(|m| support::mime::read(&m.data)).collect();
+    let (with, without): (Vec<_>, Vec<_>) = mails.iter().partition(|m| m.subject.contains("6月1日号"));
+    let (with, without) = (with[0], without[0]);
+    assert_eq!(with.subject, "【東商新聞 原稿】テレワーク導入支援(6月1日号掲載用)");
+    assert_eq!(without.subject, "【東商新聞 原稿】テレワーク導入支援(次号以降掲載用)");
+    for part in [&with.text, &with.html] {
+        assert!(
+            part.contains("東商新聞6月1日号への掲載用原稿をお送りいたします。"),
+            "{part}"
+        );
+    }
+    for part in [&without.text, &without.html] {
+        assert!(
+            part.contains("次号以降の東商新聞への掲載用原稿をお送りいたします"),
+            "{part}"
+        );
+    }
+    for mail in [with, without] {
+        assert!(
+            !mail.text.contains("発行号") && !mail.html.contains("発行号"),
+            "{}",
+            mail.text
+        );
+        assert!(!mail.text.contains("2020年5月25日") && !mail.subject.contains("2020年5月25日"));
+    }
+    // The manuscript itself does not change.
+    let manuscript = |m: &support::mime::Read| m.text.split_once("ここから").unwrap().1.to_owned();
+    assert_eq!(manuscript(with), manuscript(without));
+    assert!(manuscript(with).contains("【見出し】\nテレワーク導入を都が支援"));
+});

@@ -43,6 +43,8 @@ async fn scenario(cron: usize, at_offset_ms: i64, wakes: Vec<(i64, bool, bool)>,
     let at = outreach::domain::campaign::schedule::format_local(start + 1000 + at_offset_ms, chrono_tz::Asia::Tokyo);
     let mut request = CampaignRequest {
         name: "race".into(),
+        title: None,
+        issue: None,
         theme_slug: "telework".into(),
         channel: Channel::Newsletter,
         at: None,

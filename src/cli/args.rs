@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::export::Encoding;
+use crate::domain::member::Locale;
 use crate::domain::plan::Channel;
 
 #[derive(Debug, Parser)]
@@ -80,6 +81,9 @@ pub(super) enum Command {
         /// Render for this member instead of a sample recipient.
         #[arg(long)]
         member: Option<String>,
+        /// Render in this language: ja or en (default: the member's, else ja; English is for newsletters).
+        #[arg(long)]
+        locale: Option<Locale>,
         /// The plan's fiscal year (default: the latest plan).
         #[arg(long)]
         fiscal_year: Option<i32>,
@@ -254,9 +258,15 @@ pub(super) enum CampaignCommand {
     /// Create a campaign; prints its id.
     #[command(after_help = CREATE_HELP)]
     Create {
-        /// What staff call it (members see the theme's title, never this).
+        /// What staff call it; never shown to members (they see --title).
         #[arg(long)]
         name: String,
+        /// Title members see in the mail's banner (default: the theme's title; English mails keep the theme's).
+        #[arg(long)]
+        title: Option<String>,
+        /// For tosho-shimbun: the issue the manuscript is for, e.g. 6月1日号 (default: an upcoming issue).
+        #[arg(long)]
+        issue: Option<String>,
         /// A theme slug of the plan (`outreach plan show`), e.g. telework.
         #[arg(long)]
         theme: String,

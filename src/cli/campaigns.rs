@@ -22,6 +22,8 @@ pub(super) async fn campaign(
     match command {
         CampaignCommand::Create {
             name,
+            title,
+            issue,
             theme,
             channel,
             at,
@@ -33,6 +35,8 @@ pub(super) async fn campaign(
             let templates = app.templates()?;
             let request = crate::services::CampaignRequest {
                 name,
+                title,
+                issue,
                 theme_slug: theme,
                 channel,
                 at,
@@ -78,6 +82,24 @@ pub(super) async fn campaign(
                 c.channel,
                 c.template
             );
+            match &c.title {
+                Some(title) => say!(out, "title: {title}"),
+                None => {
+                    let theme = app
+                        .plan(Some(c.fiscal_year))
+                        .await?
+                        .theme(&c.theme_slug)
+                        .map(|t| t.title_ja.clone());
+                    say!(out, "title: (the theme's title) {}", theme.unwrap_or_default());
+                }
+            }
+            if c.channel == crate::domain::plan::Channel::ToshoShimbun {
+                say!(
+                    out,
+                    "issue: {}",
+                    c.issue.as_deref().unwrap_or("(none given: an upcoming issue, no date)")
+                );
+            }
             say!(out, "duty: {}", c.duty);
             say!(out, "schedule: {}", c.schedule.describe(tz));
             if c.from_ms.is_some() || c.until_ms.is_some() {

@@ -9,9 +9,11 @@ use std::io::Write;
 use crate::Application;
 use crate::domain::Actor;
 use crate::domain::campaign::schedule::format_local;
+use crate::domain::member::Locale;
 use crate::domain::plan::Channel;
 use crate::error::AppError;
 use crate::runtime::{self, Progress, SendDue};
+use crate::services::Preview;
 
 use super::args::{Command, RunCommand, TemplateCommand};
 
@@ -143,8 +145,25 @@ pub(super) async fn ops(
             let mut checked = 0;
             for theme in &plan.themes {
                 for channel in Channel::ALL {
-                    if theme.duty_for(channel).is_some() {
-                        app.preview(&templates, &theme.slug, channel, None, None).await?;
+                    if theme.duty_for(channel).is_none() {
+                        continue;
+                    }
+                    // Newsletters in each language members read; the other channels in Japanese.
+                    let locales: &[Locale] = match channel {
+                        Channel::Newsletter => &[Locale::Ja, Locale::En],
+                        _ => &[Locale::Ja],
+                    };
+                    for &locale in locales {
+                        let preview = Preview {
+                            theme_slug: &theme.slug,
+                            channel,
+                            member: None,
+                            locale: Some(locale),
+                            fiscal_year: None,
+                            title: None,
+                            issue: None,
+                        };
+                        app.preview(&templates, &preview).await?;
                         checked += 1;
                     }
                 }
@@ -155,12 +174,20 @@ pub(super) async fn ops(
             theme,
             channel,
             member,
+            locale,
             fiscal_year,
         } => {
             let templates = app.templates()?;
-            let mail = app
-                .preview(&templates, &theme, channel, member.as_deref(), fiscal_year)
-                .await?;
+            let preview = Preview {
+                theme_slug: &theme,
+                channel,
+                member: member.as_deref(),
+                locale,
+                fiscal_year,
+                title: None,
+                issue: None,
+            };
+            let mail = app.preview(&templates, &preview).await?;
             say!(
                 out,
                 "Subject: {}\n\n--- text ---\n{}\n--- html ---\n{}",

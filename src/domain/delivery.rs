@@ -18,6 +18,8 @@ pub struct ClaimedDelivery {
     pub name: String,
     pub company: String,
     pub branch: String,
+    /// The member's language (`ja` for advisors and the editorial desk).
+    pub locale: crate::domain::member::Locale,
     /// False when the recipient left after the run froze its audience (unsubscribed, suppressed, deactivated).
     pub still_wanted: bool,
 }

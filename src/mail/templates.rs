@@ -3,7 +3,8 @@
 //! The templates of `templates/email` are built into the binary, so it runs from any folder; a folder named
 //! by `templates.dir` overrides them file by file. Every `.hbs` file is registered under its path without `.hbs`
 //! (`layouts/html`, `newsletter/telework/subject`). `html.hbs` renders with HTML escaping; `subject.hbs` and
-//! `text.hbs` render without it. A mail is a folder `<channel>/<theme>/` holding all three.
+//! `text.hbs` render without it. A mail is a folder `<channel>/<theme>/` holding all three; an English newsletter
+//! is the folder `newsletter/<theme>/en/` beside it (see [`super::context::template_in`]).
 //!
 //! `{{component "layouts/heading-html" title="…"}}` renders a template with only the given parameters as its
 //! context. Prefer it to a partial for small pieces: handlebars copies the whole mail context at every partial

@@ -19,10 +19,11 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::campaign::{Campaign, CampaignState};
 use crate::domain::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
+use crate::domain::member::Locale;
 use crate::domain::plan::Channel;
 use crate::domain::{Action, Actor};
 use crate::mail::Templates;
-use crate::mail::context::{CampaignContext, Links, Recipient};
+use crate::mail::context::{CampaignContext, Links, Recipient, reading_locale, template_in};
 use crate::mail::message::{compose, message_id};
 use crate::mail::reply::{Refusal, Reply};
 use crate::mail::token::expiry_day;
@@ -519,7 +520,8 @@ impl Worker {
                 plan,
                 theme,
                 campaign.channel,
-                &campaign.name,
+                campaign.title.as_deref(),
+                campaign.issue.as_deref(),
             )),
         };
         let info = Arc::new(CampaignInfo { campaign, context });
@@ -540,6 +542,9 @@ impl Worker {
         }
         let info = self.campaign_info(d.campaign_id).await?;
         let c = &info.campaign;
+        // The recipient's language picks the template; the send log names the one that went out.
+        let locale = reading_locale(c.channel, d.locale);
+        let template = template_in(&c.template, locale);
         let id = message_id(
             &self.installation,
             d.run_id,
@@ -563,7 +568,7 @@ impl Worker {
             channel: c.channel.slug().to_owned(),
             recipient: d.email.clone(),
             message_id: id.clone(),
-            template: c.template.clone(),
+            template: template.clone(),
             content_sha256: String::new(),
         };
         let recorded = |outcome, unreachable| Attempted::Recorded {
@@ -580,7 +585,7 @@ impl Worker {
             record_via(commits, record).await?;
             return Ok(recorded(Outcome::Skipped, false));
         }
-        let (composed, sha) = match self.prepare(&info, &d, &id) {
+        let (composed, sha) = match self.prepare(&info, &d, &id, &template, locale) {
             Ok(prepared) => prepared,
             Err(Unprepared::Render(reason)) => {
                 // Nobody is failed for our own template: the campaign waits until it is fixed and resumed.
@@ -742,6 +747,8 @@ impl Worker {
         info: &CampaignInfo,
         d: &ClaimedDelivery,
         id: &str,
+        template: &str,
+        locale: Locale,
     ) -> Result<(crate::mail::message::Composed, String), Unprepared> {
         let c = &info.campaign;
         let shared = info.context.as_ref().map_err(|e| Unprepared::Render(e.clone()))?;
@@ -767,14 +774,20 @@ impl Worker {
             _ => None,
         };
         let list_unsubscribe = links.as_ref().map(|l| l.unsubscribe.clone());
-        let context = shared.for_recipient(&recipient, d.scheduled_for, self.settings.schedule.tz(), links.as_ref());
+        let context = shared.for_recipient(
+            &recipient,
+            d.scheduled_for,
+            self.settings.schedule.tz(),
+            links.as_ref(),
+            locale,
+        );
         let templates = self
             .templates
             .read()
             .map_err(|_| Unprepared::Render("templates unavailable".into()))?
             .clone();
         let mail = templates
-            .render(&c.template, context)
+            .render(template, context)
             .map_err(|e| Unprepared::Render(e.to_string()))?;
         let composed = compose(&self.from, &d.email, &mail, id, list_unsubscribe.as_deref())
             .map_err(|e| Unprepared::Address(e.to_string()))?;

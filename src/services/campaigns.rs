@@ -3,24 +3,29 @@
 use super::*;
 
 impl Application {
-    /// Renders one mail as it would be sent: to a named member, or to a sample recipient.
-    pub async fn preview(
-        &self,
-        templates: &Templates,
-        theme_slug: &str,
-        channel: Channel,
-        member: Option<&str>,
-        fiscal_year: Option<i32>,
-    ) -> Result<RenderedMail, AppError> {
-        let plan = self.plan(fiscal_year).await?;
-        let theme = plan.theme(theme_slug).ok_or_else(|| unknown_theme(&plan, theme_slug))?;
-        let (recipient, member_id) = match member {
+    /// Renders one mail as it would be sent: to a named member (in their language), or to a sample recipient.
+    pub async fn preview(&self, templates: &Templates, p: &Preview<'_>) -> Result<RenderedMail, AppError> {
+        let plan = self.plan(p.fiscal_year).await?;
+        let theme = plan
+            .theme(p.theme_slug)
+            .ok_or_else(|| unknown_theme(&plan, p.theme_slug))?;
+        if p.locale == Some(Locale::En) && p.channel != Channel::Newsletter {
+            return Err(AppError::input(
+                "--locale en: only newsletters have English mails; advisors and the editorial desk read Japanese",
+            ));
+        }
+        let (recipient, member_id, chosen) = match p.member {
             Some(email) => {
                 let m = self
                     .store
                     .member(email)
                     .await?
                     .ok_or_else(|| AppError::NotFound(format!("no member {email}")))?;
+                let locale = m.locale.parse::<Locale>().map_err(|e| {
+                    AppError::Internal(format!(
+                        "member {email} has a stored locale the code does not know: {e}"
+                    ))
+                })?;
                 let r = Recipient {
                     kind: "member".into(),
                     email: m.email,
@@ -28,21 +33,33 @@ impl Application {
                     company: m.company,
                     branch: String::new(),
                 };
-                (r, m.id)
+                (r, m.id, locale)
             }
-            None => (Recipient::sample(channel), 0),
+            None => (Recipient::sample(p.channel), 0, Locale::Ja),
         };
-        let links = (channel == Channel::Newsletter)
+        let locale = reading_locale(p.channel, p.locale.unwrap_or(chosen));
+        let recipient = match (p.member, locale) {
+            (None, Locale::En) => Recipient::sample_en(),
+            _ => recipient,
+        };
+        let links = (p.channel == Channel::Newsletter)
             .then(|| {
                 self.signing_key().map(|k| {
                     let expires = crate::mail::token::expiry_day(self.now(), self.settings.web.link_ttl_days);
-                    Links::for_member(&self.settings.web.base_url, &k, member_id, theme_slug, expires)
+                    Links::for_member(&self.settings.web.base_url, &k, member_id, p.theme_slug, expires)
                 })
             })
             .transpose()?;
-        let context = CampaignContext::new(&self.settings.organization, &plan, theme, channel, "プレビュー")
-            .for_recipient(&recipient, self.now(), self.settings.schedule.tz(), links.as_ref());
-        Ok(templates.render(&format!("{}/{}", channel.slug(), theme_slug), context)?)
+        let context = CampaignContext::new(&self.settings.organization, &plan, theme, p.channel, p.title, p.issue)
+            .for_recipient(
+                &recipient,
+                self.now(),
+                self.settings.schedule.tz(),
+                links.as_ref(),
+                locale,
+            );
+        let template = template_in(&format!("{}/{}", p.channel.slug(), p.theme_slug), locale);
+        Ok(templates.render(&template, context)?)
     }
 
     /// Checks and stores a campaign; refuses one that would not render or never fires.
@@ -58,6 +75,13 @@ impl Application {
         if req.name.trim().is_empty() {
             return Err(AppError::input(
                 "--name must not be empty: staff find the campaign by it",
+            ));
+        }
+        let title = given("--title", req.title.as_deref())?;
+        let issue = given("--issue", req.issue.as_deref())?;
+        if issue.is_some() && req.channel != Channel::ToshoShimbun {
+            return Err(AppError::input(
+                "--issue names the Tosho Shimbun issue a manuscript is for: only with --channel tosho-shimbun",
             ));
         }
         let plan = self.plan(req.fiscal_year).await?;
@@ -92,6 +116,8 @@ impl Application {
         let now = self.now();
         let new = NewCampaign {
             name: req.name.trim().to_owned(),
+            title: title.map(str::to_owned),
+            issue: issue.map(str::to_owned),
             fiscal_year: plan.fiscal_year,
             theme_slug: theme.slug.clone(),
             duty: duty.text.clone(),
@@ -121,13 +147,19 @@ impl Application {
                 "no address of the Tosho Shimbun editorial desk is configured; a manuscript campaign needs one",
             )));
         }
-        self.check_renders(templates, &theme.slug, req.channel, Some(plan.fiscal_year))
+        self.check_renders(templates, &new.theme_slug, new.channel, new.fiscal_year, title, issue)
             .await?;
-        let action = permitted(actor, "campaign.create", "")?
+        let mut action = permitted(actor, "campaign.create", "")?
             .with("name", new.name.clone())
             .with("theme", new.theme_slug.clone())
             .with("channel", new.channel.slug())
             .with("schedule", new.schedule.describe(tz));
+        if let Some(title) = &new.title {
+            action = action.with("title", title.clone());
+        }
+        if let Some(issue) = &new.issue {
+            action = action.with("issue", issue.clone());
+        }
         Ok(self
             .store
             .change(now, async move |tx| {
@@ -143,27 +175,43 @@ impl Application {
             .await?)
     }
 
-    /// Renders the mail of theme × channel for a real member of its audience when there is one, so a template
-    /// that fails on real data is caught now, not at nine in the morning.
+    /// Renders the mail of theme × channel for a real member of its audience when there is one, and for a
+    /// newsletter in each language members read, so a template that fails on real data is caught now, not at
+    /// nine in the morning.
     async fn check_renders(
         &self,
         templates: &Templates,
         theme_slug: &str,
         channel: Channel,
-        fiscal_year: Option<i32>,
+        fiscal_year: i32,
+        title: Option<&str>,
+        issue: Option<&str>,
     ) -> Result<(), AppError> {
         let member = match channel {
             Channel::Newsletter => self.store.any_member(theme_slug).await?.map(|m| m.email),
             _ => None,
         };
-        self.preview(templates, theme_slug, channel, member.as_deref(), fiscal_year)
-            .await
-            .map(|_| ())
-            .map_err(|e| {
+        let locales: &[Option<Locale>] = match channel {
+            Channel::Newsletter => &[None, Some(Locale::Ja), Some(Locale::En)],
+            _ => &[None],
+        };
+        for &locale in locales {
+            let preview = Preview {
+                theme_slug,
+                channel,
+                member: if locale.is_none() { member.as_deref() } else { None },
+                locale,
+                fiscal_year: Some(fiscal_year),
+                title,
+                issue,
+            };
+            self.preview(templates, &preview).await.map_err(|e| {
                 AppError::input(format!(
                     "the template does not render for this campaign's audience: {e}"
                 ))
-            })
+            })?;
+        }
+        Ok(())
     }
 
     /// Queues the failed deliveries of a run again (never the sent ones); how many.
@@ -242,7 +290,9 @@ impl Application {
                 &templates,
                 &campaign.theme_slug,
                 campaign.channel,
-                Some(campaign.fiscal_year),
+                campaign.fiscal_year,
+                campaign.title.as_deref(),
+                campaign.issue.as_deref(),
             )
             .await
             .map_err(|e| AppError::input(format!("campaign {id} stays paused: {e}")))?;
@@ -270,6 +320,44 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// A mail to render as it would be sent (`outreach preview`, `template check`, and the check at create).
+#[derive(Debug, Clone, Copy)]
+pub struct Preview<'a> {
+    pub theme_slug: &'a str,
+    pub channel: Channel,
+    /// Render for this member, in their language, instead of a sample recipient.
+    pub member: Option<&'a str>,
+    /// Render in this language instead of the member's (Japanese for a sample recipient).
+    pub locale: Option<Locale>,
+    pub fiscal_year: Option<i32>,
+    /// The campaign's member-facing title (default: the theme's).
+    pub title: Option<&'a str>,
+    /// The manuscript's issue (default: an upcoming one).
+    pub issue: Option<&'a str>,
+}
+
+/// An optional text staff gave: trimmed; `None` when not given; refused when blank or holding control characters.
+fn given<'a>(option: &str, value: Option<&'a str>) -> Result<Option<&'a str>, AppError> {
+    const MAX_CHARS: usize = 200;
+    let Some(value) = value.map(str::trim) else {
+        return Ok(None);
+    };
+    if value.is_empty() {
+        return Err(AppError::input(format!(
+            "{option} must not be empty (leave it out for the default)"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(AppError::input(format!("{option} must not contain control characters")));
+    }
+    if value.chars().count() > MAX_CHARS {
+        return Err(AppError::input(format!(
+            "{option} is longer than {MAX_CHARS} characters"
+        )));
+    }
+    Ok(Some(value))
 }
 
 /// The audience a campaign on `channel` about `theme_slug` reaches.

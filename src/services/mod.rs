@@ -5,7 +5,7 @@ mod campaigns;
 mod members;
 mod queries;
 
-pub use campaigns::audience_of;
+pub use campaigns::{Preview, audience_of};
 pub use queries::RunReport;
 
 use std::path::Path;
@@ -15,13 +15,14 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::Trigger;
 use crate::domain::campaign::{Campaign, CampaignState, NewCampaign, Schedule};
+use crate::domain::member::Locale;
 use crate::domain::member::{ImportReport, MemberSource};
 use crate::domain::plan::{Channel, Plan, PlanSaved};
 use crate::domain::{Action, Actor};
 use crate::error::AppError;
 use crate::import::csv::{self as recipients_csv, Parsed, RowError};
 use crate::import::plan::parse_plan;
-use crate::mail::context::{CampaignContext, Links, Recipient};
+use crate::mail::context::{CampaignContext, Links, Recipient, reading_locale, template_in};
 use crate::mail::{RenderedMail, Templates};
 use crate::store::{self, Audience, Store, Transition};
 
@@ -46,7 +47,12 @@ pub struct CsvImport {
 /// A campaign as staff ask for it on the command line.
 #[derive(Debug, Clone)]
 pub struct CampaignRequest {
+    /// What staff call it; never shown to members.
     pub name: String,
+    /// What members see in the mail's banner and `<title>` (default: the theme's title).
+    pub title: Option<String>,
+    /// The Tosho Shimbun issue a manuscript is meant for, e.g. `6月1日号` (default: an upcoming issue).
+    pub issue: Option<String>,
     pub theme_slug: String,
     pub channel: Channel,
     pub at: Option<String>,

@@ -66,8 +66,9 @@ pub async fn create_campaign(tx: &mut Tx, c: &NewCampaign, now: i64) -> StoreRes
     };
     let id: i64 = sqlx::query(
         "INSERT INTO campaigns (name, fiscal_year, theme_slug, duty, channel, template, at_ms, cron, time_zone, \
-         from_ms, until_ms, state, state_reason, settled_ms, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'scheduled', '', $12, $13, $13) RETURNING id",
+         from_ms, until_ms, state, state_reason, settled_ms, created_at, updated_at, title, issue) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'scheduled', '', $12, $13, $13, $14, $15) \
+         RETURNING id",
     )
     .bind(c.name.clone())
     .bind(i64::from(c.fiscal_year))
@@ -82,6 +83,9 @@ pub async fn create_campaign(tx: &mut Tx, c: &NewCampaign, now: i64) -> StoreRes
     .bind(c.until_ms)
     .bind(c.settled_ms)
     .bind(now)
+    // Empty when not given: the mail shows the theme's title, the manuscript an upcoming issue.
+    .bind(c.title.clone().unwrap_or_default())
+    .bind(c.issue.clone().unwrap_or_default())
     .fetch_one(&mut **tx)
     .await?
     .try_get("id")?;

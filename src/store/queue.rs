@@ -125,7 +125,7 @@ impl Store {
         let sql = format!(
             "SELECT d.id, d.run_id, r.campaign_id, r.scheduled_for, d.attempts, d.email, d.recipient_kind, \
              d.recipient_id, COALESCE(m.contact_name, a.name, '') AS name, COALESCE(m.company, '') AS company, \
-             COALESCE(a.branch, '') AS branch, \
+             COALESCE(a.branch, '') AS branch, COALESCE(m.locale, 'ja') AS locale, \
              CASE d.recipient_kind WHEN 'member' THEN (CASE WHEN m.status = 'active' AND t.subscribed = 1 \
              THEN 1 ELSE 0 END) WHEN 'advisor' THEN COALESCE(a.active, 0) ELSE 1 END AS still_wanted \
              FROM deliveries d JOIN runs r ON r.id = d.run_id JOIN campaigns c ON c.id = r.campaign_id \
@@ -154,6 +154,7 @@ impl Store {
                     name: r.try_get("name")?,
                     company: r.try_get("company")?,
                     branch: r.try_get("branch")?,
+                    locale: state(r, "locale", |l| l.parse().ok())?,
                     still_wanted: flag(r, "still_wanted")?,
                 })
             })

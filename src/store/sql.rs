@@ -219,6 +219,8 @@ pub(super) fn campaign_from(row: &AnyRow) -> StoreResult<Campaign> {
     Ok(Campaign {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
+        title: given(row.try_get("title")?),
+        issue: given(row.try_get("issue")?),
         fiscal_year: i32::try_from(row.try_get::<i64, _>("fiscal_year")?).map_err(|_| corrupt("fiscal_year"))?,
         theme_slug: row.try_get("theme_slug")?,
         duty: row.try_get("duty")?,
@@ -233,6 +235,11 @@ pub(super) fn campaign_from(row: &AnyRow) -> StoreResult<Campaign> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
+}
+
+/// A text column where empty means "not given".
+fn given(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
 }
 
 /// A state column read into its enum; any other text is corruption, named.

@@ -1,2 +1,3 @@
+pub mod mime;
 pub mod rig;
 pub mod smtp;

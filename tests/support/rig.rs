@@ -65,9 +65,15 @@ pub async fn import(app: &Application, rows: &[(&str, &str)]) {
 }
 
 pub async fn campaign(app: &Application, channel: Channel, at: Option<&str>, cron: Option<&str>) -> i64 {
-    let templates = app.templates().unwrap();
-    let request = CampaignRequest {
+    create(app, &request(channel, at, cron)).await
+}
+
+/// The request [`campaign`] makes, to change before [`create`].
+pub fn request(channel: Channel, at: Option<&str>, cron: Option<&str>) -> CampaignRequest {
+    CampaignRequest {
         name: "テスト配信".into(),
+        title: None,
+        issue: None,
         theme_slug: "telework".into(),
         channel,
         at: at.map(str::to_owned),
@@ -75,8 +81,12 @@ pub async fn campaign(app: &Application, channel: Channel, at: Option<&str>, cro
         from: None,
         until: None,
         fiscal_year: None,
-    };
-    app.create_campaign(&crate::common::tester(), &templates, &request)
+    }
+}
+
+pub async fn create(app: &Application, request: &CampaignRequest) -> i64 {
+    let templates = app.templates().unwrap();
+    app.create_campaign(&crate::common::tester(), &templates, request)
         .await
         .unwrap()
 }

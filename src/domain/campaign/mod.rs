@@ -52,7 +52,12 @@ impl CampaignState {
 
 #[derive(Debug, Clone)]
 pub struct NewCampaign {
+    /// What staff call it; never shown to members.
     pub name: String,
+    /// What members see in the mail's banner and `<title>`; `None`: the theme's title.
+    pub title: Option<String>,
+    /// The Tosho Shimbun issue a manuscript is meant for (e.g. `6月1日号`); `None`: an upcoming issue.
+    pub issue: Option<String>,
     pub fiscal_year: i32,
     pub theme_slug: String,
     pub duty: String,
@@ -68,7 +73,12 @@ pub struct NewCampaign {
 #[derive(Debug, Clone, Serialize)]
 pub struct Campaign {
     pub id: i64,
+    /// What staff call it; never shown to members.
     pub name: String,
+    /// What members see in the mail's banner and `<title>`; `None`: the theme's title.
+    pub title: Option<String>,
+    /// The Tosho Shimbun issue a manuscript is meant for; `None`: an upcoming issue.
+    pub issue: Option<String>,
     pub fiscal_year: i32,
     pub theme_slug: String,
     pub duty: String,

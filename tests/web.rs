@@ -300,3 +300,68 @@ both_backends!(
         assert_eq!(themes().await.0, "suppressed");
     }
 );
+
+both_backends!(links_expire_and_survive_a_key_rotation, |mut env: TestEnv| async move {
+    let smtp = TestSmtp::start();
+    let old_key = "the-key-before-the-rotation-0123456789";
+    let r = rig(
+        &mut env,
+        &smtp,
+        "2020-06-01T08:00",
+        &[("OUTREACH_WEB__SIGNING_KEY", old_key)],
+    )
+    .await;
+    newsletter_fired(&r, &["old@example.co.jp", "late@example.co.jp"]).await;
+    assert_eq!(r.worker.drain().await.unwrap().sent, 2);
+    let (_, old_link) = links_of(&smtp, "old@example.co.jp");
+    let (_, late_link) = links_of(&smtp, "late@example.co.jp");
+
+    // The deployment rotates its key: links already sent keep working with the previous key set.
+    env.set("OUTREACH_WEB__SIGNING_KEY", "the-key-after-the-rotation-0123456789")
+        .set("OUTREACH_WEB__PREVIOUS_SIGNING_KEY", old_key);
+    let rotated = Arc::new(
+        outreach::Application::open(env.settings(), Arc::new(r.clock.clone()))
+            .await
+            .unwrap(),
+    );
+    let base = serve_pages(rotated.clone()).await;
+    let http = reqwest::Client::new();
+    let page = http.post(format!("{base}/u/{old_link}")).send().await.unwrap();
+    assert_eq!(page.status(), 200, "signed before the rotation, still honoured");
+
+    // Without the previous key the same kind of link is foreign.
+    env.set("OUTREACH_WEB__PREVIOUS_SIGNING_KEY", "");
+    let forgotten = Arc::new(
+        outreach::Application::open(env.settings(), Arc::new(r.clock.clone()))
+            .await
+            .unwrap(),
+    );
+    let base_forgotten = serve_pages(forgotten).await;
+    let page = http
+        .get(format!("{base_forgotten}/u/{late_link}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400);
+
+    // 91 days after the mail, the link has expired: its own page, nothing changes.
+    r.clock.advance_secs(91 * 86_400);
+    let page = http.post(format!("{base}/u/{late_link}")).send().await.unwrap();
+    assert_eq!(page.status(), 400);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("有効期限が切れています") && html.contains("This link has expired"),
+        "{html}"
+    );
+    let still = rotated.members(Some("telework")).await.unwrap();
+    assert!(still.iter().any(|m| m.email == "late@example.co.jp"));
+});
+
+#[tokio::test]
+async fn a_short_signing_key_is_refused() {
+    let mut env = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    env.set("OUTREACH_WEB__SIGNING_KEY", "too-short");
+    let (code, _, err) = env.run(&["init"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("web.signing_key") && err.contains("at least 32"), "{err}");
+}

@@ -72,23 +72,22 @@ fn verified(web: &Web, token: &str) -> Result<MemberToken, TokenError> {
     MemberToken::verify(token, &keys, web.app.now())
 }
 
-/// The member and theme an unsubscribe link names, or the page that says why it cannot be used.
-fn unsubscribe_token(web: &Web, token: &str) -> Result<(i64, String), Response> {
-    match verified(web, token) {
-        Ok(MemberToken {
+/// The member and theme an unsubscribe link names, or why it cannot be used.
+fn unsubscribe_token(web: &Web, token: &str) -> Result<(i64, String), TokenError> {
+    match verified(web, token)? {
+        MemberToken {
             member_id,
             purpose: Purpose::Unsubscribe { theme_slug },
             ..
-        }) => Ok((member_id, theme_slug)),
-        Ok(_) => Err(web.pages.invalid_link(&web.app, TokenError::Invalid)),
-        Err(e) => Err(web.pages.invalid_link(&web.app, e)),
+        } => Ok((member_id, theme_slug)),
+        _ => Err(TokenError::Invalid),
     }
 }
 
 async fn confirm_leave(State(web): State<Web>, Path(token): Path<String>) -> Response {
     let (member_id, theme) = match unsubscribe_token(&web, &token) {
         Ok(named) => named,
-        Err(page) => return page,
+        Err(why) => return web.pages.invalid_link(&web.app, why),
     };
     match web.app.member_by_id(member_id).await {
         Ok(member) => web.pages.leave_confirm(&web.app, &member, &theme).await,
@@ -99,7 +98,7 @@ async fn confirm_leave(State(web): State<Web>, Path(token): Path<String>) -> Res
 async fn leave(State(web): State<Web>, Path(token): Path<String>) -> Response {
     let (member_id, theme) = match unsubscribe_token(&web, &token) {
         Ok(named) => named,
-        Err(page) => return page,
+        Err(why) => return web.pages.invalid_link(&web.app, why),
     };
     match web.app.leave_by_link(member_id, &theme).await {
         Ok((member, left)) => web.pages.left(&web.app, &member, &theme, !left).await,
@@ -107,23 +106,22 @@ async fn leave(State(web): State<Web>, Path(token): Path<String>) -> Response {
     }
 }
 
-/// The member a preferences link names, or the page that says why it cannot be used.
-fn preferences_token(web: &Web, token: &str) -> Result<i64, Response> {
-    match verified(web, token) {
-        Ok(MemberToken {
+/// The member a preferences link names, or why it cannot be used.
+fn preferences_token(web: &Web, token: &str) -> Result<i64, TokenError> {
+    match verified(web, token)? {
+        MemberToken {
             member_id,
             purpose: Purpose::Preferences,
             ..
-        }) => Ok(member_id),
-        Ok(_) => Err(web.pages.invalid_link(&web.app, TokenError::Invalid)),
-        Err(e) => Err(web.pages.invalid_link(&web.app, e)),
+        } => Ok(member_id),
+        _ => Err(TokenError::Invalid),
     }
 }
 
 async fn preferences(State(web): State<Web>, Path(token): Path<String>) -> Response {
     let member_id = match preferences_token(&web, &token) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(why) => return web.pages.invalid_link(&web.app, why),
     };
     match web.app.member_by_id(member_id).await {
         Ok(member) => web.pages.preferences(&web.app, &member, None).await,
@@ -147,7 +145,7 @@ async fn change_preferences(
 ) -> Response {
     let member_id = match preferences_token(&web, &token) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(why) => return web.pages.invalid_link(&web.app, why),
     };
     let app = &web.app;
     let changed = match form.change.as_str() {

@@ -252,6 +252,20 @@ async fn member_id(tx: &mut Tx, email: &str) -> StoreResult<Option<i64>> {
         .transpose()?)
 }
 
+/// Whether the member receives the theme (a theme they never had counts as not).
+async fn subscribed_to(tx: &mut Tx, member_id: i64, theme: &str) -> StoreResult<bool> {
+    Ok(
+        sqlx::query("SELECT subscribed FROM member_themes WHERE member_id = $1 AND theme_slug = $2")
+            .bind(member_id)
+            .bind(theme.to_owned())
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| flag(&r, "subscribed"))
+            .transpose()?
+            .unwrap_or(false),
+    )
+}
+
 /// Suppresses the member; false when they already were.
 pub(super) async fn suppress_member(
     tx: &mut Tx,
@@ -363,16 +377,7 @@ pub async fn unsubscribe(
     };
     match theme {
         Some(theme) => {
-            let subscribed =
-                sqlx::query("SELECT subscribed FROM member_themes WHERE member_id = $1 AND theme_slug = $2")
-                    .bind(id)
-                    .bind(theme.to_owned())
-                    .fetch_optional(&mut **tx)
-                    .await?
-                    .map(|r| flag(&r, "subscribed"))
-                    .transpose()?
-                    .unwrap_or(false);
-            if !subscribed {
+            if !subscribed_to(tx, id, theme).await? {
                 return Ok(MemberChange::Already);
             }
             set_theme(tx, id, theme, false, source, now).await?;
@@ -540,14 +545,7 @@ pub async fn join(tx: &mut Tx, member_id: i64, theme: &str, now: i64) -> StoreRe
         return Ok(MemberChange::NoSuchMember);
     };
     let status = state(&row, "status", MemberStatus::parse)?;
-    let subscribed = sqlx::query("SELECT subscribed FROM member_themes WHERE member_id = $1 AND theme_slug = $2")
-        .bind(member_id)
-        .bind(theme.to_owned())
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| flag(&r, "subscribed"))
-        .transpose()?
-        .unwrap_or(false);
+    let subscribed = subscribed_to(tx, member_id, theme).await?;
     match status {
         MemberStatus::Suppressed => return Ok(MemberChange::Already),
         MemberStatus::Active if subscribed => return Ok(MemberChange::Already),

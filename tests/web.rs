@@ -92,8 +92,13 @@ both_backends!(
         let left: Vec<_> = rows.iter().filter(|a| a.action == "member.unsubscribe").collect();
         assert_eq!(left.len(), 1);
         assert_eq!(
-            (left[0].actor_kind.as_str(), left[0].target.as_str()),
-            ("member", "leaves@example.co.jp")
+            (
+                left[0].actor_kind.as_str(),
+                left[0].target.as_str(),
+                left[0].address.as_str()
+            ),
+            ("member", "leaves@example.co.jp", "127.0.0.1"),
+            "the member's own change, with the client's address"
         );
 
         // Posted again (a double click, a retrying provider): said so, nothing recorded twice.

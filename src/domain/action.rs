@@ -90,6 +90,12 @@ impl Action {
         }
     }
 
+    /// The client's address, for a change made over the web.
+    pub fn from_address(mut self, address: &str) -> Self {
+        address.clone_into(&mut self.address);
+        self
+    }
+
     /// Adds `key: value` to the summary.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         if let Value::Object(map) = &mut self.summary {

@@ -110,7 +110,20 @@ impl Application {
     /// Unsubscribes a member from one theme, or from everything, on their behalf.
     /// False when the member already was out: nothing is recorded.
     pub async fn unsubscribe(&self, actor: &Actor, email: &str, theme: Option<&str>) -> Result<bool, AppError> {
-        let action = permitted(actor, "member.unsubscribe", email)?.with("theme", theme.unwrap_or("*"));
+        self.unsubscribe_from(actor, "", email, theme).await
+    }
+
+    /// [`Application::unsubscribe`], recording the client's address of a web request.
+    async fn unsubscribe_from(
+        &self,
+        actor: &Actor,
+        address: &str,
+        email: &str,
+        theme: Option<&str>,
+    ) -> Result<bool, AppError> {
+        let action = permitted(actor, "member.unsubscribe", email)?
+            .with("theme", theme.unwrap_or("*"))
+            .from_address(address);
         if let Some(slug) = theme {
             self.check_theme(slug).await?;
         }
@@ -169,14 +182,15 @@ impl Application {
 
     /// What a member's signed link does: leave one theme, no session needed; the member is the actor.
     /// False when they had left it already.
-    pub async fn leave_by_link(&self, member_id: i64, theme: &str) -> Result<(Member, bool), AppError> {
+    /// `address` is the client's, kept in the action log.
+    pub async fn leave_by_link(&self, member_id: i64, theme: &str, address: &str) -> Result<(Member, bool), AppError> {
         let member = self
             .store
             .member_by_id(member_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no member {member_id}")))?;
         let left = self
-            .unsubscribe(&Actor::Member(member_id), &member.email, Some(theme))
+            .unsubscribe_from(&Actor::Member(member_id), address, &member.email, Some(theme))
             .await?;
         Ok((member, left))
     }
@@ -191,10 +205,12 @@ impl Application {
 
     /// A member joins a theme from their preferences page; false when nothing changed (already in it, or
     /// suppressed: only staff lift a suppression).
-    pub async fn join_by_link(&self, member_id: i64, theme: &str) -> Result<bool, AppError> {
+    pub async fn join_by_link(&self, member_id: i64, theme: &str, address: &str) -> Result<bool, AppError> {
         self.check_theme(theme).await?;
         let member = self.member_by_id(member_id).await?;
-        let action = permitted(&Actor::Member(member_id), "member.join", member.email)?.with("theme", theme);
+        let action = permitted(&Actor::Member(member_id), "member.join", member.email)?
+            .with("theme", theme)
+            .from_address(address);
         let now = self.now();
         let change = self
             .store
@@ -207,9 +223,10 @@ impl Application {
     }
 
     /// A member leaves everything from their preferences page.
-    pub async fn leave_all_by_link(&self, member_id: i64) -> Result<bool, AppError> {
+    pub async fn leave_all_by_link(&self, member_id: i64, address: &str) -> Result<bool, AppError> {
         let member = self.member_by_id(member_id).await?;
-        self.unsubscribe(&Actor::Member(member_id), &member.email, None).await
+        self.unsubscribe_from(&Actor::Member(member_id), address, &member.email, None)
+            .await
     }
 }
 

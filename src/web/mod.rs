@@ -5,10 +5,11 @@
 
 mod pages;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -56,10 +57,14 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| AppError::Internal(format!("web: {e}")))?;
     tracing::info!(%address, base_url = %app.settings.web.base_url, "web: member pages listening");
-    axum::serve(listener, router(app)?)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| AppError::Internal(format!("web: {e}")))
+    // The peer's address goes into the action log (behind a reverse proxy, the proxy's).
+    axum::serve(
+        listener,
+        router(app)?.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(|e| AppError::Internal(format!("web: {e}")))
 }
 
 /// The token, if it verifies with the current key or the previous one and has not expired.
@@ -95,12 +100,16 @@ async fn confirm_leave(State(web): State<Web>, Path(token): Path<String>) -> Res
     }
 }
 
-async fn leave(State(web): State<Web>, Path(token): Path<String>) -> Response {
+async fn leave(
+    State(web): State<Web>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+) -> Response {
     let (member_id, theme) = match unsubscribe_token(&web, &token) {
         Ok(named) => named,
         Err(why) => return web.pages.invalid_link(&web.app, why),
     };
-    match web.app.leave_by_link(member_id, &theme).await {
+    match web.app.leave_by_link(member_id, &theme, &client.ip().to_string()).await {
         Ok((member, left)) => web.pages.left(&web.app, &member, &theme, !left).await,
         Err(e) => failure(&web, &e),
     }
@@ -140,6 +149,7 @@ struct PreferencesForm {
 
 async fn change_preferences(
     State(web): State<Web>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
     Form(form): Form<PreferencesForm>,
 ) -> Response {
@@ -148,16 +158,20 @@ async fn change_preferences(
         Err(why) => return web.pages.invalid_link(&web.app, why),
     };
     let app = &web.app;
+    let client = client.ip().to_string();
     let changed = match form.change.as_str() {
         "join" => app
-            .join_by_link(member_id, &form.theme)
+            .join_by_link(member_id, &form.theme, &client)
             .await
             .map(|c| (Done::Joined, c)),
         "leave" => app
-            .leave_by_link(member_id, &form.theme)
+            .leave_by_link(member_id, &form.theme, &client)
             .await
             .map(|(_, c)| (Done::Left, c)),
-        "leave-all" => app.leave_all_by_link(member_id).await.map(|c| (Done::LeftAll, c)),
+        "leave-all" => app
+            .leave_all_by_link(member_id, &client)
+            .await
+            .map(|c| (Done::LeftAll, c)),
         _ => return web.pages.invalid_link(app, TokenError::Invalid),
     };
     let (done, _) = match changed {

@@ -370,3 +370,38 @@ async fn a_short_signing_key_is_refused() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("web.signing_key") && err.contains("at least 32"), "{err}");
 }
+
+/// A second folder on the same database must not sign with a key of its own: every link already sent would stop
+/// working. The key that signs is recorded; another is refused unless it rotates from it.
+#[tokio::test]
+async fn a_database_keeps_the_key_its_links_were_signed_with() {
+    let first = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    for args in [&["init"][..], &["send-due"]] {
+        let (code, _, err) = first.run(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+    // Another folder on the same database, with no key: init refuses to make a new one.
+    let mut second = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    second.set("OUTREACH_DATABASE__URL", first.url.as_str());
+    let (code, _, err) = second.run(&["init"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("web.signing_key") && err.contains("instead of creating a new one"),
+        "{err}"
+    );
+    assert!(!second.path().join("signing.key").exists());
+
+    // Configured with another key: it does not send.
+    let old_key = std::fs::read_to_string(first.path().join("signing.key")).unwrap();
+    let new_key = "a-key-of-the-second-folder-0123456789abcdef";
+    second.set("OUTREACH_WEB__SIGNING_KEY", new_key);
+    let (code, _, err) = second.run(&["send-due"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("were signed with key"), "{err}");
+    // Rotating from the recorded key is allowed, and from then on the new key is the one.
+    second.set("OUTREACH_WEB__PREVIOUS_SIGNING_KEY", old_key.trim());
+    let (code, _, err) = second.run(&["send-due"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = first.run(&["send-due"]);
+    assert_eq!(code, 2, "the old key alone no longer signs: {err}");
+}

@@ -40,6 +40,7 @@ impl Application {
 
     /// A worker claiming for the instance `owner` (see [`crate::runtime::Instance`]).
     pub async fn worker(&self, transport: Arc<dyn Transport>, owner: &str) -> Result<Worker, AppError> {
+        self.check_link_key().await?;
         Ok(Worker::new(WorkerParts {
             store: self.store.clone(),
             transport,

@@ -85,6 +85,18 @@ impl Application {
             done.push(format!("imported the fiscal year {SHIPPED_PLAN_YEAR} plan"));
         }
         if self.settings.signing_key()?.is_none() && !self.settings.web.signing_key_file.is_empty() {
+            // Another folder on the same database: a new key would break every link already sent.
+            let recorded = self.store.link_key_id().await?;
+            if !recorded.is_empty() {
+                return Err(AppError::Config(crate::config::ConfigError::new(
+                    "web.signing_key",
+                    format!(
+                        "no key is configured here, but this database's member links were signed with key \
+                         {recorded}: configure that key (OUTREACH_WEB__SIGNING_KEY or web.signing_key_file) instead \
+                         of creating a new one"
+                    ),
+                )));
+            }
             let path = Path::new(&self.settings.web.signing_key_file);
             if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(folder).map_err(|e| AppError::Io(format!("{}: {e}", folder.display())))?;
@@ -168,6 +180,30 @@ impl Application {
         let dir = &self.settings.templates.dir;
         let dir = (!dir.as_os_str().is_empty()).then_some(dir.as_path());
         Ok(Arc::new(Templates::load(dir)?))
+    }
+
+    /// Refuses to sign member links with a key other than the one this database's links were signed with,
+    /// unless it rotates from it (`web.previous_signing_key`); records the key when it is the first or the new.
+    pub async fn check_link_key(&self) -> Result<(), AppError> {
+        use crate::mail::token::key_id;
+        let kid = key_id(&self.signing_key()?);
+        let previous = self
+            .settings
+            .previous_signing_key()?
+            .map(|k| key_id(k.expose().as_bytes()));
+        self.installation_id().await?;
+        if self.store.record_link_key(&kid, previous.as_deref()).await? {
+            return Ok(());
+        }
+        let recorded = self.store.link_key_id().await?;
+        Err(AppError::Config(crate::config::ConfigError::new(
+            "web.signing_key",
+            format!(
+                "this database's member links were signed with key {recorded}, but the configured key is {kid}: \
+                 configure that key (OUTREACH_WEB__SIGNING_KEY or web.signing_key_file), or rotate by setting it as \
+                 web.previous_signing_key"
+            ),
+        )))
     }
 
     /// The keys member links verify with: the current one, and the previous one during a rotation.

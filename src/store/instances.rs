@@ -191,4 +191,29 @@ impl Store {
             .await?
             .try_get("id")?)
     }
+
+    /// The id of the key that signs member links, as recorded; empty when no link was signed yet.
+    pub async fn link_key_id(&self) -> StoreResult<String> {
+        Ok(sqlx::query("SELECT link_key_id FROM installation WHERE singleton = 1")
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| r.try_get("link_key_id"))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    /// Records `kid` as the key that signs member links, if the stored one is empty or `replaces`.
+    /// False when another key is recorded (the caller refuses to sign with this one).
+    pub async fn record_link_key(&self, kid: &str, replaces: Option<&str>) -> StoreResult<bool> {
+        let changed = sqlx::query(
+            "UPDATE installation SET link_key_id = $1 WHERE singleton = 1 \
+             AND (link_key_id = '' OR link_key_id = $1 OR link_key_id = $2)",
+        )
+        .bind(kid.to_owned())
+        .bind(replaces.unwrap_or(kid).to_owned())
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
+    }
 }

@@ -1,7 +1,8 @@
 //! Fuzzing on stable Rust: arbitrary bytes and arbitrary structured rows fed to every reader of outside
 //! input (the plan parser, the CSV readers, the cron and date parsers, the configuration loader). None may
-//! panic, and every rejection says where: a line, a field or a key. `PROPTEST_CASES` raises the count
-//! (CI runs several thousand per property).
+//! panic, and every rejection says where: a line, a field or a key. `OUTREACH_FUZZ_CASES` raises the count
+//! (CI runs several thousand per property). Not `PROPTEST_CASES`: proptest lets that override every property's
+//! own count, the slow schedule race's too.
 
 use chrono_tz::Asia::Tokyo;
 use outreach::config::Settings;
@@ -15,7 +16,7 @@ const THEMES: [&str; 3] = ["telework", "sme-talent", "smooth-biz"];
 const PLAN: &str = include_str!("../config/plans/fy2020.tsv");
 
 fn cases() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
+    let cases = std::env::var("OUTREACH_FUZZ_CASES")
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(1000);

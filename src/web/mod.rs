@@ -25,15 +25,22 @@ use pages::Pages;
 struct Web {
     app: Arc<Application>,
     pages: Arc<Pages>,
+    /// The keys links verify with, read once: the key file is not read again for every request.
+    keys: Arc<Vec<Vec<u8>>>,
 }
 
 /// The routes, over an application (tests serve it on port 0).
 pub fn router(app: Arc<Application>) -> Result<Router, AppError> {
     let pages = Arc::new(Pages::load()?);
+    // Without a key no link verifies: every one gets the 400 page.
+    let keys = Arc::new(app.verification_keys().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "web: no key to verify member links");
+        Vec::new()
+    }));
     Ok(Router::new()
         .route("/u/{token}", get(confirm_leave).post(leave))
         .route("/p/{token}", get(preferences).post(change_preferences))
-        .with_state(Web { app, pages }))
+        .with_state(Web { app, pages, keys }))
 }
 
 /// Binds `web.bind`; a port already taken is a configuration problem, named.
@@ -69,11 +76,7 @@ pub async fn serve(
 
 /// The token, if it verifies with the current key or the previous one and has not expired.
 fn verified(web: &Web, token: &str) -> Result<MemberToken, TokenError> {
-    let keys = web.app.verification_keys().map_err(|e| {
-        tracing::error!(error = %e, "web: no key to verify member links");
-        TokenError::Invalid
-    })?;
-    let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    let keys: Vec<&[u8]> = web.keys.iter().map(Vec::as_slice).collect();
     MemberToken::verify(token, &keys, web.app.now())
 }
 

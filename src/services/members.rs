@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::domain::member::Member;
-use crate::store::MemberChange;
+use crate::store::{MemberChange, StoreResult, Tx};
 
 impl Application {
     pub async fn import_members(
@@ -127,12 +127,9 @@ impl Application {
         if let Some(slug) = theme {
             self.check_theme(slug).await?;
         }
-        let now = self.now();
         let change = self
-            .store
-            .change(now, async move |tx| {
-                let change = store::members::unsubscribe(tx, email, theme, source_of(actor), now).await?;
-                Ok((change, (change == MemberChange::Done).then_some(action)))
+            .record_if_done(action, async move |tx, now| {
+                store::members::unsubscribe(tx, email, theme, source_of(actor), now).await
             })
             .await?;
         member_changed(change, email)
@@ -146,12 +143,9 @@ impl Application {
             return Err(AppError::input("--reason must say why mail to this member stops"));
         }
         let action = permitted(actor, "member.suppress", email)?.with("reason", reason);
-        let now = self.now();
         let change = self
-            .store
-            .change(now, async move |tx| {
-                let change = store::members::suppress(tx, email, reason, source_of(actor), now).await?;
-                Ok((change, (change == MemberChange::Done).then_some(action)))
+            .record_if_done(action, async move |tx, now| {
+                store::members::suppress(tx, email, reason, source_of(actor), now).await
             })
             .await?;
         member_changed(change, email)
@@ -165,12 +159,9 @@ impl Application {
             "advisor.deactivate"
         };
         let action = permitted(actor, verb, email)?;
-        let now = self.now();
         let change = self
-            .store
-            .change(now, async move |tx| {
-                let change = store::members::set_advisor_active(tx, email, active, now).await?;
-                Ok((change, (change == MemberChange::Done).then_some(action)))
+            .record_if_done(action, async move |tx, now| {
+                store::members::set_advisor_active(tx, email, active, now).await
             })
             .await?;
         match change {
@@ -211,12 +202,9 @@ impl Application {
         let action = permitted(&Actor::Member(member_id), "member.join", member.email)?
             .with("theme", theme)
             .from_address(address);
-        let now = self.now();
         let change = self
-            .store
-            .change(now, async move |tx| {
-                let change = store::members::join(tx, member_id, theme, now).await?;
-                Ok((change, (change == MemberChange::Done).then_some(action)))
+            .record_if_done(action, async move |tx, now| {
+                store::members::join(tx, member_id, theme, now).await
             })
             .await?;
         member_changed(change, &format!("{member_id}"))
@@ -227,6 +215,25 @@ impl Application {
         let member = self.member_by_id(member_id).await?;
         self.unsubscribe_from(&Actor::Member(member_id), address, &member.email, None)
             .await
+    }
+}
+
+impl Application {
+    /// A change of a member's or advisor's state in one transaction, with its action recorded only when it
+    /// changed something (a repeat leaves no trace).
+    async fn record_if_done(
+        &self,
+        action: Action,
+        change: impl AsyncFnOnce(&mut Tx, i64) -> StoreResult<MemberChange>,
+    ) -> Result<MemberChange, AppError> {
+        let now = self.now();
+        Ok(self
+            .store
+            .change(now, async move |tx| {
+                let change = change(tx, now).await?;
+                Ok((change, (change == MemberChange::Done).then_some(action)))
+            })
+            .await?)
     }
 }
 

@@ -178,6 +178,10 @@ pub struct WebSettings {
     #[serde(default)]
     pub signing_key: Secret,
     pub signing_key_file: String,
+    /// A staff session ends after this many minutes without a request.
+    pub session_idle_minutes: u64,
+    /// And this many hours after sign-in, whatever happens.
+    pub session_absolute_hours: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -330,6 +334,8 @@ impl Settings {
         let d = &self.delivery;
         within("delivery.batch_size", d.batch_size, 1..=100_000)?;
         within("web.link_ttl_days", self.web.link_ttl_days, 1..=3650)?;
+        within("web.session_idle_minutes", self.web.session_idle_minutes, 1..=1440)?;
+        within("web.session_absolute_hours", self.web.session_absolute_hours, 1..=168)?;
         within("delivery.max_attempts", d.max_attempts, 1..=100)?;
         within("delivery.retry_base_secs", d.retry_base_secs, 1..=DAY)?;
         within("delivery.retry_max_secs", d.retry_max_secs, d.retry_base_secs..=7 * DAY)?;

@@ -11,6 +11,7 @@
 //! | the mail server could not be reached, nothing was sent | 4 | 503 |
 //! | internal (a part of `serve` stopped or panicked, a local file could not be written) | 5 | 500 |
 //! | forbidden (the actor may not do this) | 6 | 403 |
+//! | not signed in, or the sign-in failed | 6 | 401 |
 
 use crate::config::ConfigError;
 use crate::store::StoreError;
@@ -26,6 +27,7 @@ pub enum ErrorKind {
     MailServer,
     Internal,
     Forbidden,
+    Unauthorized,
 }
 
 impl ErrorKind {
@@ -36,13 +38,14 @@ impl ErrorKind {
             ErrorKind::Database => 3,
             ErrorKind::MailServer => 4,
             ErrorKind::Internal => 5,
-            ErrorKind::Forbidden => 6,
+            ErrorKind::Forbidden | ErrorKind::Unauthorized => 6,
         }
     }
 
     pub fn http_status(self) -> u16 {
         match self {
             ErrorKind::Invalid => 400,
+            ErrorKind::Unauthorized => 401,
             ErrorKind::Forbidden => 403,
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict => 409,
@@ -66,6 +69,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     Forbidden(String),
+    /// No valid session or token, or a sign-in that failed.
+    #[error("{0}")]
+    Unauthorized(String),
     #[error(transparent)]
     Store(StoreError),
     /// The database failed where only its message survives (e.g. a group commit shared by many tasks).
@@ -113,6 +119,7 @@ impl AppError {
             AppError::NotFound(_) => ErrorKind::NotFound,
             AppError::Conflict(_) => ErrorKind::Conflict,
             AppError::Forbidden(_) => ErrorKind::Forbidden,
+            AppError::Unauthorized(_) => ErrorKind::Unauthorized,
             // A store error that is neither "not found" nor "conflict" is the database's failure.
             AppError::Store(_) | AppError::Database(_) => ErrorKind::Database,
             AppError::Unavailable(_) => ErrorKind::MailServer,
@@ -136,6 +143,7 @@ mod tests {
             (StoreError::NotFound("campaign 9".into()).into(), 1, 404),
             (StoreError::Conflict("another plan file".into()).into(), 1, 409),
             (AppError::Forbidden("auditors read only".into()), 6, 403),
+            (AppError::Unauthorized("sign in".into()), 6, 401),
             (AppError::Unavailable("smtp down".into()), 4, 503),
             (AppError::Internal("worker panicked".into()), 5, 500),
             (ConfigError::new("smtp.port", "0").into(), 2, 500),

@@ -94,6 +94,12 @@ pub(super) enum Command {
     /// The send log.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Accounts that sign in to the web pages.
+    #[command(subcommand)]
+    User(super::accounts::UserCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(super::accounts::TokenCommand),
 }
 
 #[derive(Debug, Subcommand)]

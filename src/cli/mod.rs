@@ -19,6 +19,7 @@ macro_rules! say {
     };
 }
 
+mod accounts;
 mod args;
 mod campaigns;
 mod export;
@@ -100,6 +101,8 @@ async fn dispatch(
         Command::Campaign(c) => campaigns::campaign(app, actor, c, out).await,
         Command::Log(c) => log::log(app, c, out).await,
         Command::Actions(c) => log::actions(app, c, out).await,
+        Command::User(c) => accounts::user(app, actor, c, out).await,
+        Command::Token(c) => accounts::token(app, actor, c, out).await,
         other => ops::ops(app, actor, other, out).await,
     }
 }

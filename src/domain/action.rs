@@ -3,6 +3,8 @@
 //! tamper-evident chain over the log will hash.
 
 use serde::Serialize;
+
+use super::account::Role;
 use serde_json::{Value, json};
 
 /// Who (or what) makes a change.
@@ -11,6 +13,8 @@ use serde_json::{Value, json};
 pub enum Actor {
     /// A person at the command line: `--as EMAIL`, else the login name.
     Operator(String),
+    /// A person signed in on the web or holding an API token.
+    User { email: String, role: Role },
     /// A member, through a signed link in a mail (their member id).
     Member(i64),
     /// The mail server's answers (an automatic pause after refusals).
@@ -35,12 +39,13 @@ impl Actor {
         Actor::Operator(name.trim().to_owned())
     }
 
-    /// What this actor may do: staff at the command line anything; a member only leave through their
-    /// link; the mail server's answers only pause a campaign or suppress an address; the scheduler only
-    /// finish a campaign.
+    /// What this actor may do: staff at the command line anything; a signed-in person what their role allows;
+    /// a member only leave or join through their link; the mail server's answers only pause a campaign or
+    /// suppress an address; the scheduler only finish a campaign.
     pub fn may(&self, action: &str) -> bool {
         match self {
             Actor::Operator(_) => true,
+            Actor::User { role, .. } => role.may(action),
             Actor::Member(_) => matches!(action, "member.unsubscribe" | "member.join"),
             Actor::Smtp => matches!(action, "campaign.pause" | "member.suppress"),
             Actor::Scheduler => action == "campaign.finish",
@@ -50,6 +55,7 @@ impl Actor {
     pub fn kind(&self) -> &'static str {
         match self {
             Actor::Operator(_) => "operator",
+            Actor::User { .. } => "user",
             Actor::Member(_) => "member",
             Actor::Smtp => "smtp",
             Actor::Scheduler => "scheduler",
@@ -59,6 +65,7 @@ impl Actor {
     pub fn name(&self) -> String {
         match self {
             Actor::Operator(name) => name.clone(),
+            Actor::User { email, .. } => email.clone(),
             Actor::Member(id) => format!("member {id}"),
             Actor::Smtp => "smtp".to_owned(),
             Actor::Scheduler => "scheduler".to_owned(),

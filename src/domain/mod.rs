@@ -1,5 +1,6 @@
 //! Types and rules with no I/O: the plan, members, campaigns and their schedules, deliveries, actors.
 
+pub mod account;
 pub mod action;
 pub mod campaign;
 pub mod channel;

@@ -249,7 +249,7 @@ fn with_counts(action: Action, report: &ImportReport) -> Action {
 /// How a member's history names who changed their state.
 fn source_of(actor: &Actor) -> MemberSource {
     match actor {
-        Actor::Operator(_) | Actor::Scheduler => MemberSource::Staff,
+        Actor::Operator(_) | Actor::User { .. } | Actor::Scheduler => MemberSource::Staff,
         Actor::Member(_) => MemberSource::Member,
         Actor::Smtp => MemberSource::Smtp,
     }

@@ -1,10 +1,12 @@
 //! The application: settings, store, clock and the services the command line (and later the web) calls.
 //! Changes are here, each taking the actor who makes it; reads are in [`queries`].
 
+mod accounts;
 mod campaigns;
 mod members;
 mod queries;
 
+pub use accounts::{SIGN_IN_REFUSED, SignedIn};
 pub use campaigns::{Preview, audience_of};
 pub use queries::RunReport;
 

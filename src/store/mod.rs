@@ -3,6 +3,7 @@
 //! Both backends run the same SQL through sqlx's `Any` driver; what differs between them (connection set-up,
 //! migrations, the queue claim) lives in [`Backend`]. Times are epoch milliseconds everywhere.
 
+pub mod accounts;
 pub mod actions;
 pub mod campaigns;
 mod dialect;

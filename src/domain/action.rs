@@ -46,7 +46,7 @@ impl Actor {
         match self {
             Actor::Operator(_) => true,
             Actor::User { role, .. } => role.may(action),
-            Actor::Member(_) => matches!(action, "member.unsubscribe" | "member.join"),
+            Actor::Member(_) => matches!(action, "member.unsubscribe" | "member.join" | "member.link_mailed"),
             Actor::Smtp => matches!(action, "campaign.pause" | "member.suppress"),
             Actor::Scheduler => action == "campaign.finish",
         }

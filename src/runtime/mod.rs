@@ -13,7 +13,6 @@ use crate::Application;
 use crate::config::{TransportKind, millis};
 use crate::error::AppError;
 use crate::mail::transport::Transport;
-use crate::mail::transport::{FileTransport, SmtpTransport};
 use crate::store::{Held, InstanceInfo, Lease, Store, redacted};
 
 mod scheduler;
@@ -26,16 +25,6 @@ pub use worker::{BatchSummary, Step, Worker, WorkerError, WorkerParts};
 impl Application {
     pub fn scheduler(&self) -> Scheduler {
         Scheduler::new(self.store.clone(), self.settings.clone(), self.clock.clone())
-    }
-
-    pub fn transport(&self) -> Result<Arc<dyn Transport>, AppError> {
-        Ok(match self.settings.delivery.transport {
-            TransportKind::Smtp => Arc::new(SmtpTransport::new(&self.settings.smtp)),
-            TransportKind::File => Arc::new(
-                FileTransport::new(self.settings.delivery.outbox.clone())
-                    .map_err(|e| AppError::Io(format!("{}: {e}", self.settings.delivery.outbox.display())))?,
-            ),
-        })
     }
 
     /// A worker claiming for the instance `owner` (see [`crate::runtime::Instance`]).

@@ -3,18 +3,20 @@
 
 mod accounts;
 mod campaigns;
+mod link_mail;
 mod members;
 mod queries;
 
 pub use accounts::{SIGN_IN_REFUSED, SignedIn};
 pub use campaigns::{Preview, audience_of};
+pub use link_mail::LinkMail;
 pub use queries::RunReport;
 
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Settings, TransportKind};
 use crate::domain::Trigger;
 use crate::domain::campaign::{Campaign, CampaignState, NewCampaign, Schedule};
 use crate::domain::member::Locale;
@@ -25,6 +27,7 @@ use crate::error::AppError;
 use crate::import::csv::{self as recipients_csv, Parsed, RowError};
 use crate::import::plan::parse_plan;
 use crate::mail::context::{CampaignContext, Links, Recipient, reading_locale, template_in};
+use crate::mail::transport::{FileTransport, SmtpTransport, Transport};
 use crate::mail::{RenderedMail, Templates};
 use crate::store::{self, Audience, Store, Transition};
 
@@ -175,6 +178,17 @@ impl Application {
             }
         }
         Ok(slugs)
+    }
+
+    /// Where mail goes: the SMTP server, or the outbox folder until one is configured.
+    pub fn transport(&self) -> Result<Arc<dyn Transport>, AppError> {
+        Ok(match self.settings.delivery.transport {
+            TransportKind::Smtp => Arc::new(SmtpTransport::new(&self.settings.smtp)),
+            TransportKind::File => Arc::new(
+                FileTransport::new(self.settings.delivery.outbox.clone())
+                    .map_err(|e| AppError::Io(format!("{}: {e}", self.settings.delivery.outbox.display())))?,
+            ),
+        })
     }
 
     /// The built-in templates, overridden by `templates.dir` when it is set.

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod actions;
 pub mod campaigns;
 mod dialect;
+mod health;
 mod instances;
 pub mod members;
 pub mod plans;
@@ -23,6 +24,7 @@ use serde::Serialize;
 use crate::domain::campaign::CampaignState;
 use crate::domain::{Outcome, RunStatus, Trigger};
 
+pub use health::Gauges;
 pub use sql::{Store, Tx, redacted};
 
 #[derive(Debug, thiserror::Error)]

@@ -16,6 +16,13 @@ use crate::domain::{RunStatus, Trigger};
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+fn migrator(backend: Backend) -> &'static sqlx::migrate::Migrator {
+    match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    }
+}
+
 /// The store over one connection pool.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -84,16 +91,21 @@ impl Store {
         };
         probe(backend, &url, acquire_timeout).await?;
         let pool = options.connect(&url).await?;
-        let migrator = match backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&pool).await?;
+        migrator(backend).run(&pool).await?;
         Ok(Self {
             pool,
             backend,
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
         })
+    }
+
+    /// Closes the pool: every later query fails (shutdown, and tests of a database that went away).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(super) fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        migrator(self.backend)
     }
 
     pub(super) fn backend(&self) -> Backend {

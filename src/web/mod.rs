@@ -3,6 +3,8 @@
 //! cookie or session, which is RFC 8058's one-click unsubscribe (`List-Unsubscribe=One-Click`) as well as the
 //! page's own button. A link that does not verify gets a 400 page in both languages, never a stack trace.
 
+mod fresh_link;
+mod ops;
 mod pages;
 
 use std::net::SocketAddr;
@@ -12,7 +14,7 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 use crate::Application;
@@ -27,6 +29,7 @@ struct Web {
     pages: Arc<Pages>,
     /// The keys links verify with, read once: the key file is not read again for every request.
     keys: Arc<Vec<Vec<u8>>>,
+    link_mailer: Arc<fresh_link::LinkMailer>,
 }
 
 /// The routes, over an application (tests serve it on port 0).
@@ -37,21 +40,39 @@ pub fn router(app: Arc<Application>) -> Result<Router, AppError> {
         tracing::error!(error = %e, "web: no key to verify member links");
         Vec::new()
     }));
+    let link_mailer = Arc::new(fresh_link::LinkMailer::new(app.transport()?));
     Ok(Router::new()
         .route("/u/{token}", get(confirm_leave).post(leave))
         .route("/p/{token}", get(preferences).post(change_preferences))
-        .with_state(Web { app, pages, keys }))
+        .route("/link", post(fresh_link::request_link))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .with_state(Web {
+            app,
+            pages,
+            keys,
+            link_mailer,
+        }))
 }
 
-/// Binds `web.bind`; a port already taken is a configuration problem, named.
+/// Binds `web.bind` and says where; a port already taken is a configuration problem, named.
 pub async fn bind(app: &Application) -> Result<TcpListener, AppError> {
     let address = &app.settings.web.bind;
-    TcpListener::bind(address).await.map_err(|e| {
+    let listener = TcpListener::bind(address).await.map_err(|e| {
         AppError::Config(crate::config::ConfigError::new(
             "web.bind",
             format!("cannot listen on {address}: {e}"),
         ))
-    })
+    })?;
+    // Said on standard output whatever the log level: with port 0, this is the only place the port is told.
+    if let Ok(bound) = listener.local_addr() {
+        println!(
+            "listening on http://{bound} (public address {})",
+            app.settings.web.base_url
+        );
+    }
+    Ok(listener)
 }
 
 /// Serves until `shutdown` resolves.

@@ -131,6 +131,15 @@ impl Pages {
         (StatusCode::BAD_REQUEST, Html(self.render("invalid-link", &context))).into_response()
     }
 
+    pub(super) fn link_requested(&self, app: &Application, answer: super::fresh_link::LinkAnswer) -> String {
+        use super::fresh_link::LinkAnswer;
+        let mut context = Self::base(app, "ja", "配信設定のリンク / Settings link");
+        context["sent"] = (answer == LinkAnswer::Sent).into();
+        context["too_many"] = (answer == LinkAnswer::TooMany).into();
+        context["not_an_address"] = (answer == LinkAnswer::NotAnAddress).into();
+        self.render("link-requested", &context)
+    }
+
     pub(super) fn unavailable(&self, app: &Application) -> String {
         self.render("unavailable", &Self::base(app, "ja", "ただいま処理できません"))
     }

@@ -26,9 +26,22 @@ run "$bin" campaign send-now "$id" | grep -q "1 recipients" || fail "send-now"
 run "$bin" send-due | grep -q "^sent 1, deferred 0" || fail "send-due"
 ls data/outbox/*.eml > /dev/null 2>&1 || fail "no mail in data/outbox"
 run "$bin" instances | grep -q "stopped	send-due" || fail "instances does not list the send-due that ran"
+# Accounts, and serve's web server: it says where it listens, and is ready.
+printf 'correct horse battery staple\n' | run "$bin" user add --role staff staff@example.org --password-stdin \
+    | grep -q "staff account created" || fail "user add"
+run "$bin" user list | grep -q "^staff@example.org	staff	active" || fail "user list"
+run "$bin" token create --user staff@example.org 2>/dev/null | grep -q "^otk_" || fail "token create"
+env -i PATH=/usr/bin:/bin OUTREACH_LOG=warn OUTREACH_WEB__BIND=127.0.0.1:0 "$bin" serve > serve.out 2> serve.err &
+serve=$!
+for _ in $(seq 50); do grep -q "^listening on http://" serve.out && break; sleep 0.2; done
+address=$(sed -n 's|^listening on \(http://[^ ]*\).*|\1|p' serve.out)
+[ -n "$address" ] || { kill "$serve"; fail "serve does not say where it listens: $(cat serve.out serve.err)"; }
+ready=$(curl -s -o /dev/null -w '%{http_code}' "$address/readyz" || true)
+kill -TERM "$serve"; wait "$serve" || fail "serve did not stop cleanly on SIGTERM: $(cat serve.err)"
+[ "$ready" = 200 ] || fail "/readyz answered $ready"
 # Any folder, the same data.
 cd /
 env -i PATH=/usr/bin:/bin OUTREACH_LOG=warn OUTREACH_DATA_DIR="$dir/data" "$bin" campaign list | grep -q "telework" \
     || fail "OUTREACH_DATA_DIR from another folder"
 [ ! -e /data ] || [ -n "$(ls -A /data 2>/dev/null)" ] || fail "a data folder appeared in /"
-echo "empty folder: ok (init, template check, preview, members import, campaign create, send-now, send-due, instances)"
+echo "empty folder: ok (init, template check, preview, members import, campaign create, send-now, send-due, instances, user add, token create, serve and /readyz)"

@@ -508,6 +508,11 @@ both_backends!(
             .await;
         assert_error(&no_reason, 400, "invalid", Some("reason"));
         assert_error(&s.get("/nothing-here", &s.auditor).await, 404, "no_route", None);
+        // The API's fallback answers under /api/v1 only, not for the member pages' paths.
+        let root = s.base.trim_end_matches("/api/v1");
+        let outside = s.http.get(format!("{root}/nothing-here")).send().await.unwrap();
+        assert_eq!(outside.status(), 404);
+        assert!(!outside.text().await.unwrap().contains("no_route"));
         let not_json = s
             .http
             .post(format!("{}/campaigns", s.base))

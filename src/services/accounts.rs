@@ -6,7 +6,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::{Application, permitted};
+use super::Application;
 use crate::domain::account::{ApiToken, Role, User, check_password};
 use crate::domain::{Action, Actor};
 use crate::error::AppError;
@@ -75,7 +75,9 @@ impl Application {
     pub async fn add_user(&self, actor: &Actor, email: &str, role: Role, password: &str) -> Result<User, AppError> {
         let email = account_email(email)?;
         check_password(password, &email).map_err(AppError::Input)?;
-        let action = permitted(actor, "user.add", email.clone())?.with("role", role.as_str());
+        let action = self
+            .permitted(actor, "user.add", email.clone())?
+            .with("role", role.as_str());
         let hash = hash_password(password).await?;
         let now = self.now();
         Ok(self
@@ -128,7 +130,7 @@ impl Application {
         detail: Option<(&str, &str)>,
     ) -> Result<bool, AppError> {
         let email = account_email(email)?;
-        let mut action = permitted(actor, verb, email.clone())?;
+        let mut action = self.permitted(actor, verb, email.clone())?;
         if let Some((key, value)) = detail {
             action = action.with(key, value);
         }
@@ -233,7 +235,8 @@ impl Application {
                 }
             })
             .transpose()?;
-        let action = permitted(actor, "token.create", email.clone())?
+        let action = self
+            .permitted(actor, "token.create", email.clone())?
             .with("name", name)
             .with("expires_days", expires_days);
         let token = secret("otk_");
@@ -257,7 +260,7 @@ impl Application {
 
     /// Revokes a token; false when it already was revoked.
     pub async fn revoke_token(&self, actor: &Actor, id: i64) -> Result<bool, AppError> {
-        let action = permitted(actor, "token.revoke", format!("token {id}"))?;
+        let action = self.permitted(actor, "token.revoke", format!("token {id}"))?;
         let now = self.now();
         let known = self.store.api_tokens().await?.iter().any(|t| t.id == id);
         if !known {

@@ -149,7 +149,8 @@ impl Application {
         }
         self.check_renders(templates, &new.theme_slug, new.channel, new.fiscal_year, title, issue)
             .await?;
-        let mut action = permitted(actor, "campaign.create", "")?
+        let mut action = self
+            .permitted(actor, "campaign.create", "")?
             .with("name", new.name.clone())
             .with("theme", new.theme_slug.clone())
             .with("channel", new.channel.slug())
@@ -219,7 +220,7 @@ impl Application {
         if !self.store.runs(None).await?.iter().any(|r| r.id == run_id) {
             return Err(AppError::NotFound(format!("no run {run_id}")));
         }
-        let action = permitted(actor, "run.retry", format!("run {run_id}"))?;
+        let action = self.permitted(actor, "run.retry", format!("run {run_id}"))?;
         let now = self.now();
         Ok(self
             .store
@@ -236,7 +237,7 @@ impl Application {
         if c.state != CampaignState::Scheduled {
             return Err(AppError::Conflict(format!("campaign {id} is {}", c.state.as_str())));
         }
-        let action = permitted(actor, "campaign.send-now", format!("campaign {id}"))?;
+        let action = self.permitted(actor, "campaign.send-now", format!("campaign {id}"))?;
         let now = self.now();
         let audience = audience_of(c.channel, &c.theme_slug, &self.settings);
         Ok(self
@@ -280,7 +281,8 @@ impl Application {
             Scheduled => "campaign.resume",
             _ => "campaign.cancel",
         };
-        let action = permitted(actor, verb, format!("campaign {id}"))?
+        let action = self
+            .permitted(actor, verb, format!("campaign {id}"))?
             .with("from", campaign.state.as_str())
             .with("to", to.as_str());
         if to == Scheduled && campaign.state == Paused {

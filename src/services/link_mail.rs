@@ -7,7 +7,7 @@ use std::str::FromStr;
 use lettre::message::Mailbox;
 use serde_json::json;
 
-use super::{Application, permitted};
+use super::Application;
 use crate::domain::{Actor, MemberStatus};
 use crate::error::AppError;
 use crate::mail::message::compose;
@@ -81,8 +81,9 @@ impl Application {
                 reply.text()
             )));
         }
-        let action =
-            permitted(&Actor::Member(member.id), "member.link_mailed", member.email.clone())?.from_address(address);
+        let action = self
+            .permitted(&Actor::Member(member.id), "member.link_mailed", member.email.clone())?
+            .from_address(address);
         self.store.change(self.now(), async |_| Ok(((), Some(action)))).await?;
         Ok(LinkMail::Sent)
     }

@@ -15,7 +15,9 @@ impl Application {
         let slugs = self.theme_slugs().await?;
         let refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
         let parsed = recipients_csv::parse_members(bytes, &refs).map_err(|e| AppError::input(e.to_string()))?;
-        let action = permitted(actor, "members.import", "members")?.with("rejected", parsed.errors.len());
+        let action = self
+            .permitted(actor, "members.import", "members")?
+            .with("rejected", parsed.errors.len());
         self.import_rows(parsed, dry_run, skip_invalid, |rows| {
             let store = self.store.clone();
             let slugs = slugs.clone();
@@ -41,7 +43,9 @@ impl Application {
         skip_invalid: bool,
     ) -> Result<CsvImport, AppError> {
         let parsed = recipients_csv::parse_advisors(bytes).map_err(|e| AppError::input(e.to_string()))?;
-        let action = permitted(actor, "advisors.import", "advisors")?.with("rejected", parsed.errors.len());
+        let action = self
+            .permitted(actor, "advisors.import", "advisors")?
+            .with("rejected", parsed.errors.len());
         self.import_rows(parsed, dry_run, skip_invalid, |rows| {
             let store = self.store.clone();
             let now = self.now();
@@ -91,7 +95,9 @@ impl Application {
         if reason.trim().is_empty() {
             return Err(AppError::input("--reason must say why the suppression is lifted"));
         }
-        let action = permitted(actor, "member.unsuppress", email)?.with("reason", reason.trim());
+        let action = self
+            .permitted(actor, "member.unsuppress", email)?
+            .with("reason", reason.trim());
         let now = self.now();
         let lifted = self
             .store
@@ -110,7 +116,7 @@ impl Application {
     /// Unsubscribes a member from one theme, or from everything, on their behalf.
     /// False when the member already was out: nothing is recorded.
     pub async fn unsubscribe(&self, actor: &Actor, email: &str, theme: Option<&str>) -> Result<bool, AppError> {
-        self.unsubscribe_from(actor, "", email, theme).await
+        self.unsubscribe_from(actor, &self.client_address, email, theme).await
     }
 
     /// [`Application::unsubscribe`], recording the client's address of a web request.
@@ -121,7 +127,8 @@ impl Application {
         email: &str,
         theme: Option<&str>,
     ) -> Result<bool, AppError> {
-        let action = permitted(actor, "member.unsubscribe", email)?
+        let action = self
+            .permitted(actor, "member.unsubscribe", email)?
             .with("theme", theme.unwrap_or("*"))
             .from_address(address);
         if let Some(slug) = theme {
@@ -142,7 +149,7 @@ impl Application {
         if reason.is_empty() {
             return Err(AppError::input("--reason must say why mail to this member stops"));
         }
-        let action = permitted(actor, "member.suppress", email)?.with("reason", reason);
+        let action = self.permitted(actor, "member.suppress", email)?.with("reason", reason);
         let change = self
             .record_if_done(action, async move |tx, now| {
                 store::members::suppress(tx, email, reason, source_of(actor), now).await
@@ -158,7 +165,7 @@ impl Application {
         } else {
             "advisor.deactivate"
         };
-        let action = permitted(actor, verb, email)?;
+        let action = self.permitted(actor, verb, email)?;
         let change = self
             .record_if_done(action, async move |tx, now| {
                 store::members::set_advisor_active(tx, email, active, now).await
@@ -199,7 +206,8 @@ impl Application {
     pub async fn join_by_link(&self, member_id: i64, theme: &str, address: &str) -> Result<bool, AppError> {
         self.check_theme(theme).await?;
         let member = self.member_by_id(member_id).await?;
-        let action = permitted(&Actor::Member(member_id), "member.join", member.email)?
+        let action = self
+            .permitted(&Actor::Member(member_id), "member.join", member.email)?
             .with("theme", theme)
             .from_address(address);
         let change = self

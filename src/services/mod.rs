@@ -39,6 +39,9 @@ pub struct Application {
     pub settings: Arc<Settings>,
     pub store: Store,
     pub clock: Arc<dyn Clock>,
+    /// The client's address of the web request this application acts for ([`Application::for_client`]);
+    /// empty at the command line. Every action it records carries it.
+    client_address: String,
 }
 
 /// What an import of a CSV file did, or would do with --dry-run.
@@ -74,7 +77,32 @@ impl Application {
             settings: Arc::new(settings),
             store,
             clock,
+            client_address: String::new(),
         })
+    }
+
+    /// The same application acting for a web client at `address`: each change it makes is recorded with that
+    /// address in the staff-action log. Cheap (shared settings, pool and clock).
+    pub fn for_client(&self, address: &str) -> Application {
+        Application {
+            settings: self.settings.clone(),
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            client_address: address.to_owned(),
+        }
+    }
+
+    /// The action `actor` asks for, if they may do it, with the client's address when acting for one.
+    fn permitted(&self, actor: &Actor, action: &'static str, target: impl Into<String>) -> Result<Action, AppError> {
+        if actor.may(action) {
+            Ok(Action::new(actor, action, target).from_address(&self.client_address))
+        } else {
+            Err(AppError::Forbidden(format!(
+                "{} {} may not {action}",
+                actor.kind(),
+                actor.name()
+            )))
+        }
     }
 
     pub fn now(&self) -> i64 {
@@ -130,7 +158,8 @@ impl Application {
             )));
         }
         let plan = parsed.into_plan(fiscal_year, &self.settings.themes);
-        let action = permitted(actor, "plan.import", format!("fiscal year {fiscal_year}"))?
+        let action = self
+            .permitted(actor, "plan.import", format!("fiscal year {fiscal_year}"))?
             .with("file", file)
             .with("replace", replace);
         let now = self.now();
@@ -245,19 +274,6 @@ impl Application {
     pub async fn installation_id(&self) -> Result<String, AppError> {
         let candidate = format!("{:012x}", rand::random::<u64>() >> 16);
         Ok(self.store.installation_id(&candidate, self.now()).await?)
-    }
-}
-
-/// The action `actor` asks for, if they may do it.
-fn permitted(actor: &Actor, action: &'static str, target: impl Into<String>) -> Result<Action, AppError> {
-    if actor.may(action) {
-        Ok(Action::new(actor, action, target))
-    } else {
-        Err(AppError::Forbidden(format!(
-            "{} {} may not {action}",
-            actor.kind(),
-            actor.name()
-        )))
     }
 }
 

@@ -46,8 +46,17 @@ impl Application {
 
     /// The runs of a campaign, oldest first, each with its counts and why its unsent mail waits.
     pub async fn runs(&self, campaign_id: i64) -> Result<Vec<RunReport>, AppError> {
+        self.run_reports(Some(campaign_id)).await
+    }
+
+    /// The runs of every campaign, oldest first, as [`Application::runs`] gives them.
+    pub async fn all_runs(&self) -> Result<Vec<RunReport>, AppError> {
+        self.run_reports(None).await
+    }
+
+    async fn run_reports(&self, campaign_id: Option<i64>) -> Result<Vec<RunReport>, AppError> {
         let mut reports = Vec::new();
-        for run in self.store.runs(Some(campaign_id)).await? {
+        for run in self.store.runs(campaign_id).await? {
             let counts = self.store.run_counts(run.id).await?;
             let waiting = if counts.queued + counts.sending > 0 {
                 self.store.waiting(run.id).await?
@@ -77,6 +86,16 @@ impl Application {
 
     pub async fn actions(&self, filter: &ActionFilter) -> Result<Vec<ActionRecord>, AppError> {
         Ok(self.store.actions(filter).await?)
+    }
+
+    /// One page of the staff-action log: at most `limit` rows after `after_id`, in id order.
+    pub async fn actions_page(
+        &self,
+        filter: &ActionFilter,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<ActionRecord>, AppError> {
+        Ok(self.store.actions_after(filter, after_id, Some(limit)).await?)
     }
 
     /// One page of the send log after `after_id`; callers stream by paging.

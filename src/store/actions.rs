@@ -43,8 +43,19 @@ impl Store {
     }
 
     pub async fn actions(&self, filter: &ActionFilter) -> StoreResult<Vec<ActionRecord>> {
-        let mut clauses = vec!["1 = 1".to_owned()];
-        let mut n = 0;
+        self.actions_after(filter, 0, None).await
+    }
+
+    /// One page of the log: the rows after `after_id` in id order, at most `limit` (all without one). The
+    /// primary key orders and bounds the page, so a page costs the same at the start and the end of the log.
+    pub async fn actions_after(
+        &self,
+        filter: &ActionFilter,
+        after_id: i64,
+        limit: Option<u32>,
+    ) -> StoreResult<Vec<ActionRecord>> {
+        let mut clauses = vec!["id > $1".to_owned()];
+        let mut n = 1;
         let mut next = |clause: &str| {
             n += 1;
             clauses.push(clause.replace('?', &format!("${n}")));
@@ -59,11 +70,12 @@ impl Store {
         if filter.since_ms.is_some() {
             next("at >= ?");
         }
+        let limit = limit.map_or_else(String::new, |l| format!(" LIMIT {l}"));
         let sql = format!(
-            "SELECT id, at, actor_kind, actor, address, action, target, summary FROM actions WHERE {} ORDER BY id",
+            "SELECT id, at, actor_kind, actor, address, action, target, summary FROM actions WHERE {} ORDER BY id{limit}",
             clauses.join(" AND ")
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(after_id);
         for v in [&filter.actor, &filter.action].into_iter().flatten() {
             query = query.bind(v.clone());
         }

@@ -3,6 +3,7 @@
 //! cookie or session, which is RFC 8058's one-click unsubscribe (`List-Unsubscribe=One-Click`) as well as the
 //! page's own button. A link that does not verify gets a 400 page in both languages, never a stack trace.
 
+mod api;
 mod fresh_link;
 mod ops;
 mod pages;
@@ -44,6 +45,7 @@ pub fn router(app: Arc<Application>) -> Result<Router, AppError> {
     Ok(Router::new()
         .route("/u/{token}", get(confirm_leave).post(leave))
         .route("/p/{token}", get(preferences).post(change_preferences))
+        .nest("/api/v1", api::router(app.clone()))
         .route("/link", post(fresh_link::request_link))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -1,0 +1,148 @@
+//! The API's errors: `{"code", "message", "field"}` with the status of the error's kind. An [`AppError`] is mapped
+//! here and nowhere else; a 5xx answer never carries the cause, which goes to the log.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{AppError, ErrorKind};
+
+/// An error as the API answers it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ErrorBody {
+    /// What went wrong, for programs: invalid, not_found, conflict, forbidden, unauthorized, invalid_body,
+    /// invalid_query, invalid_path, unsupported_media_type, unavailable, internal, no_route, method_not_allowed.
+    pub code: String,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The request field at fault, when one is known.
+    pub field: Option<String>,
+}
+
+/// An application error, or a request the API could not read.
+#[derive(Debug)]
+pub(crate) enum ApiError {
+    App(AppError),
+    Request {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
+}
+
+impl ApiError {
+    pub(super) fn request(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+        field: Option<String>,
+    ) -> Self {
+        ApiError::Request {
+            status,
+            code,
+            message: message.into(),
+            field,
+        }
+    }
+
+    /// Bad input in a named request field (400).
+    pub(crate) fn field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::request(StatusCode::BAD_REQUEST, "invalid", message, Some(field.to_owned()))
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError::App(e)
+    }
+}
+
+/// The request field an input error names: the services name it as a command-line option (`--reason must…`),
+/// and the API's fields have the same names.
+fn field_named(message: &str) -> Option<String> {
+    let option = message.strip_prefix("--")?;
+    let name: String = option
+        .chars()
+        .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+        .collect();
+    (!name.is_empty()).then(|| name.replace('-', "_"))
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            ApiError::Request {
+                status,
+                code,
+                message,
+                field,
+            } => (
+                status,
+                ErrorBody {
+                    code: code.to_owned(),
+                    message,
+                    field,
+                },
+            ),
+            ApiError::App(e) => {
+                let kind = e.kind();
+                let status = StatusCode::from_u16(kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let code = match kind {
+                    ErrorKind::Invalid => "invalid",
+                    ErrorKind::NotFound => "not_found",
+                    ErrorKind::Conflict => "conflict",
+                    ErrorKind::Forbidden => "forbidden",
+                    ErrorKind::Unauthorized => "unauthorized",
+                    ErrorKind::Database | ErrorKind::MailServer => "unavailable",
+                    ErrorKind::Config | ErrorKind::Internal => "internal",
+                };
+                let body = if status.is_server_error() {
+                    // The cause is for the log only: it may name hosts, files or SQL.
+                    tracing::error!(error = %e, "api: a request failed");
+                    let message = if status == StatusCode::SERVICE_UNAVAILABLE {
+                        "a service this request needs is unavailable; try again later"
+                    } else {
+                        "the request failed on the server; the cause is in its log"
+                    };
+                    ErrorBody {
+                        code: code.to_owned(),
+                        message: message.to_owned(),
+                        field: None,
+                    }
+                } else {
+                    let message = e.to_string();
+                    let field = (kind == ErrorKind::Invalid).then(|| field_named(&message)).flatten();
+                    ErrorBody {
+                        code: code.to_owned(),
+                        message,
+                        field,
+                    }
+                };
+                (status, body)
+            }
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_input_error_names_its_field_when_it_names_an_option() {
+        assert_eq!(field_named("--reason must say why").as_deref(), Some("reason"));
+        assert_eq!(field_named("--fiscal-year 3").as_deref(), Some("fiscal_year"));
+        assert_eq!(field_named("give exactly one of --at and --cron"), None);
+    }
+}

@@ -2,7 +2,9 @@
 //! nothing (mail gateways' link scanners fetch every URL); `POST /u/TOKEN` leaves the theme at once, with no
 //! cookie or session, which is RFC 8058's one-click unsubscribe (`List-Unsubscribe=One-Click`) as well as the
 //! page's own button. A link that does not verify gets a 400 page in both languages, never a stack trace.
+//! Every response gets the security headers of `layers`.
 
+mod layers;
 mod pages;
 
 use std::net::SocketAddr;
@@ -37,10 +39,11 @@ pub fn router(app: Arc<Application>) -> Result<Router, AppError> {
         tracing::error!(error = %e, "web: no key to verify member links");
         Vec::new()
     }));
-    Ok(Router::new()
+    let routes = Router::new()
         .route("/u/{token}", get(confirm_leave).post(leave))
         .route("/p/{token}", get(preferences).post(change_preferences))
-        .with_state(Web { app, pages, keys }))
+        .with_state(Web { app, pages, keys });
+    Ok(layers::protect(routes))
 }
 
 /// Binds `web.bind`; a port already taken is a configuration problem, named.

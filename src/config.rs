@@ -182,6 +182,12 @@ pub struct WebSettings {
     pub session_idle_minutes: u64,
     /// And this many hours after sign-in, whatever happens.
     pub session_absolute_hours: u64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed, as written in the file.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// The same, parsed (filled by validation).
+    #[serde(skip)]
+    pub trusted_proxy_addresses: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -286,6 +292,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("tosho_shimbun.editorial_desk")
+                .with_list_parse_key("web.trusted_proxies")
                 .try_parsing(true)
                 .source(Some(env)),
         );
@@ -336,6 +343,20 @@ impl Settings {
         within("web.link_ttl_days", self.web.link_ttl_days, 1..=3650)?;
         within("web.session_idle_minutes", self.web.session_idle_minutes, 1..=1440)?;
         within("web.session_absolute_hours", self.web.session_absolute_hours, 1..=168)?;
+        self.web.trusted_proxy_addresses = Vec::new();
+        for (i, proxy) in self.web.trusted_proxies.iter().enumerate() {
+            let proxy = proxy.trim();
+            if proxy.is_empty() {
+                continue;
+            }
+            let address = proxy.parse::<std::net::IpAddr>().map_err(|_| {
+                ConfigError::new(
+                    format!("web.trusted_proxies[{i}]"),
+                    format!("{proxy:?} is not an IP address such as 127.0.0.1 or ::1"),
+                )
+            })?;
+            self.web.trusted_proxy_addresses.push(address.to_canonical());
+        }
         within("delivery.max_attempts", d.max_attempts, 1..=100)?;
         within("delivery.retry_base_secs", d.retry_base_secs, 1..=DAY)?;
         within("delivery.retry_max_secs", d.retry_max_secs, d.retry_base_secs..=7 * DAY)?;

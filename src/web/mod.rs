@@ -4,6 +4,7 @@
 //! page's own button. A link that does not verify gets a 400 page in both languages, never a stack trace.
 //! Every response gets the security headers of `layers`.
 
+mod client;
 mod layers;
 mod pages;
 
@@ -11,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, Path, State};
+use axum::extract::{Form, FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -23,12 +24,20 @@ pub use crate::mail::token;
 use crate::mail::token::{MemberToken, Purpose, TokenError};
 use pages::Pages;
 
+pub use client::ClientAddress;
+
 #[derive(Clone)]
 struct Web {
     app: Arc<Application>,
     pages: Arc<Pages>,
     /// The keys links verify with, read once: the key file is not read again for every request.
     keys: Arc<Vec<Vec<u8>>>,
+}
+
+impl FromRef<Web> for Arc<Application> {
+    fn from_ref(web: &Web) -> Self {
+        web.app.clone()
+    }
 }
 
 /// The routes, over an application (tests serve it on port 0).
@@ -67,7 +76,7 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| AppError::Internal(format!("web: {e}")))?;
     tracing::info!(%address, base_url = %app.settings.web.base_url, "web: member pages listening");
-    // The peer's address goes into the action log (behind a reverse proxy, the proxy's).
+    // The peer's address is the client's, unless it is a trusted proxy (see `ClientAddress`).
     axum::serve(
         listener,
         router(app)?.into_make_service_with_connect_info::<SocketAddr>(),
@@ -106,16 +115,12 @@ async fn confirm_leave(State(web): State<Web>, Path(token): Path<String>) -> Res
     }
 }
 
-async fn leave(
-    State(web): State<Web>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    Path(token): Path<String>,
-) -> Response {
+async fn leave(State(web): State<Web>, client: ClientAddress, Path(token): Path<String>) -> Response {
     let (member_id, theme) = match unsubscribe_token(&web, &token) {
         Ok(named) => named,
         Err(why) => return web.pages.invalid_link(&web.app, why),
     };
-    match web.app.leave_by_link(member_id, &theme, &client.ip().to_string()).await {
+    match web.app.leave_by_link(member_id, &theme, &client.to_string()).await {
         Ok((member, left)) => web.pages.left(&web.app, &member, &theme, !left).await,
         Err(e) => failure(&web, &e),
     }
@@ -155,7 +160,7 @@ struct PreferencesForm {
 
 async fn change_preferences(
     State(web): State<Web>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     Path(token): Path<String>,
     Form(form): Form<PreferencesForm>,
 ) -> Response {
@@ -164,7 +169,7 @@ async fn change_preferences(
         Err(why) => return web.pages.invalid_link(&web.app, why),
     };
     let app = &web.app;
-    let client = client.ip().to_string();
+    let client = client.to_string();
     let changed = match form.change.as_str() {
         "join" => app
             .join_by_link(member_id, &form.theme, &client)

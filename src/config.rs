@@ -182,6 +182,10 @@ pub struct WebSettings {
     pub session_idle_minutes: u64,
     /// And this many hours after sign-in, whatever happens.
     pub session_absolute_hours: u64,
+    /// Sign-in attempts allowed per minute for one typed address (also the burst).
+    pub sign_in_per_minute_per_address: u32,
+    /// Sign-in attempts allowed per minute from one client address (also the burst).
+    pub sign_in_per_minute_per_client: u32,
     /// Reverse proxies whose `X-Forwarded-For` is believed, as written in the file.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
@@ -343,6 +347,16 @@ impl Settings {
         within("web.link_ttl_days", self.web.link_ttl_days, 1..=3650)?;
         within("web.session_idle_minutes", self.web.session_idle_minutes, 1..=1440)?;
         within("web.session_absolute_hours", self.web.session_absolute_hours, 1..=168)?;
+        within(
+            "web.sign_in_per_minute_per_address",
+            self.web.sign_in_per_minute_per_address,
+            1..=1000,
+        )?;
+        within(
+            "web.sign_in_per_minute_per_client",
+            self.web.sign_in_per_minute_per_client,
+            1..=10_000,
+        )?;
         self.web.trusted_proxy_addresses = Vec::new();
         for (i, proxy) in self.web.trusted_proxies.iter().enumerate() {
             let proxy = proxy.trim();

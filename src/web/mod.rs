@@ -2,11 +2,13 @@
 //! nothing (mail gateways' link scanners fetch every URL); `POST /u/TOKEN` leaves the theme at once, with no
 //! cookie or session, which is RFC 8058's one-click unsubscribe (`List-Unsubscribe=One-Click`) as well as the
 //! page's own button. A link that does not verify gets a 400 page in both languages, never a stack trace.
-//! Every response gets the security headers of `layers`.
+//! Staff sign in at `/sign-in` (see `auth`); every response gets the security headers of `layers`.
 
+mod auth;
 mod client;
 mod layers;
 mod pages;
+mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use axum::Router;
 use axum::extract::{Form, FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 use crate::Application;
@@ -25,6 +27,7 @@ use crate::mail::token::{MemberToken, Purpose, TokenError};
 use pages::Pages;
 
 pub use client::ClientAddress;
+pub use session::{SESSION_COOKIE, SignedInUser, StaffForm};
 
 #[derive(Clone)]
 struct Web {
@@ -32,6 +35,8 @@ struct Web {
     pages: Arc<Pages>,
     /// The keys links verify with, read once: the key file is not read again for every request.
     keys: Arc<Vec<Vec<u8>>>,
+    /// Sign-in attempts counted per typed address and per client.
+    limits: Arc<auth::SignInLimits>,
 }
 
 impl FromRef<Web> for Arc<Application> {
@@ -48,10 +53,19 @@ pub fn router(app: Arc<Application>) -> Result<Router, AppError> {
         tracing::error!(error = %e, "web: no key to verify member links");
         Vec::new()
     }));
+    let limits = Arc::new(auth::SignInLimits::new(&app.settings.web));
     let routes = Router::new()
         .route("/u/{token}", get(confirm_leave).post(leave))
         .route("/p/{token}", get(preferences).post(change_preferences))
-        .with_state(Web { app, pages, keys });
+        .route("/sign-in", get(auth::sign_in_form).post(auth::sign_in))
+        .route("/sign-out", post(auth::sign_out))
+        .route("/staff", get(auth::staff))
+        .with_state(Web {
+            app,
+            pages,
+            keys,
+            limits,
+        });
     Ok(layers::protect(routes))
 }
 

@@ -686,6 +686,21 @@ mod tests {
                 "https://x.example/>\r\nBcc: a@b",
                 "web.base_url",
             ),
+            (
+                "OUTREACH_WEB__SIGN_IN_PER_MINUTE_PER_ADDRESS",
+                "0",
+                "web.sign_in_per_minute_per_address",
+            ),
+            (
+                "OUTREACH_WEB__SIGN_IN_PER_MINUTE_PER_CLIENT",
+                "0",
+                "web.sign_in_per_minute_per_client",
+            ),
+            (
+                "OUTREACH_WEB__TRUSTED_PROXIES",
+                "127.0.0.1,proxy.local",
+                "web.trusted_proxies[1]",
+            ),
         ];
         for (var, value, key) in cases {
             let err = Settings::load_from(None, env(&[(var, value)])).unwrap_err();
@@ -745,5 +760,23 @@ mod tests {
         assert_eq!(s.smtp.password.expose(), "s3cret");
         let err = Settings::load_from(None, env(&[("OUTREACH_SMTP__PASSWORD_FILE", "/nonexistent/pw")])).unwrap_err();
         assert_eq!(err.key, "smtp.password_file");
+    }
+
+    #[test]
+    fn trusted_proxies_are_parsed_from_a_list() {
+        let s = Settings::load_from(
+            None,
+            env(&[("OUTREACH_WEB__TRUSTED_PROXIES", "10.0.0.1, ::ffff:10.0.0.2,::1")]),
+        )
+        .unwrap();
+        let parsed: Vec<String> = s.web.trusted_proxy_addresses.iter().map(ToString::to_string).collect();
+        assert_eq!(parsed, ["10.0.0.1", "10.0.0.2", "::1"]);
+        assert!(
+            Settings::load_from(None, env(&[]))
+                .unwrap()
+                .web
+                .trusted_proxy_addresses
+                .is_empty()
+        );
     }
 }

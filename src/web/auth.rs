@@ -155,8 +155,12 @@ pub(super) async fn sign_in(
         return forbidden(&web, Refusal::ForeignOrigin);
     }
     if !web.limits.allow(&form.email, client.0) {
+        tracing::info!(%client, "web: sign-in attempts over the limit, refused unchecked");
         let message = "ログインの試行が多すぎます。しばらく待ってから、もう一度お試しください。";
-        return sign_in_page(&web, StatusCode::TOO_MANY_REQUESTS, &form.email, &form.next, message);
+        let mut page = sign_in_page(&web, StatusCode::TOO_MANY_REQUESTS, &form.email, &form.next, message);
+        page.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return page;
     }
     let signed_in = match app.sign_in(&form.email, &form.password, &client.to_string()).await {
         Ok(signed_in) => signed_in,

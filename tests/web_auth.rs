@@ -125,10 +125,17 @@ both_backends!(
         let html = page.text().await.unwrap();
         assert!(html.contains(STAFF) && html.contains("スタッフ staff"), "{html}");
 
-        // Signing in again gives another id.
-        let second = s.session().await;
+        // Signing in again, with the live session's cookie, gives another id and ends the one brought.
+        let again = s
+            .post("/sign-in", &[("email", STAFF), ("password", PASSWORD)])
+            .header("cookie", format!("outreach_session={first}"))
+            .send()
+            .await
+            .unwrap();
+        let second = cookie_value(again.headers());
         assert_ne!(first, second);
         assert_eq!(s.staff(&second).await.status(), 200);
+        assert_eq!(s.staff(&first).await.status(), 303);
         let rows = s.app.actions(&ActionFilter::default()).await.unwrap();
         let signed_in: Vec<_> = rows.iter().filter(|a| a.action == "user.sign_in").collect();
         assert_eq!(signed_in.len(), 2);

@@ -93,7 +93,7 @@ pub(super) fn forbidden(web: &Web, why: Refusal) -> Response {
 
 /// The 403 page if the signed-in user's role may not do `action` (`campaign.pause`, …):
 /// `if let Some(refused) = require(&web, &signed_in, "campaign.pause") { return refused; }`.
-#[expect(dead_code, reason = "the staff pages of the next issue call it")]
+#[allow(dead_code, reason = "the staff pages of the next issue call it")]
 pub(super) fn require(web: &Web, signed_in: &SignedInUser, action: &str) -> Option<Response> {
     (!signed_in.user.role.may(action)).then(|| forbidden(web, Refusal::Role(signed_in.user.role)))
 }

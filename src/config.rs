@@ -182,6 +182,16 @@ pub struct WebSettings {
     pub session_idle_minutes: u64,
     /// And this many hours after sign-in, whatever happens.
     pub session_absolute_hours: u64,
+    /// Sign-in attempts allowed per minute for one typed address (also the burst).
+    pub sign_in_per_minute_per_address: u32,
+    /// Sign-in attempts allowed per minute from one client address (also the burst).
+    pub sign_in_per_minute_per_client: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed, as written in the file.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// The same, parsed (filled by validation).
+    #[serde(skip)]
+    pub trusted_proxy_addresses: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -286,6 +296,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("tosho_shimbun.editorial_desk")
+                .with_list_parse_key("web.trusted_proxies")
                 .try_parsing(true)
                 .source(Some(env)),
         );
@@ -336,6 +347,30 @@ impl Settings {
         within("web.link_ttl_days", self.web.link_ttl_days, 1..=3650)?;
         within("web.session_idle_minutes", self.web.session_idle_minutes, 1..=1440)?;
         within("web.session_absolute_hours", self.web.session_absolute_hours, 1..=168)?;
+        within(
+            "web.sign_in_per_minute_per_address",
+            self.web.sign_in_per_minute_per_address,
+            1..=1000,
+        )?;
+        within(
+            "web.sign_in_per_minute_per_client",
+            self.web.sign_in_per_minute_per_client,
+            1..=10_000,
+        )?;
+        self.web.trusted_proxy_addresses = Vec::new();
+        for (i, proxy) in self.web.trusted_proxies.iter().enumerate() {
+            let proxy = proxy.trim();
+            if proxy.is_empty() {
+                continue;
+            }
+            let address = proxy.parse::<std::net::IpAddr>().map_err(|_| {
+                ConfigError::new(
+                    format!("web.trusted_proxies[{i}]"),
+                    format!("{proxy:?} is not an IP address such as 127.0.0.1 or ::1"),
+                )
+            })?;
+            self.web.trusted_proxy_addresses.push(address.to_canonical());
+        }
         within("delivery.max_attempts", d.max_attempts, 1..=100)?;
         within("delivery.retry_base_secs", d.retry_base_secs, 1..=DAY)?;
         within("delivery.retry_max_secs", d.retry_max_secs, d.retry_base_secs..=7 * DAY)?;
@@ -651,6 +686,21 @@ mod tests {
                 "https://x.example/>\r\nBcc: a@b",
                 "web.base_url",
             ),
+            (
+                "OUTREACH_WEB__SIGN_IN_PER_MINUTE_PER_ADDRESS",
+                "0",
+                "web.sign_in_per_minute_per_address",
+            ),
+            (
+                "OUTREACH_WEB__SIGN_IN_PER_MINUTE_PER_CLIENT",
+                "0",
+                "web.sign_in_per_minute_per_client",
+            ),
+            (
+                "OUTREACH_WEB__TRUSTED_PROXIES",
+                "127.0.0.1,proxy.local",
+                "web.trusted_proxies[1]",
+            ),
         ];
         for (var, value, key) in cases {
             let err = Settings::load_from(None, env(&[(var, value)])).unwrap_err();
@@ -710,5 +760,23 @@ mod tests {
         assert_eq!(s.smtp.password.expose(), "s3cret");
         let err = Settings::load_from(None, env(&[("OUTREACH_SMTP__PASSWORD_FILE", "/nonexistent/pw")])).unwrap_err();
         assert_eq!(err.key, "smtp.password_file");
+    }
+
+    #[test]
+    fn trusted_proxies_are_parsed_from_a_list() {
+        let s = Settings::load_from(
+            None,
+            env(&[("OUTREACH_WEB__TRUSTED_PROXIES", "10.0.0.1, ::ffff:10.0.0.2,::1")]),
+        )
+        .unwrap();
+        let parsed: Vec<String> = s.web.trusted_proxy_addresses.iter().map(ToString::to_string).collect();
+        assert_eq!(parsed, ["10.0.0.1", "10.0.0.2", "::1"]);
+        assert!(
+            Settings::load_from(None, env(&[]))
+                .unwrap()
+                .web
+                .trusted_proxy_addresses
+                .is_empty()
+        );
     }
 }

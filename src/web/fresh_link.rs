@@ -2,16 +2,16 @@
 //! answers the same whether the address is known, the mail goes out after the answer (so the time taken does
 //! not tell either), and requests are limited per address and per client.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Form, State};
+use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::Web;
+use super::{ClientAddress, Web};
 use crate::mail::transport::Transport;
 
 /// How often one address may be sent a link, and how often one client may ask.
@@ -54,7 +54,7 @@ pub(super) struct LinkForm {
 
 pub(super) async fn request_link(
     State(web): State<Web>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     Form(form): Form<LinkForm>,
 ) -> Response {
     let email = form.email.trim().to_lowercase();
@@ -65,14 +65,14 @@ pub(super) async fn request_link(
         )
             .into_response();
     }
-    if !web.link_mailer.allows(&email, client.ip()) {
+    if !web.link_mailer.allows(&email, client.0) {
         return (
             StatusCode::TOO_MANY_REQUESTS,
             Html(web.pages.link_requested(&web.app, LinkAnswer::TooMany)),
         )
             .into_response();
     }
-    let (app, mailer, ip) = (web.app.clone(), web.link_mailer.clone(), client.ip().to_string());
+    let (app, mailer, ip) = (web.app.clone(), web.link_mailer.clone(), client.to_string());
     tokio::spawn(async move {
         if let Err(e) = app.mail_fresh_link(mailer.transport.as_ref(), &email, &ip).await {
             tracing::warn!(error = %e, "web: a fresh link could not be mailed");

@@ -2,17 +2,22 @@
 //! nothing (mail gateways' link scanners fetch every URL); `POST /u/TOKEN` leaves the theme at once, with no
 //! cookie or session, which is RFC 8058's one-click unsubscribe (`List-Unsubscribe=One-Click`) as well as the
 //! page's own button. A link that does not verify gets a 400 page in both languages, never a stack trace.
+//! Staff sign in at `/sign-in` (see `auth`); every response gets the security headers of `layers`.
 
 mod api;
+mod auth;
+mod client;
 mod fresh_link;
+mod layers;
 mod ops;
 mod pages;
+mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, Path, State};
+use axum::extract::{Form, FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,6 +29,9 @@ pub use crate::mail::token;
 use crate::mail::token::{MemberToken, Purpose, TokenError};
 use pages::Pages;
 
+pub use client::ClientAddress;
+pub use session::{SESSION_COOKIE, SignedInUser, StaffForm};
+
 #[derive(Clone)]
 struct Web {
     app: Arc<Application>,
@@ -31,6 +39,14 @@ struct Web {
     /// The keys links verify with, read once: the key file is not read again for every request.
     keys: Arc<Vec<Vec<u8>>>,
     link_mailer: Arc<fresh_link::LinkMailer>,
+    /// Sign-in attempts counted per typed address and per client.
+    limits: Arc<auth::SignInLimits>,
+}
+
+impl FromRef<Web> for Arc<Application> {
+    fn from_ref(web: &Web) -> Self {
+        web.app.clone()
+    }
 }
 
 /// The routes, over an application (tests serve it on port 0).
@@ -42,20 +58,26 @@ pub fn router(app: Arc<Application>) -> Result<Router, AppError> {
         Vec::new()
     }));
     let link_mailer = Arc::new(fresh_link::LinkMailer::new(app.transport()?));
-    Ok(Router::new()
+    let limits = Arc::new(auth::SignInLimits::new(&app.settings.web));
+    let routes = Router::new()
         .route("/u/{token}", get(confirm_leave).post(leave))
         .route("/p/{token}", get(preferences).post(change_preferences))
-        .nest("/api/v1", api::router(app.clone()))
         .route("/link", post(fresh_link::request_link))
+        .route("/sign-in", get(auth::sign_in_form).post(auth::sign_in))
+        .route("/sign-out", post(auth::sign_out))
+        .route("/staff", get(auth::staff))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .nest("/api/v1", api::router(app.clone()))
         .with_state(Web {
             app,
             pages,
             keys,
             link_mailer,
-        }))
+            limits,
+        });
+    Ok(layers::protect(routes))
 }
 
 /// Binds `web.bind` and says where; a port already taken is a configuration problem, named.
@@ -87,7 +109,7 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| AppError::Internal(format!("web: {e}")))?;
     tracing::info!(%address, base_url = %app.settings.web.base_url, "web: member pages listening");
-    // The peer's address goes into the action log (behind a reverse proxy, the proxy's).
+    // The peer's address is the client's, unless it is a trusted proxy (see `ClientAddress`).
     axum::serve(
         listener,
         router(app)?.into_make_service_with_connect_info::<SocketAddr>(),
@@ -126,16 +148,12 @@ async fn confirm_leave(State(web): State<Web>, Path(token): Path<String>) -> Res
     }
 }
 
-async fn leave(
-    State(web): State<Web>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    Path(token): Path<String>,
-) -> Response {
+async fn leave(State(web): State<Web>, client: ClientAddress, Path(token): Path<String>) -> Response {
     let (member_id, theme) = match unsubscribe_token(&web, &token) {
         Ok(named) => named,
         Err(why) => return web.pages.invalid_link(&web.app, why),
     };
-    match web.app.leave_by_link(member_id, &theme, &client.ip().to_string()).await {
+    match web.app.leave_by_link(member_id, &theme, &client.to_string()).await {
         Ok((member, left)) => web.pages.left(&web.app, &member, &theme, !left).await,
         Err(e) => failure(&web, &e),
     }
@@ -175,7 +193,7 @@ struct PreferencesForm {
 
 async fn change_preferences(
     State(web): State<Web>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     Path(token): Path<String>,
     Form(form): Form<PreferencesForm>,
 ) -> Response {
@@ -184,7 +202,7 @@ async fn change_preferences(
         Err(why) => return web.pages.invalid_link(&web.app, why),
     };
     let app = &web.app;
-    let client = client.ip().to_string();
+    let client = client.to_string();
     let changed = match form.change.as_str() {
         "join" => app
             .join_by_link(member_id, &form.theme, &client)

@@ -21,6 +21,7 @@ impl Pages {
     pub(super) fn load() -> Result<Self, AppError> {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
+        // Only the folder's own files are templates (static/ holds the stylesheet).
         for file in PAGES.files() {
             let name = file.path().with_extension("").display().to_string();
             let text = file
@@ -32,20 +33,21 @@ impl Pages {
         Ok(Self(hb))
     }
 
-    fn render(&self, page: &str, context: &Value) -> String {
+    pub(super) fn render(&self, page: &str, context: &Value) -> String {
         self.0.render(page, context).unwrap_or_else(|e| {
             tracing::error!(error = %e, page, "web: a page did not render");
             "<!DOCTYPE html><title>outreach</title><p>Error / エラー</p>".to_owned()
         })
     }
 
-    fn base(app: &Application, lang: &str, title: &str) -> Value {
+    pub(super) fn base(app: &Application, lang: &str, title: &str) -> Value {
         json!({
             "lang": lang,
             "en": lang == "en",
             "title": title,
             "organization": app.settings.organization.name,
             "contact": app.settings.organization.email,
+            "stylesheet": super::layers::STYLESHEET_URL.as_str(),
         })
     }
 

@@ -144,13 +144,16 @@ async fn wrong_method() -> ApiError {
     )
 }
 
-/// The client's address for the staff-action log: the peer of the connection. The one place it is read, so a
-/// trusted-proxy extractor can replace it.
-fn client_address(parts: &Parts) -> String {
+/// The client's address for the staff-action log: the peer of the connection, or behind a trusted proxy the
+/// address it forwards (see [`super::client::client_address`]).
+fn client_address(parts: &Parts, app: &Application) -> String {
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| peer.ip().to_string())
+        .map(|ConnectInfo(peer)| {
+            super::client::client_address(peer.ip(), &parts.headers, &app.settings.web.trusted_proxy_addresses)
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -207,7 +210,7 @@ impl<const LEAST: u8> FromRequestParts<Api> for Caller<LEAST> {
                 email: user.email,
                 role: user.role,
             },
-            app: api.app.for_client(&client_address(parts)),
+            app: api.app.for_client(&client_address(parts, &api.app)),
         })
     }
 }

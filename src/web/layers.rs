@@ -1,0 +1,67 @@
+//! What every response of the web server gets, member pages included: security headers (no inline script or
+//! style, no framing, no referrer: member URLs carry tokens), a request body limit (413) and a request
+//! timeout (408); and the one stylesheet, served from the binary.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::header::{self, HeaderValue};
+use axum::http::{StatusCode, header::CONTENT_TYPE};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use sha2::{Digest, Sha256};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// A larger request body is refused with 413.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// A request not answered by then gets 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+const STYLESHEET: &str = include_str!("../../templates/web/static/site.css");
+
+/// The stylesheet's URL, with a version taken from its contents: it can be cached for a year.
+pub(super) static STYLESHEET_URL: LazyLock<String> = LazyLock::new(|| {
+    let digest = hex::encode(Sha256::digest(STYLESHEET));
+    format!("/static/site.css?v={}", &digest[..12])
+});
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        STYLESHEET,
+    )
+}
+
+/// The stylesheet's route and the layers, around all of `router`'s routes.
+pub(super) fn protect(router: Router) -> Router {
+    let headers = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ];
+    let mut router = router
+        .route("/static/site.css", get(stylesheet))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
+    // Outermost, so the 408 and 413 answers carry them too.
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+}

@@ -127,8 +127,8 @@ both_backends!(tokens_are_shown_once_and_stored_hashed, |env: TestEnv| async mov
     let (_, list, _) = env.run(&["token", "list"]);
     assert!(list.starts_with("1\taudit@example.org\tapi\tlive\texpires "), "{list}");
     assert!(!list.contains(&token));
-    let mut db = sqlx::AnyConnection::connect(&env.url).await.unwrap();
     sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(&env.url).await.unwrap();
     let stored: Vec<(String,)> = sqlx::query_as("SELECT hash FROM api_tokens")
         .fetch_all(&mut db)
         .await

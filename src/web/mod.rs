@@ -12,6 +12,7 @@ mod layers;
 mod ops;
 mod pages;
 mod session;
+mod staff;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,6 +71,7 @@ pub fn router(app: Arc<Application>) -> Result<Router, AppError> {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .nest("/api/v1", api::router(app.clone()))
+        .merge(staff::routes())
         .with_state(Web {
             app,
             pages,

@@ -1,0 +1,9 @@
+//! (to be built)
+
+use axum::Router;
+
+use super::super::Web;
+
+pub(super) fn routes() -> Router<Web> {
+    Router::new()
+}

@@ -12,6 +12,7 @@ use outreach::Application;
 use outreach::domain::campaign::CampaignState;
 use outreach::domain::plan::Channel;
 use outreach::store::{LogEntry, LogFilter};
+use support::external::{captured_by_aiosmtpd, external};
 use support::rig::*;
 use support::smtp::TestSmtp;
 
@@ -328,43 +329,6 @@ both_backends!(newsletter_through_postfix_smtp_sink, |mut env: TestEnv| async mo
     assert_eq!((summary.sent, summary.failed, summary.deferred), (300, 0, 0));
     assert!(log(&r.app).await.iter().all(|e| e.smtp_code == Some(250)));
 });
-
-fn external(address_var: &str, second_var: &str) -> Option<(u16, String)> {
-    match (std::env::var(address_var), std::env::var(second_var)) {
-        (Ok(address), Ok(second)) => {
-            let port = address
-                .rsplit(':')
-                .next()
-                .and_then(|p| p.parse().ok())
-                .expect("host:port");
-            Some((port, second))
-        }
-        _ if std::env::var_os("CI").is_some() => panic!("CI is set but {address_var} is not: this test must run in CI"),
-        _ => {
-            eprintln!("{address_var} not set: test against the external SMTP server not run");
-            None
-        }
-    }
-}
-
-/// (RCPT TO list, raw message) of every mail the aiosmtpd server captured (<n>.json beside <n>.eml).
-fn captured_by_aiosmtpd(dir: &str) -> Vec<(Vec<String>, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()) {
-        let path = entry.path();
-        if path.extension().is_some_and(|x| x == "json") {
-            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-            let to = v["rcpt_to"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r.as_str().unwrap().to_owned())
-                .collect();
-            out.push((to, std::fs::read(path.with_extension("eml")).unwrap()));
-        }
-    }
-    out
-}
 
 /// ok, flaky, tempfail, reject, denied and drop addresses (local parts tagged with `tag`).
 async fn fault_scenario(env: &mut TestEnv, port: u16, tag: &str, count_for: &dyn Fn(&str) -> usize) {

@@ -1,3 +1,4 @@
+pub mod external;
 pub mod mime;
 pub mod rig;
 pub mod smtp;

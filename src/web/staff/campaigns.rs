@@ -135,7 +135,7 @@ impl Filters {
 }
 
 /// Options of a `<select>`: `(value, label)`, the chosen one marked.
-pub(super) fn options<'a>(pairs: impl IntoIterator<Item = (String, String)>, chosen: &'a str) -> Vec<Value> {
+pub(super) fn options(pairs: impl IntoIterator<Item = (String, String)>, chosen: &str) -> Vec<Value> {
     pairs
         .into_iter()
         .map(|(value, label)| json!({"value": value, "label": label, "selected": value == chosen}))

@@ -6,11 +6,13 @@ mod campaigns;
 mod link_mail;
 mod members;
 mod queries;
+mod staff_tools;
 
 pub use accounts::{SIGN_IN_REFUSED, SignedIn};
 pub use campaigns::{Preview, audience_of};
 pub use link_mail::LinkMail;
 pub use queries::RunReport;
+pub use staff_tools::{FailureGroup, TEST_SUBJECT_PREFIX};
 
 use std::path::Path;
 use std::sync::Arc;

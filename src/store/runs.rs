@@ -62,6 +62,33 @@ impl Store {
         Ok(counts)
     }
 
+    /// How many addresses a run would freeze for `audience` now (each address once), without starting one.
+    pub async fn audience_size(&self, audience: &Audience) -> StoreResult<i64> {
+        let row = match audience {
+            Audience::Members { theme_slug } => {
+                sqlx::query(
+                    "SELECT COUNT(DISTINCT m.email_norm) AS n FROM members m JOIN member_themes t \
+                     ON t.member_id = m.id AND t.theme_slug = $1 AND t.subscribed = 1 WHERE m.status = 'active'",
+                )
+                .bind(theme_slug.clone())
+                .fetch_one(self.pool())
+                .await?
+            }
+            Audience::Advisors => {
+                sqlx::query("SELECT COUNT(DISTINCT email_norm) AS n FROM advisors WHERE active = 1")
+                    .fetch_one(self.pool())
+                    .await?
+            }
+            Audience::Addresses(addresses) => {
+                let mut distinct: Vec<String> = addresses.iter().map(|a| normalize_email(a)).collect();
+                distinct.sort();
+                distinct.dedup();
+                return i64::try_from(distinct.len()).map_err(|_| corrupt("audience size"));
+            }
+        };
+        Ok(row.try_get("n")?)
+    }
+
     pub async fn finish_runs(&self, now: i64) -> StoreResult<Vec<i64>> {
         let mut tx = self.write().await?;
         let done: Vec<i64> = sqlx::query(

@@ -1,7 +1,7 @@
-//! Staff sign-in: `GET /sign-in` (the form), `POST /sign-in`, `POST /sign-out`, and `GET /staff`, the page the
-//! staff pages grow from. A wrong address and a wrong password get the same page; attempts are limited per
-//! typed address and per client address (429, the password not checked); after signing in, the browser goes
-//! back only to a path of this site.
+//! Staff sign-in: `GET /sign-in` (the form), `POST /sign-in` and `POST /sign-out`. A wrong address and a wrong
+//! password get the same page; attempts are limited per typed address and per client address (429, the
+//! password not checked); after signing in, the browser goes back only to a path of this site, else to the
+//! first page of the menu the role may use (`staff::home_of`).
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -12,7 +12,6 @@ use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use serde_json::json;
 
 use super::Web;
 use super::client::ClientAddress;
@@ -21,9 +20,6 @@ use crate::Application;
 use crate::config::WebSettings;
 use crate::domain::account::Role;
 use crate::error::ErrorKind;
-
-/// Where the browser goes after signing in when `next` is missing or not a path of this site.
-const HOME: &str = "/staff";
 
 /// Sign-in attempts per typed address and per client address.
 pub(super) struct SignInLimits {
@@ -98,7 +94,7 @@ pub(super) fn require(web: &Web, signed_in: &SignedInUser, action: &str) -> Opti
     (!signed_in.user.role.may(action)).then(|| forbidden(web, Refusal::Role(signed_in.user.role)))
 }
 
-fn role_label(role: Role) -> &'static str {
+pub(super) fn role_label(role: Role) -> &'static str {
     match role {
         Role::Admin => "管理者 admin",
         Role::Staff => "スタッフ staff",
@@ -177,7 +173,7 @@ pub(super) async fn sign_in(
     let Some(cookie) = session_set_cookie(app, &signed_in.session_id, max_age(app)) else {
         return unavailable(&web, &"the session cookie is not a header value");
     };
-    let target = local_path(&form.next).unwrap_or(HOME);
+    let target = local_path(&form.next).unwrap_or(super::staff::home_of(signed_in.user.role));
     let mut response = private(Redirect::to(target).into_response());
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     response
@@ -218,17 +214,6 @@ pub(super) async fn sign_out(
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     response
-}
-
-/// The staff home page: who is signed in, with which role, and the sign-out button.
-pub(super) async fn staff(State(web): State<Web>, signed_in: SignedInUser) -> Response {
-    let mut context = super::pages::Pages::base(&web.app, "ja", "スタッフページ");
-    context["user"] = json!({
-        "email": signed_in.user.email,
-        "role": role_label(signed_in.user.role),
-    });
-    context["csrf"] = signed_in.csrf.into();
-    private(Html(web.pages.render("staff", &context)).into_response())
 }
 
 fn unavailable(web: &Web, e: &dyn std::fmt::Display) -> Response {

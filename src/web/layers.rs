@@ -31,6 +31,24 @@ pub(super) static STYLESHEET_URL: LazyLock<String> = LazyLock::new(|| {
     format!("/static/site.css?v={}", &digest[..12])
 });
 
+const SCRIPT: &str = include_str!("../../templates/web/static/staff.js");
+
+/// The staff pages' one script (progressive enhancement only), versioned like the stylesheet.
+pub(super) static SCRIPT_URL: LazyLock<String> = LazyLock::new(|| {
+    let digest = hex::encode(Sha256::digest(SCRIPT));
+    format!("/static/staff.js?v={}", &digest[..12])
+});
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        SCRIPT,
+    )
+}
+
 async fn stylesheet() -> impl IntoResponse {
     (
         [
@@ -41,16 +59,21 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-/// The stylesheet's route and the layers, around all of `router`'s routes.
+/// The stylesheet's and the script's routes and the layers, around all of `router`'s routes. A response that
+/// sets its own `Content-Security-Policy` and `X-Frame-Options` keeps them (only the staff pages' mail preview,
+/// framed by its own page, does); every other response gets the strict ones.
 pub(super) fn protect(router: Router) -> Router {
     let headers = [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
+    ];
+    let defaults = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_FRAME_OPTIONS, "DENY"),
     ];
     let mut router = router
         .route("/static/site.css", get(stylesheet))
+        .route("/static/staff.js", get(script))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -59,6 +82,12 @@ pub(super) fn protect(router: Router) -> Router {
     // Outermost, so the 408 and 413 answers carry them too.
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::overriding(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    for (name, value) in defaults {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
             name,
             HeaderValue::from_static(value),
         ));

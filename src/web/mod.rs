@@ -2,7 +2,7 @@
 //! nothing (mail gateways' link scanners fetch every URL); `POST /u/TOKEN` leaves the theme at once, with no
 //! cookie or session, which is RFC 8058's one-click unsubscribe (`List-Unsubscribe=One-Click`) as well as the
 //! page's own button. A link that does not verify gets a 400 page in both languages, never a stack trace.
-//! Staff sign in at `/sign-in` (see `auth`); every response gets the security headers of `layers`.
+//! Staff sign in at `/sign-in` (see `auth`) and work on the pages of `staff`; every response gets the security headers of `layers`.
 
 mod api;
 mod auth;
@@ -66,7 +66,6 @@ pub fn router(app: Arc<Application>) -> Result<Router, AppError> {
         .route("/link", post(fresh_link::request_link))
         .route("/sign-in", get(auth::sign_in_form).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
-        .route("/staff", get(auth::staff))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

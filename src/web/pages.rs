@@ -21,8 +21,11 @@ impl Pages {
     pub(super) fn load() -> Result<Self, AppError> {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
-        // Only the folder's own files are templates (static/ holds the stylesheet).
-        for file in PAGES.files() {
+        // The folder's files and its subfolders' (`staff/layout`) are templates; static/ holds the stylesheet
+        // and the script.
+        let folders = PAGES.dirs().filter(|d| d.path() != std::path::Path::new("static"));
+        let files = PAGES.files().chain(folders.flat_map(|d| d.files()));
+        for file in files {
             let name = file.path().with_extension("").display().to_string();
             let text = file
                 .contents_utf8()

@@ -1,9 +1,312 @@
-//! (to be built)
+//! Campaigns on the staff pages: the list with its filters, one campaign with its next firing times, runs and
+//! failures, and (in `form`) creating one, (in `actions`) the confirmed moves, the mail preview and the test
+//! mail. Staff and admins only: an auditor gets 403 on every one of them.
+
+mod actions;
+mod form;
 
 use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{Datelike, TimeZone};
+use serde_json::{Value, json};
 
 use super::super::Web;
+use super::super::session::SignedInUser;
+use super::{Lang, at_least, frame, page};
+use crate::Application;
+use crate::domain::account::Role;
+use crate::domain::campaign::{Campaign, CampaignState};
+use crate::domain::plan::Channel;
+use crate::error::{AppError, ErrorKind};
 
+/// Staff or admin only, every one (tests/web_staff.rs lists them all and checks an auditor gets 403). In
+/// `POST /staff/campaigns/{id}/{action}`, `{action}` is pause, resume, cancel, send-now (each after its
+/// confirmation page) or send-test (the test mail to oneself).
 pub(super) fn routes() -> Router<Web> {
     Router::new()
+        .route("/staff/campaigns", get(list).post(form::create))
+        .route("/staff/campaigns/new", get(form::new))
+        .route("/staff/schedule/preview", get(form::schedule_preview))
+        .route("/staff/campaigns/{id}", get(show))
+        .route("/staff/campaigns/{id}/preview.html", get(actions::preview_html))
+        .route("/staff/campaigns/{id}/confirm/{action}", get(actions::confirm))
+        .route("/staff/campaigns/{id}/{action}", post(actions::act))
+}
+
+/// How many firing times a campaign shows.
+pub(super) const NEXT_FIRINGS: usize = 5;
+
+/// `2020-06-01（月）09:00 JST` in the configured zone (Tokyo), with the weekday in the page's language.
+pub(super) fn local_time(app: &Application, lang: Lang, ms: i64) -> String {
+    const JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
+    const EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let tz = app.settings.schedule.tz();
+    match tz.timestamp_millis_opt(ms).single() {
+        Some(t) => {
+            let day = t.weekday().num_days_from_monday() as usize;
+            let weekday = lang.pick(JA[day], EN[day]);
+            format!("{} ({weekday}) {}", t.format("%Y-%m-%d"), t.format("%H:%M %Z"))
+        }
+        None => ms.to_string(),
+    }
+}
+
+/// A campaign's next firing times from now (none unless it is scheduled).
+pub(super) fn next_firings(app: &Application, c: &Campaign, n: usize) -> Vec<i64> {
+    if c.state == CampaignState::Scheduled {
+        c.ticks_after(app.now().max(c.settled_ms), n)
+    } else {
+        Vec::new()
+    }
+}
+
+pub(super) fn state_label(lang: Lang, state: CampaignState) -> &'static str {
+    match state {
+        CampaignState::Scheduled => lang.pick("予定どおり配信", "Scheduled"),
+        CampaignState::Paused => lang.pick("一時停止中", "Paused"),
+        CampaignState::Cancelled => lang.pick("中止", "Cancelled"),
+        CampaignState::Finished => lang.pick("終了", "Finished"),
+    }
+}
+
+pub(super) fn channel_label(lang: Lang, channel: Channel) -> &'static str {
+    match channel {
+        Channel::Newsletter => lang.pick("メールマガジン", "Newsletter"),
+        Channel::ToshoShimbun => lang.pick("東商新聞", "Tosho Shimbun"),
+        Channel::AdvisorHandout => lang.pick("経営指導員による資料配布", "Advisor handout"),
+    }
+}
+
+/// A page that only says something (a failure, a missing campaign), with `status`.
+pub(super) fn message(web: &Web, who: &SignedInUser, lang: Lang, status: StatusCode, text: &str) -> Response {
+    let title = lang.pick("お知らせ", "Notice");
+    let mut context = frame(web, who, lang, title, "/staff/campaigns");
+    context["message"] = text.into();
+    (status, page(web, "staff/message", &context)).into_response()
+}
+
+/// A service's failure as the staff pages show it: the user's mistake (400/404/409) or ours (503, logged).
+pub(super) fn failed(web: &Web, who: &SignedInUser, lang: Lang, e: &AppError) -> Response {
+    let (status, text) = match e.kind() {
+        ErrorKind::NotFound => (
+            StatusCode::NOT_FOUND,
+            lang.pick("見つかりません。", "Not found.").to_owned(),
+        ),
+        ErrorKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        ErrorKind::Conflict => (StatusCode::CONFLICT, e.to_string()),
+        ErrorKind::Forbidden => (StatusCode::FORBIDDEN, e.to_string()),
+        ErrorKind::Config | ErrorKind::MailServer => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        _ => {
+            tracing::error!(error = %e, "web: a staff request failed");
+            let text = lang.pick(
+                "ただいま処理できません。しばらくしてからお試しください。",
+                "Try again later.",
+            );
+            (StatusCode::SERVICE_UNAVAILABLE, text.to_owned())
+        }
+    };
+    message(web, who, lang, status, &text)
+}
+
+/// The list's filters, from the query string; empty means any.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Filters {
+    #[serde(default)]
+    theme: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    fy: String,
+}
+
+impl Filters {
+    fn keeps(&self, c: &Campaign) -> bool {
+        (self.theme.is_empty() || c.theme_slug == self.theme)
+            && (self.channel.is_empty() || c.channel.slug() == self.channel)
+            && (self.state.is_empty() || c.state.as_str() == self.state)
+            && (self.fy.is_empty() || c.fiscal_year.to_string() == self.fy.trim())
+    }
+}
+
+/// Options of a `<select>`: `(value, label)`, the chosen one marked.
+pub(super) fn options(pairs: impl IntoIterator<Item = (String, String)>, chosen: &str) -> Vec<Value> {
+    pairs
+        .into_iter()
+        .map(|(value, label)| json!({"value": value, "label": label, "selected": value == chosen}))
+        .collect()
+}
+
+pub(super) fn channel_options(lang: Lang, chosen: &str) -> Vec<Value> {
+    let channels = [Channel::Newsletter, Channel::ToshoShimbun, Channel::AdvisorHandout];
+    options(
+        channels.map(|c| (c.slug().to_owned(), channel_label(lang, c).to_owned())),
+        chosen,
+    )
+}
+
+/// A campaign as a row of the list and the head of its page.
+fn summary(app: &Application, lang: Lang, c: &Campaign) -> Value {
+    let tz = app.settings.schedule.tz();
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "title": c.title.clone().unwrap_or_default(),
+        "issue": c.issue.clone().unwrap_or_default(),
+        "theme": c.theme_slug,
+        "duty": c.duty,
+        "channel": channel_label(lang, c.channel),
+        "fiscal_year": c.fiscal_year,
+        "schedule": c.schedule.describe(tz),
+        "state": c.state.as_str(),
+        "state_label": state_label(lang, c.state),
+        "state_reason": c.state_reason,
+        "next": next_firings(app, c, NEXT_FIRINGS).into_iter().map(|t| local_time(app, lang, t)).collect::<Vec<_>>(),
+    })
+}
+
+async fn list(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    who: SignedInUser,
+    Query(filters): Query<Filters>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &who, Role::Staff) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    let app = &web.app;
+    let (campaigns, themes) = match (app.campaigns().await, app.theme_slugs().await) {
+        (Ok(c), Ok(t)) => (c, t),
+        (Err(e), _) | (_, Err(e)) => return failed(&web, &who, lang, &e),
+    };
+    let mut years: Vec<i32> = campaigns.iter().map(|c| c.fiscal_year).collect();
+    years.sort_unstable();
+    years.dedup();
+    let rows: Vec<Value> = campaigns
+        .iter()
+        .filter(|c| filters.keeps(c))
+        .map(|c| summary(app, lang, c))
+        .collect();
+    let states = [
+        CampaignState::Scheduled,
+        CampaignState::Paused,
+        CampaignState::Cancelled,
+        CampaignState::Finished,
+    ];
+    let mut context = frame(
+        &web,
+        &who,
+        lang,
+        lang.pick("キャンペーン", "Campaigns"),
+        "/staff/campaigns",
+    );
+    context["campaigns"] = rows.into();
+    context["themes"] = options(themes.into_iter().map(|t| (t.clone(), t)), &filters.theme).into();
+    context["channels"] = channel_options(lang, &filters.channel).into();
+    context["states"] = options(
+        states.map(|s| (s.as_str().to_owned(), state_label(lang, s).to_owned())),
+        &filters.state,
+    )
+    .into();
+    context["years"] = options(years.iter().map(|y| (y.to_string(), y.to_string())), filters.fy.trim()).into();
+    page(&web, "staff/campaigns", &context)
+}
+
+/// `?member=ADDRESS` previews the mail as that member gets it; `?done=pause` says what was just done.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ShowQuery {
+    #[serde(default)]
+    member: String,
+    #[serde(default)]
+    done: String,
+}
+
+async fn show(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    who: SignedInUser,
+    Path(id): Path<i64>,
+    Query(query): Query<ShowQuery>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &who, Role::Staff) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    let app = &web.app;
+    let campaign = match app.campaign(id).await {
+        Ok(c) => c,
+        Err(e) => return failed(&web, &who, lang, &e),
+    };
+    let (runs, audience) = match (app.runs(id).await, app.audience_size(&campaign).await) {
+        (Ok(r), Ok(a)) => (r, a),
+        (Err(e), _) | (_, Err(e)) => return failed(&web, &who, lang, &e),
+    };
+    let failures = match app
+        .send_log(
+            &crate::store::LogFilter {
+                campaign_id: Some(id),
+                outcome: Some(crate::domain::Outcome::Failed),
+                ..Default::default()
+            },
+            0,
+            500,
+        )
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return failed(&web, &who, lang, &e),
+    };
+    let runs: Vec<Value> = runs
+        .iter()
+        .rev()
+        .map(|r| {
+            let c = r.counts;
+            let failures: Vec<Value> = failures
+                .iter()
+                .filter(|f| f.run_id == r.run.id)
+                .map(|f| json!({"recipient": f.recipient, "code": f.smtp_code, "reply": f.smtp_reply, "at": local_time(app, lang, f.at)}))
+                .collect();
+            json!({
+                "id": r.run.id,
+                "scheduled_for": local_time(app, lang, r.run.scheduled_for),
+                "started": local_time(app, lang, r.run.created_at),
+                "finished": r.run.finished_at.map(|t| local_time(app, lang, t)).unwrap_or_default(),
+                "trigger": r.run.trigger.as_str(),
+                "status": r.run.status.as_str(),
+                "audience": r.run.audience,
+                "sent": c.sent,
+                "waiting": c.queued + c.sending,
+                "failed": c.failed,
+                "skipped": c.cancelled,
+                "failures": failures,
+            })
+        })
+        .collect();
+    let mut context = frame(&web, &who, lang, &campaign.name, "/staff/campaigns");
+    context["campaign"] = summary(app, lang, &campaign);
+    context["audience"] = audience.into();
+    context["runs"] = runs.into();
+    context["can_pause"] = (campaign.state == CampaignState::Scheduled).into();
+    context["can_resume"] = (campaign.state == CampaignState::Paused).into();
+    context["can_cancel"] = matches!(campaign.state, CampaignState::Scheduled | CampaignState::Paused).into();
+    context["can_send_now"] = (campaign.state == CampaignState::Scheduled).into();
+    context["test_to"] = who.user.email.clone().into();
+    context["done"] = actions::done_text(lang, &query.done).into();
+    let member = query.member.trim();
+    context["member"] = member.into();
+    actions::with_preview(
+        &web,
+        lang,
+        &mut context,
+        &campaign,
+        Some(member).filter(|m| !m.is_empty()),
+    )
+    .await;
+    page(&web, "staff/campaign", &context)
 }

@@ -177,6 +177,7 @@ pub(super) fn frame(web: &Web, signed_in: &SignedInUser, lang: Lang, title: &str
     context["user"] = json!({"email": signed_in.user.email, "role": role.as_str()});
     context["csrf"] = signed_in.csrf.clone().into();
     context["menu"] = menu.into();
+    context["script"] = super::layers::SCRIPT_URL.as_str().into();
     context["current"] = current.into();
     context["is_staff"] = (role >= Role::Staff).into();
     context["is_admin"] = (role >= Role::Admin).into();

@@ -1,0 +1,263 @@
+//! A campaign's moves: pause, resume, cancel and send now, each first on a confirmation page that says what
+//! will happen and to how many recipients, then posted with the session's CSRF token; the test mail to
+//! oneself; and the mail preview served for the page's sandboxed frame, with its own strict policy.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde_json::{Value, json};
+
+use super::super::super::Web;
+use super::super::super::auth::NoFields;
+use super::super::super::client::ClientAddress;
+use super::super::super::session::{SignedInUser, StaffForm};
+use super::super::{Lang, at_least, frame, page};
+use super::{failed, message};
+use crate::domain::Actor;
+use crate::domain::account::Role;
+use crate::domain::campaign::{Campaign, CampaignState};
+
+/// The mail preview's own policy: no script at all, the mail's inline styles, images inline or over https;
+/// framed by our own page only.
+const PREVIEW_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; \
+     frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
+
+/// The moves a confirmation page asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Move {
+    Pause,
+    Resume,
+    Cancel,
+    SendNow,
+}
+
+impl Move {
+    fn parse(s: &str) -> Option<Move> {
+        match s {
+            "pause" => Some(Move::Pause),
+            "resume" => Some(Move::Resume),
+            "cancel" => Some(Move::Cancel),
+            "send-now" => Some(Move::SendNow),
+            _ => None,
+        }
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Move::Pause => "pause",
+            Move::Resume => "resume",
+            Move::Cancel => "cancel",
+            Move::SendNow => "send-now",
+        }
+    }
+
+    fn title(self, lang: Lang) -> &'static str {
+        match self {
+            Move::Pause => lang.pick("一時停止", "Pause"),
+            Move::Resume => lang.pick("再開", "Resume"),
+            Move::Cancel => lang.pick("中止", "Cancel"),
+            Move::SendNow => lang.pick("今すぐ送信", "Send now"),
+        }
+    }
+
+    /// What will happen, with the audience size.
+    fn consequence(self, lang: Lang, audience: i64) -> String {
+        match (self, lang) {
+            (Move::Pause, Lang::Ja) => format!(
+                "配信予定を止めます。再開するまで、このキャンペーンの宛先 {audience} 件にはメールが送られません。送信待ちのメールも止まります。"
+            ),
+            (Move::Pause, Lang::En) => format!(
+                "The schedule stops: none of this campaign's {audience} recipients gets mail until it is resumed; mail waiting to be sent waits too."
+            ),
+            (Move::Resume, Lang::Ja) => format!(
+                "配信予定を再開します。次の配信から宛先 {audience} 件に送られます。停止中に過ぎた配信は送られません。"
+            ),
+            (Move::Resume, Lang::En) => format!(
+                "The schedule resumes: the next firing goes to {audience} recipients. Firings missed while paused are not sent."
+            ),
+            (Move::Cancel, Lang::Ja) => format!(
+                "キャンペーンを中止します。元に戻せません。宛先 {audience} 件への今後の配信と送信待ちのメールは送られません。"
+            ),
+            (Move::Cancel, Lang::En) => format!(
+                "The campaign is cancelled for good: none of its {audience} recipients gets any more of it, mail waiting included."
+            ),
+            (Move::SendNow, Lang::Ja) => {
+                format!("配信予定とは別に、今すぐ宛先 {audience} 件に送信を始めます。")
+            }
+            (Move::SendNow, Lang::En) => {
+                format!("A run starts now, outside the schedule, to {audience} recipients.")
+            }
+        }
+    }
+}
+
+/// What the campaign page says after a move (`?done=…`).
+pub(super) fn done_text(lang: Lang, done: &str) -> &'static str {
+    match done {
+        "pause" => lang.pick("一時停止しました。", "Paused."),
+        "resume" => lang.pick("再開しました。", "Resumed."),
+        "cancel" => lang.pick("中止しました。", "Cancelled."),
+        "send-now" => lang.pick("送信を開始しました。", "The run has started."),
+        "send-now-exists" => lang.pick(
+            "この時刻の送信はすでにあります。",
+            "A run for this instant exists already.",
+        ),
+        "send-test" => lang.pick(
+            "テストメールをあなたのアドレスに送りました。",
+            "The test mail was sent to your address.",
+        ),
+        _ => "",
+    }
+}
+
+/// Adds the mail preview (subject, frame URL, text part) to a campaign page's context, or why it failed.
+pub(super) async fn with_preview(web: &Web, lang: Lang, context: &mut Value, c: &Campaign, member: Option<&str>) {
+    let rendered = match web.app.templates() {
+        Ok(templates) => web.app.campaign_mail(&templates, c, member).await,
+        Err(e) => Err(e),
+    };
+    let query = serde_urlencoded::to_string([("member", member.unwrap_or_default())]).unwrap_or_default();
+    context["preview"] = match rendered {
+        Ok(mail) => json!({
+            "subject": mail.subject,
+            "text": mail.text,
+            "src": format!("/staff/campaigns/{}/preview.html?{query}", c.id),
+            "error": "",
+        }),
+        Err(e) => json!({
+            "subject": "", "text": "", "src": "",
+            "error": format!("{}: {e}", lang.pick("プレビューを表示できません", "The preview failed")),
+        }),
+    };
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct MemberQuery {
+    #[serde(default)]
+    member: String,
+}
+
+/// `GET /staff/campaigns/{id}/preview.html?member=…`: the mail's HTML part alone, for the sandboxed frame.
+pub(super) async fn preview_html(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    who: SignedInUser,
+    Path(id): Path<i64>,
+    Query(query): Query<MemberQuery>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &who, Role::Staff) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    let app = &web.app;
+    let member = Some(query.member.trim()).filter(|m| !m.is_empty());
+    let rendered = match (app.campaign(id).await, app.templates()) {
+        (Ok(c), Ok(t)) => app.campaign_mail(&t, &c, member).await,
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    let mail = match rendered {
+        Ok(mail) => mail,
+        Err(e) => return failed(&web, &who, lang, &e),
+    };
+    let mut response = Html(mail.html).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PREVIEW_POLICY),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `GET /staff/campaigns/{id}/confirm/{move}`: what the move will do, and the button that does it.
+pub(super) async fn confirm(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    who: SignedInUser,
+    Path((id, action)): Path<(i64, String)>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &who, Role::Staff) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    let Some(the_move) = Move::parse(&action) else {
+        return message(
+            &web,
+            &who,
+            lang,
+            StatusCode::NOT_FOUND,
+            lang.pick("見つかりません。", "Not found."),
+        );
+    };
+    let campaign = match web.app.campaign(id).await {
+        Ok(c) => c,
+        Err(e) => return failed(&web, &who, lang, &e),
+    };
+    let audience = match web.app.audience_size(&campaign).await {
+        Ok(n) => n,
+        Err(e) => return failed(&web, &who, lang, &e),
+    };
+    let title = format!("{}: {}", the_move.title(lang), campaign.name);
+    let mut context = frame(&web, &who, lang, &title, "/staff/campaigns");
+    context["campaign"] =
+        json!({"id": campaign.id, "name": campaign.name, "state": super::state_label(lang, campaign.state)});
+    context["action"] = the_move.slug().into();
+    context["action_title"] = the_move.title(lang).into();
+    context["consequence"] = the_move.consequence(lang, audience).into();
+    context["audience"] = audience.into();
+    page(&web, "staff/campaign-confirm", &context)
+}
+
+/// `POST /staff/campaigns/{id}/{move}` (CSRF-checked): does the move, back to the campaign's page.
+pub(super) async fn act(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    client: ClientAddress,
+    Path((id, action)): Path<(i64, String)>,
+    StaffForm { signed_in: who, .. }: StaffForm<NoFields>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &who, Role::Staff) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    let app = web.app.for_client(&client.to_string());
+    let actor = Actor::User {
+        email: who.user.email.clone(),
+        role: who.user.role,
+    };
+    let done = if action == "send-test" {
+        match app.templates() {
+            Ok(t) => app
+                .send_test(&actor, &t, id, &who.user.email)
+                .await
+                .map(|()| "send-test"),
+            Err(e) => Err(e),
+        }
+    } else {
+        let Some(the_move) = Move::parse(&action) else {
+            return message(
+                &web,
+                &who,
+                lang,
+                StatusCode::NOT_FOUND,
+                lang.pick("見つかりません。", "Not found."),
+            );
+        };
+        let state = |to| app.set_campaign_state(&actor, id, to);
+        match the_move {
+            Move::Pause => state(CampaignState::Paused).await.map(|()| "pause"),
+            Move::Resume => state(CampaignState::Scheduled).await.map(|()| "resume"),
+            Move::Cancel => state(CampaignState::Cancelled).await.map(|()| "cancel"),
+            Move::SendNow => app
+                .send_now(&actor, id)
+                .await
+                .map(|run| if run.is_some() { "send-now" } else { "send-now-exists" }),
+        }
+    };
+    match done {
+        Ok(done) => Redirect::to(&format!("/staff/campaigns/{id}?done={done}")).into_response(),
+        Err(e) => failed(&web, &who, lang, &e),
+    }
+}

@@ -23,10 +23,18 @@ async fn main() {
     let expires_day = chrono::Utc::now().timestamp() / 86_400 + 90;
     let urls: Arc<Vec<String>> = Arc::new(
         (1..=members)
-            .map(|id| format!("{base}{}", Links::for_member("", key.as_bytes(), id, "telework", expires_day).unsubscribe))
+            .map(|id| {
+                format!(
+                    "{base}{}",
+                    Links::for_member("", key.as_bytes(), id, "telework", expires_day).unsubscribe
+                )
+            })
             .collect(),
     );
-    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().expect("client");
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .expect("client");
 
     let healthz = format!("{base}/healthz");
     let client = http.clone();
@@ -36,7 +44,10 @@ async fn main() {
         async move { http.get(url).send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
     })
     .await;
-    println!("GET /healthz (yardstick): {n} in {s:.1} s = {:.0} requests/s", n as f64 / s);
+    println!(
+        "GET /healthz (yardstick): {n} in {s:.1} s = {:.0} requests/s",
+        n as f64 / s
+    );
 
     let next = Arc::new(AtomicU64::new(0));
     let (n, s) = hammer(concurrency, Duration::from_secs(seconds), move |_| {
@@ -53,7 +64,10 @@ async fn main() {
         }
     })
     .await;
-    println!("POST /u/TOKEN one-click: {n} in {s:.1} s = {:.0} requests/s", n as f64 / s);
+    println!(
+        "POST /u/TOKEN one-click: {n} in {s:.1} s = {:.0} requests/s",
+        n as f64 / s
+    );
 }
 
 /// Runs `request` from `concurrency` tasks for `span`; how many answered 200 and the seconds taken. Any other

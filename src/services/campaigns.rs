@@ -179,7 +179,7 @@ impl Application {
     /// Renders the mail of theme × channel for a real member of its audience when there is one, and for a
     /// newsletter in each language members read, so a template that fails on real data is caught now, not at
     /// nine in the morning.
-    async fn check_renders(
+    pub(super) async fn check_renders(
         &self,
         templates: &Templates,
         theme_slug: &str,
@@ -341,7 +341,7 @@ pub struct Preview<'a> {
 }
 
 /// An optional text staff gave: trimmed; `None` when not given; refused when blank or holding control characters.
-fn given<'a>(option: &str, value: Option<&'a str>) -> Result<Option<&'a str>, AppError> {
+pub(super) fn given<'a>(option: &str, value: Option<&'a str>) -> Result<Option<&'a str>, AppError> {
     const MAX_CHARS: usize = 200;
     let Some(value) = value.map(str::trim) else {
         return Ok(None);

@@ -2,6 +2,7 @@
 //! Changes are here, each taking the actor who makes it; reads are in [`queries`].
 
 mod accounts;
+mod campaign_edit;
 mod campaigns;
 mod link_mail;
 mod members;
@@ -9,6 +10,7 @@ mod queries;
 mod staff_tools;
 
 pub use accounts::{SIGN_IN_REFUSED, SignedIn};
+pub use campaign_edit::CampaignEdit;
 pub use campaigns::{Preview, audience_of};
 pub use link_mail::LinkMail;
 pub use queries::RunReport;

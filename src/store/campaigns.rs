@@ -92,6 +92,33 @@ pub async fn create_campaign(tx: &mut Tx, c: &NewCampaign, now: i64) -> StoreRes
     Ok(id)
 }
 
+/// Stores an edit of a scheduled or paused campaign (name, title, issue, schedule, settled mark); false when it
+/// has ended meanwhile.
+pub async fn edit(tx: &mut Tx, c: &Campaign, now: i64) -> StoreResult<bool> {
+    let (at_ms, cron, time_zone) = match &c.schedule {
+        Schedule::Once { at_ms } => (Some(*at_ms), None, String::new()),
+        Schedule::Cron { expr, time_zone, .. } => (None, Some(expr.clone()), time_zone.clone()),
+    };
+    Ok(sqlx::query(
+        "UPDATE campaigns SET name = $1, title = $2, issue = $3, at_ms = $4, cron = $5, time_zone = $6, \
+         settled_ms = CASE WHEN $7 > settled_ms THEN $7 ELSE settled_ms END, updated_at = $8 \
+         WHERE id = $9 AND state IN ('scheduled', 'paused')",
+    )
+    .bind(c.name.clone())
+    .bind(c.title.clone().unwrap_or_default())
+    .bind(c.issue.clone().unwrap_or_default())
+    .bind(at_ms)
+    .bind(cron)
+    .bind(time_zone)
+    .bind(c.settled_ms)
+    .bind(now)
+    .bind(c.id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
 /// Makes the transition if the campaign is in one of its `from` states; false when it is not.
 pub async fn transition(tx: &mut Tx, id: i64, t: &Transition<'_>, now: i64) -> StoreResult<bool> {
     let to = t.to;

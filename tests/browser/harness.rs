@@ -478,7 +478,14 @@ impl Browser {
             let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
             std::fs::create_dir_all(&dir).expect("docs/screenshots");
             let path = dir.join(format!("{name}.png"));
-            std::fs::write(&path, &png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+            // Written whole, then renamed: a test run on both backends takes the same screenshot twice at once.
+            let partial = dir.join(format!(
+                ".{name}.{}.{:?}.png",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            std::fs::write(&partial, &png).unwrap_or_else(|e| panic!("write {}: {e}", partial.display()));
+            std::fs::rename(&partial, &path).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
         }
         png
     }

@@ -333,7 +333,7 @@ both_backends!(
                     .contains("frame-ancestors 'none'")
             );
             assert_eq!(h["x-content-type-options"], "nosniff");
-            assert_eq!(h["referrer-policy"], "no-referrer");
+            assert_eq!(h["referrer-policy"], "same-origin");
             assert_eq!(h["x-frame-options"], "DENY");
             let html = answer.text().await.unwrap();
             assert!(

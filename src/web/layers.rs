@@ -1,6 +1,6 @@
 //! What every response of the web server gets, member pages included: security headers (no inline script or
-//! style, no framing, no referrer: member URLs carry tokens), a request body limit (413) and a request
-//! timeout (408); and the one stylesheet, served from the binary.
+//! style, no framing, no referrer to other sites: member URLs carry tokens), a request body limit (413) and a
+//! request timeout (408); and the one stylesheet, served from the binary.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -65,7 +65,10 @@ async fn stylesheet() -> impl IntoResponse {
 pub(super) fn protect(router: Router) -> Router {
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: under it browsers send `Origin: null` with the site's own form posts, and the
+        // same-origin check (sign-in, sign-out, staff forms) refuses them. `same-origin` still tells other sites
+        // nothing, tokens included.
+        (header::REFERRER_POLICY, "same-origin"),
     ];
     let defaults = [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),

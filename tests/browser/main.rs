@@ -1,0 +1,14 @@
+//! The pages in a real browser: headless Chromium over WebDriver (see `harness` for the helpers and what is
+//! needed to run), with axe-core on every page visited. Members follow the links of mails that really went
+//! through SMTP (`member`); staff sign in through the form (`staff`).
+//!
+//! `.ci/run` requires every test of this file to have passed: add a new test's name to its `browser` count.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../support/mod.rs"]
+mod support;
+
+mod harness;
+mod member;
+mod staff;

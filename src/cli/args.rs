@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use super::export::Encoding;
+use crate::export::Encoding;
 use crate::domain::member::Locale;
 use crate::domain::plan::Channel;
 

@@ -123,6 +123,7 @@ pub(super) async fn actions(app: &Application, command: ActionsCommand, out: &mu
                 actor,
                 action,
                 since_ms,
+                ..ActionFilter::default()
             };
             let actions = app.actions(&filter).await?;
             if let ActionsFormat::Csv = format {

@@ -6,6 +6,7 @@
 
 mod admin;
 mod audit;
+mod audit_csv;
 mod campaigns;
 mod dashboard;
 mod kit;

@@ -19,8 +19,13 @@ use crate::domain::Outcome;
 use crate::domain::campaign::schedule::parse_local_date;
 use crate::store::{ActionFilter, Keyset, LogFilter};
 
-/// Rows per page.
+/// Rows per page unless `limit` says otherwise (1 to `MAX_PAGE`).
 const PAGE: u32 = 100;
+const MAX_PAGE: u32 = 500;
+
+fn page_size(limit: Option<u32>) -> u32 {
+    limit.unwrap_or(PAGE).clamp(1, MAX_PAGE)
+}
 
 /// The pages of this area (every role may read them), for the role tests.
 pub(super) const PAGES: &[&str] = &["/audit/log", "/audit/actions", "/audit/log.csv", "/audit/actions.csv"];
@@ -55,6 +60,8 @@ pub(super) struct LogQuery {
     pub after: Option<i64>,
     #[serde(default)]
     pub before: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
     #[serde(default)]
     pub encoding: String,
 }
@@ -174,11 +181,12 @@ async fn log(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap
     };
     context["errors"] = every_field(FieldErrors::new(), LOG_FIELDS);
     let keyset = keyset(q.after, q.before);
-    let rows = match web.app.send_log_page(&filter, keyset, PAGE + 1).await {
+    let limit = page_size(q.limit);
+    let rows = match web.app.send_log_page(&filter, keyset, limit + 1).await {
         Ok(rows) => rows,
         Err(e) => return failure(&web, &signed_in, lang, "/audit/log", &e),
     };
-    let (rows, has_prev, has_next) = window(rows, keyset, PAGE);
+    let (rows, has_prev, has_next) = window(rows, keyset, limit);
     if let (true, Some(first)) = (has_prev, rows.first()) {
         context["prev"] = q.with_cursor(None, Some(first.id)).into();
     }
@@ -237,6 +245,8 @@ pub(super) struct ActionQuery {
     pub after: Option<i64>,
     #[serde(default)]
     pub before: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
     #[serde(default)]
     pub encoding: String,
 }
@@ -285,11 +295,12 @@ async fn actions(
     };
     context["errors"] = every_field(FieldErrors::new(), ACTION_FIELDS);
     let keyset = keyset(q.after, q.before);
-    let rows = match web.app.actions_keyset(&filter, keyset, PAGE + 1).await {
+    let limit = page_size(q.limit);
+    let rows = match web.app.actions_keyset(&filter, keyset, limit + 1).await {
         Ok(rows) => rows,
         Err(e) => return failure(&web, &signed_in, lang, "/audit/actions", &e),
     };
-    let (rows, has_prev, has_next) = window(rows, keyset, PAGE);
+    let (rows, has_prev, has_next) = window(rows, keyset, limit);
     if let (true, Some(first)) = (has_prev, rows.first()) {
         context["prev"] = q.with_cursor(None, Some(first.id)).into();
     }

@@ -119,7 +119,8 @@ impl Application {
     /// Unsubscribes a member from one theme, or from everything, on their behalf.
     /// False when the member already was out: nothing is recorded.
     pub async fn unsubscribe(&self, actor: &Actor, email: &str, theme: Option<&str>) -> Result<bool, AppError> {
-        self.unsubscribe_from(actor, &self.client_address, email, theme, "").await
+        self.unsubscribe_from(actor, &self.client_address, email, theme, "")
+            .await
     }
 
     /// [`Application::unsubscribe`] by staff on the member's behalf, with why (kept in the action log).

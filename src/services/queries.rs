@@ -121,7 +121,12 @@ impl Application {
     }
 
     /// One page of the send log before or after an id, in id order.
-    pub async fn send_log_page(&self, filter: &LogFilter, keyset: Keyset, limit: u32) -> Result<Vec<LogEntry>, AppError> {
+    pub async fn send_log_page(
+        &self,
+        filter: &LogFilter,
+        keyset: Keyset,
+        limit: u32,
+    ) -> Result<Vec<LogEntry>, AppError> {
         Ok(self.store.send_log_page(filter, keyset, limit).await?)
     }
 

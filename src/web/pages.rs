@@ -21,8 +21,10 @@ impl Pages {
     pub(super) fn load() -> Result<Self, AppError> {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
-        // Only the folder's own files are templates (static/ holds the stylesheet).
-        for file in PAGES.files() {
+        // The folder's files and staff/'s are templates, named by their path (`staff/layout`); static/ holds
+        // the stylesheet.
+        let staff = PAGES.get_dir("staff").map(|d| d.files()).into_iter().flatten();
+        for file in PAGES.files().chain(staff) {
             let name = file.path().with_extension("").display().to_string();
             let text = file
                 .contents_utf8()

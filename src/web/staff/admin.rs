@@ -19,7 +19,12 @@ use crate::error::ErrorKind;
 
 /// The pages and forms of this area, for the role tests.
 pub(super) const PAGES: &[&str] = &["/admin/users", "/admin/tokens", "/admin/config"];
-pub(super) const ACTIONS: &[&str] = &["/admin/users", "/admin/users/active", "/admin/users/role", "/admin/tokens"];
+pub(super) const ACTIONS: &[&str] = &[
+    "/admin/users",
+    "/admin/users/active",
+    "/admin/users/role",
+    "/admin/tokens",
+];
 
 pub(super) fn routes() -> Router<Web> {
     Router::new()
@@ -46,7 +51,14 @@ async fn users(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderM
     if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
         return refused;
     }
-    users_page(&web, &signed_in, Lang::of(&headers), &UserForm::default(), json!({"email": "", "password": ""})).await
+    users_page(
+        &web,
+        &signed_in,
+        Lang::of(&headers),
+        &UserForm::default(),
+        json!({"email": "", "password": ""}),
+    )
+    .await
 }
 
 async fn users_page(web: &Web, signed_in: &SignedInUser, lang: Lang, typed: &UserForm, errors: Value) -> Response {
@@ -63,11 +75,19 @@ async fn users_page(web: &Web, signed_in: &SignedInUser, lang: Lang, typed: &Use
         })
         .collect::<Vec<_>>()
         .into();
-    let role = if typed.role.is_empty() { "staff" } else { typed.role.as_str() };
+    let role = if typed.role.is_empty() {
+        "staff"
+    } else {
+        typed.role.as_str()
+    };
     context["typed"] = json!({"email": typed.email, "roles": roles(role)});
     let refused = errors["email"] != "" || errors["password"] != "";
     context["errors"] = errors;
-    let status = if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     page_with(web, status, "staff/admin-users", &context)
 }
 
@@ -93,7 +113,10 @@ async fn add_user(
         return (StatusCode::BAD_REQUEST, "unknown role").into_response();
     };
     let app = web.app.for_client(&client.to_string());
-    match app.add_user(&actor(&signed_in), &form.email, role, &form.password).await {
+    match app
+        .add_user(&actor(&signed_in), &form.email, role, &form.password)
+        .await
+    {
         Ok(_) => Redirect::to("/admin/users").into_response(),
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Conflict) => {
             let message = e.to_string();
@@ -128,7 +151,10 @@ async fn set_active(
         return refused;
     }
     let app = web.app.for_client(&client.to_string());
-    match app.set_user_active(&actor(&signed_in), &form.email, form.active == "1").await {
+    match app
+        .set_user_active(&actor(&signed_in), &form.email, form.active == "1")
+        .await
+    {
         Ok(_) => Redirect::to("/admin/users").into_response(),
         Err(e) => failure(&web, &signed_in, Lang::of(&headers), "/admin/users", &e),
     }
@@ -183,7 +209,13 @@ async fn tokens_page(
         Ok(list) => list,
         Err(e) => return failure(web, signed_in, lang, "/admin/tokens", &e),
     };
-    let mut context = frame(web, signed_in, lang, lang.pick("APIトークン", "API tokens"), "/admin/tokens");
+    let mut context = frame(
+        web,
+        signed_in,
+        lang,
+        lang.pick("APIトークン", "API tokens"),
+        "/admin/tokens",
+    );
     let at = |ms: Option<i64>| ms.map(|ms| when(web, ms)).unwrap_or_default();
     context["tokens"] = list
         .iter()
@@ -196,7 +228,11 @@ async fn tokens_page(
     context["typed"] = json!({"email": typed.email, "name": typed.name, "expires_days": typed.expires_days});
     context["message"] = message.into();
     context["created"] = created.unwrap_or_default().into();
-    let status = if message.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if message.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     page_with(web, status, "staff/admin-tokens", &context)
 }
 
@@ -219,7 +255,10 @@ async fn create_token(
         }
     };
     let app = web.app.for_client(&client.to_string());
-    match app.create_token(&actor(&signed_in), &form.email, &form.name, days).await {
+    match app
+        .create_token(&actor(&signed_in), &form.email, &form.name, days)
+        .await
+    {
         Ok((_, secret)) => tokens_page(&web, &signed_in, lang, &TokenForm::default(), "", Some(&secret)).await,
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound) => {
             tokens_page(&web, &signed_in, lang, &form, &e.to_string(), None).await
@@ -261,7 +300,13 @@ async fn config(State(web): State<Web>, signed_in: SignedInUser, headers: Header
         return refused;
     }
     let lang = Lang::of(&headers);
-    let mut context = frame(&web, &signed_in, lang, lang.pick("設定", "Configuration"), "/admin/config");
+    let mut context = frame(
+        &web,
+        &signed_in,
+        lang,
+        lang.pick("設定", "Configuration"),
+        "/admin/config",
+    );
     context["settings"] = masked_settings(&web.app.settings).into();
     page(&web, "staff/admin-config", &context)
 }

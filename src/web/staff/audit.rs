@@ -86,7 +86,11 @@ fn day(web: &Web, errors: &mut FieldErrors, field: &'static str, value: &str, en
         // The end of the "to" day is its last millisecond; the store's bound is exclusive.
         Ok(ms) => Some(if end { ms + 1 } else { ms }),
         Err(_) => {
-            errors.insert(field.into(), lang.pick("YYYY-MM-DD の形式で入力してください。", "Use YYYY-MM-DD.").into());
+            errors.insert(
+                field.into(),
+                lang.pick("YYYY-MM-DD の形式で入力してください。", "Use YYYY-MM-DD.")
+                    .into(),
+            );
             None
         }
     }
@@ -99,7 +103,10 @@ impl LogQuery {
         let campaign_id = given(&self.campaign).and_then(|c| match c.parse::<i64>() {
             Ok(id) => Some(id),
             Err(_) => {
-                errors.insert("campaign".into(), lang.pick("番号で入力してください。", "Give a number.").into());
+                errors.insert(
+                    "campaign".into(),
+                    lang.pick("番号で入力してください。", "Give a number.").into(),
+                );
                 None
             }
         });
@@ -164,7 +171,12 @@ fn window<T>(mut rows: Vec<T>, keyset: Keyset, limit: u32) -> (Vec<T>, bool, boo
     }
 }
 
-async fn log(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap, Query(q): Query<LogQuery>) -> Response {
+async fn log(
+    State(web): State<Web>,
+    signed_in: SignedInUser,
+    headers: HeaderMap,
+    Query(q): Query<LogQuery>,
+) -> Response {
     let lang = Lang::of(&headers);
     let mut context = frame(&web, &signed_in, lang, lang.pick("送信ログ", "Send log"), "/audit/log");
     context["q"] = serde_json::to_value(&q).unwrap_or_default();
@@ -280,7 +292,13 @@ async fn actions(
     Query(q): Query<ActionQuery>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let mut context = frame(&web, &signed_in, lang, lang.pick("操作ログ", "Staff actions"), "/audit/actions");
+    let mut context = frame(
+        &web,
+        &signed_in,
+        lang,
+        lang.pick("操作ログ", "Staff actions"),
+        "/audit/actions",
+    );
     context["q"] = serde_json::to_value(&q).unwrap_or_default();
     context["rows"] = Value::Array(Vec::new());
     context["prev"] = "".into();

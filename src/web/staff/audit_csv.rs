@@ -6,8 +6,8 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
+use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use futures::stream;
 
@@ -26,10 +26,34 @@ use std::sync::Arc;
 const BATCH: u32 = 1000;
 
 const LOG_COLUMNS: [&str; 17] = [
-    "id", "at", "delivery_id", "attempt", "run_id", "campaign_id", "theme_slug", "duty", "channel", "recipient",
-    "message_id", "template", "content_sha256", "smtp_code", "smtp_reply", "sender", "outcome",
+    "id",
+    "at",
+    "delivery_id",
+    "attempt",
+    "run_id",
+    "campaign_id",
+    "theme_slug",
+    "duty",
+    "channel",
+    "recipient",
+    "message_id",
+    "template",
+    "content_sha256",
+    "smtp_code",
+    "smtp_reply",
+    "sender",
+    "outcome",
 ];
-const ACTION_COLUMNS: [&str; 8] = ["id", "at", "actor_kind", "actor", "address", "action", "target", "summary"];
+const ACTION_COLUMNS: [&str; 8] = [
+    "id",
+    "at",
+    "actor_kind",
+    "actor",
+    "address",
+    "action",
+    "target",
+    "summary",
+];
 
 fn encoding(name: &str) -> Encoding {
     match name {
@@ -43,7 +67,10 @@ fn encoding(name: &str) -> Encoding {
 fn download(name: &'static str, body: Body) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
@@ -173,7 +200,11 @@ pub(super) async fn log_csv(
 ) -> Response {
     match q.filter(&web, Lang::of(&headers)) {
         Ok(filter) => stream_of(&web, "send-log.csv", Table::Log(filter), &q.encoding, &LOG_COLUMNS),
-        Err(_) => (StatusCode::UNPROCESSABLE_ENTITY, "a filter is not valid: see /audit/log").into_response(),
+        Err(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a filter is not valid: see /audit/log",
+        )
+            .into_response(),
     }
 }
 
@@ -184,7 +215,17 @@ pub(super) async fn actions_csv(
     Query(q): Query<ActionQuery>,
 ) -> Response {
     match q.filter(&web, Lang::of(&headers)) {
-        Ok(filter) => stream_of(&web, "staff-actions.csv", Table::Actions(filter), &q.encoding, &ACTION_COLUMNS),
-        Err(_) => (StatusCode::UNPROCESSABLE_ENTITY, "a filter is not valid: see /audit/actions").into_response(),
+        Ok(filter) => stream_of(
+            &web,
+            "staff-actions.csv",
+            Table::Actions(filter),
+            &q.encoding,
+            &ACTION_COLUMNS,
+        ),
+        Err(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a filter is not valid: see /audit/actions",
+        )
+            .into_response(),
     }
 }

@@ -46,7 +46,12 @@ struct Search {
     after: String,
 }
 
-async fn list(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap, Query(s): Query<Search>) -> Response {
+async fn list(
+    State(web): State<Web>,
+    signed_in: SignedInUser,
+    headers: HeaderMap,
+    Query(s): Query<Search>,
+) -> Response {
     if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
         return refused;
     }
@@ -58,10 +63,13 @@ async fn list(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMa
     };
     let more = found.len() > PAGE as usize;
     let rows: Vec<Value> = found.iter().take(PAGE as usize).map(member_row).collect();
-    let next = more
-        .then(|| found.get(PAGE as usize - 1))
-        .flatten()
-        .map(|m| serde_urlencoded::to_string([("q", s.q.as_str()), ("after", &crate::domain::member::normalize_email(&m.email))]).unwrap_or_default());
+    let next = more.then(|| found.get(PAGE as usize - 1)).flatten().map(|m| {
+        serde_urlencoded::to_string([
+            ("q", s.q.as_str()),
+            ("after", &crate::domain::member::normalize_email(&m.email)),
+        ])
+        .unwrap_or_default()
+    });
     context["q"] = s.q.clone().into();
     context["members"] = rows.into();
     context["next"] = next.unwrap_or_default().into();
@@ -129,7 +137,11 @@ async fn member_page(
         .iter()
         .flat_map(|p| &p.themes)
         .map(|t| {
-            let title = if lang == Lang::En && !t.title_en.is_empty() { &t.title_en } else { &t.title_ja };
+            let title = if lang == Lang::En && !t.title_en.is_empty() {
+                &t.title_en
+            } else {
+                &t.title_ja
+            };
             json!({"slug": t.slug, "title": title, "subscribed": member.themes.contains(&t.slug)})
         })
         .collect();
@@ -163,15 +175,20 @@ async fn member_page(
         })
         .collect::<Vec<_>>()
         .into();
-    context["mails_link"] =
-        serde_urlencoded::to_string([("recipient", member.email.as_str())]).unwrap_or_default().into();
+    context["mails_link"] = serde_urlencoded::to_string([("recipient", member.email.as_str())])
+        .unwrap_or_default()
+        .into();
     context["suppressed"] = (member.status == crate::domain::MemberStatus::Suppressed).into();
     let (form, message, typed_form) = match typed {
         Some((form, typed, message)) => (form, message, typed.clone()),
         None => ("", "", ChangeForm::default()),
     };
     context["form"] = json!({"name": form, "message": message, "theme": typed_form.theme, "reason": typed_form.reason});
-    let status = if typed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if typed.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     page_with(web, status, "staff/members-show", &context)
 }
 
@@ -204,12 +221,19 @@ async fn change(
         "unsuppress" => app.unsuppress(&who, &member.email, &form.reason).await,
         _ => {
             let theme = given(&form.theme);
-            app.unsubscribe_for(&who, &member.email, theme.as_deref(), &form.reason).await.map(|_| ())
+            app.unsubscribe_for(&who, &member.email, theme.as_deref(), &form.reason)
+                .await
+                .map(|_| ())
         }
     };
     match done {
         Ok(()) => Redirect::to(&format!("/staff/members/{id}")).into_response(),
-        Err(e) if matches!(e.kind(), crate::error::ErrorKind::Invalid | crate::error::ErrorKind::Conflict) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                crate::error::ErrorKind::Invalid | crate::error::ErrorKind::Conflict
+            ) =>
+        {
             member_page(&web, &signed_in, lang, id, Some((&what, &form, &e.to_string()))).await
         }
         Err(e) => failure(&web, &signed_in, lang, "/staff/members", &e),
@@ -225,7 +249,13 @@ async fn advisors(State(web): State<Web>, signed_in: SignedInUser, headers: Head
         Ok(list) => list,
         Err(e) => return failure(&web, &signed_in, lang, "/staff/advisors", &e),
     };
-    let mut context = frame(&web, &signed_in, lang, lang.pick("経営指導員", "Business advisors"), "/staff/advisors");
+    let mut context = frame(
+        &web,
+        &signed_in,
+        lang,
+        lang.pick("経営指導員", "Business advisors"),
+        "/staff/advisors",
+    );
     context["advisors"] = list
         .iter()
         .map(|a| json!({"email": a.email, "name": a.name, "branch": a.branch, "active": a.active}))

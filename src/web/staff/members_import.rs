@@ -78,7 +78,13 @@ async fn form(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMa
 }
 
 fn context(web: &Web, signed_in: &SignedInUser, lang: Lang) -> Value {
-    let mut context = frame(web, signed_in, lang, lang.pick("会員CSVの取り込み", "Import members"), "/staff/members");
+    let mut context = frame(
+        web,
+        signed_in,
+        lang,
+        lang.pick("会員CSVの取り込み", "Import members"),
+        "/staff/members",
+    );
     context["message"] = "".into();
     context["checked"] = Value::Null;
     context["done"] = Value::Null;
@@ -128,7 +134,11 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
         Ok(upload) => upload,
         Err(why) => {
             let mut context = context(&web, &signed_in, lang);
-            context["message"] = format!("{} ({why})", lang.pick("ファイルを読み込めませんでした。", "The file could not be read.")).into();
+            context["message"] = format!(
+                "{} ({why})",
+                lang.pick("ファイルを読み込めませんでした。", "The file could not be read.")
+            )
+            .into();
             return page_with(&web, StatusCode::BAD_REQUEST, "staff/members-import", &context);
         }
     };
@@ -148,18 +158,29 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
             Err(e) => return failure(&web, &signed_in, lang, "/staff/members", &e),
         };
         let importable = checked.rejected.is_empty() && checked.valid > 0;
-        let hash = if importable { keep(&signed_in, content) } else { String::new() };
+        let hash = if importable {
+            keep(&signed_in, content)
+        } else {
+            String::new()
+        };
         context["checked"] = json!({
             "name": upload.name,
             "valid": checked.valid,
             "rejected": checked.rejected.iter().map(|r| json!({"line": r.line, "reason": r.reason})).collect::<Vec<_>>(),
+            "rejected_count": checked.rejected.len(),
             "hash": hash,
         });
-        let status = if checked.rejected.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        let status = if checked.rejected.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
         return page_with(&web, status, "staff/members-import", &context);
     }
     if upload.confirm.is_empty() {
-        context["message"] = lang.pick("CSVファイルを選んでください。", "Please choose a CSV file.").into();
+        context["message"] = lang
+            .pick("CSVファイルを選んでください。", "Please choose a CSV file.")
+            .into();
         return page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/members-import", &context);
     }
     // Step 2: the import of the file checked in step 1.
@@ -173,7 +194,12 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
         return page_with(&web, StatusCode::CONFLICT, "staff/members-import", &context);
     };
     match app.import_members(&actor(&signed_in), &content, false, false).await {
-        Ok(CsvImport { report, imported, rejected, .. }) if imported && rejected.is_empty() => {
+        Ok(CsvImport {
+            report,
+            imported,
+            rejected,
+            ..
+        }) if imported && rejected.is_empty() => {
             context["done"] = json!({
                 "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
                 "kept": report.kept_unsubscribed.len(),

@@ -6,27 +6,10 @@
 mod common;
 mod support;
 
-use std::sync::Arc;
-
 use common::{TestEnv, tester};
-use outreach::Application;
 use outreach::domain::Actor;
-use outreach::domain::account::Role;
-use reqwest::StatusCode;
-use support::rig::*;
 use support::smtp::TestSmtp;
-
-const PASSWORD: &str = "correct horse battery staple";
-const SIGNING_KEY: &str = "test-signing-key-0123456789abcdef0123";
-const MEMBERS: [&str; 7] = [
-    "a@example.co.jp",
-    "b@example.co.jp",
-    "c@example.co.jp",
-    "d@example.co.jp",
-    "e@example.co.jp",
-    "f@example.co.jp",
-    "g@example.co.jp",
-];
+use support::staff_site::*;
 
 /// Pages for staff and admins only.
 const STAFF_PAGES: &[&str] = &[
@@ -52,143 +35,6 @@ const ADMIN_ACTIONS: &[&str] = &[
     "/admin/tokens/1/revoke",
 ];
 const AUDIT_PAGES: &[&str] = &["/audit/log", "/audit/actions", "/audit/log.csv", "/audit/actions.csv"];
-
-struct Site {
-    base: String,
-    http: reqwest::Client,
-    app: Arc<Application>,
-}
-
-/// A signed-in browser: its cookie and its session's CSRF token.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-/// Serves `app` on a free port, with one account per role.
-async fn serve(app: Application) -> Site {
-    for (email, role) in [
-        ("admin@example.org", Role::Admin),
-        ("staff@example.org", Role::Staff),
-        ("auditor@example.org", Role::Auditor),
-    ] {
-        app.add_user(&tester(), email, role, PASSWORD).await.unwrap();
-    }
-    let app = Arc::new(app);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(outreach::web::serve(app.clone(), listener, std::future::pending()));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    Site { base, http, app }
-}
-
-/// An application without mail, on the system clock.
-async fn plain(env: &mut TestEnv, extra: &[(&str, &str)]) -> Site {
-    env.set("OUTREACH_WEB__BASE_URL", "https://outreach.example.org")
-        .set("OUTREACH_WEB__SIGNING_KEY", SIGNING_KEY);
-    for (k, v) in extra {
-        env.set(k, *v);
-    }
-    let app = env.app(Arc::new(outreach::clock::SystemClock)).await;
-    serve(app).await
-}
-
-/// An application with a newsletter sent to `MEMBERS` (seven send-log rows).
-async fn with_mail(env: &mut TestEnv, smtp: &TestSmtp) -> Site {
-    let r = rig(env, smtp, "2020-06-01T08:00", &[]).await;
-    newsletter_fired(&r, &MEMBERS).await;
-    assert_eq!(r.worker.drain().await.unwrap().sent, MEMBERS.len() as u64);
-    serve(r.app).await
-}
-
-fn csrf_of(html: &str) -> String {
-    let after = html.split("name=\"csrf\" value=\"").nth(1).expect("a form with csrf");
-    after.split('"').next().unwrap().to_owned()
-}
-
-impl Site {
-    async fn sign_in(&self, email: &str) -> Browser {
-        let answer = self
-            .http
-            .post(format!("{}/sign-in", self.base))
-            .form(&[("email", email), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 303, "sign-in of {email}");
-        let set = answer.headers()["set-cookie"].to_str().unwrap();
-        let cookie = set.split(';').next().unwrap().to_owned();
-        let page = self.http.get(format!("{}/staff", self.base)).header("cookie", &cookie);
-        let html = page.send().await.unwrap().text().await.unwrap();
-        Browser {
-            csrf: csrf_of(&html),
-            cookie,
-        }
-    }
-
-    async fn get(&self, b: &Browser, path: &str) -> (StatusCode, String) {
-        let answer = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &b.cookie)
-            .send()
-            .await
-            .unwrap();
-        (answer.status(), answer.text().await.unwrap())
-    }
-
-    async fn post(&self, b: &Browser, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let mut fields = vec![("csrf", b.csrf.as_str())];
-        fields.extend_from_slice(form);
-        let answer = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &b.cookie)
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
-        (answer.status(), answer.text().await.unwrap())
-    }
-
-    /// The CSV upload form, with a file, or with the hash of a checked file.
-    async fn upload(&self, b: &Browser, file: Option<&str>, confirm: Option<&str>) -> (StatusCode, String) {
-        let boundary = "----outreach-test-boundary";
-        let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n",
-            b.csrf
-        );
-        if let Some(file) = file {
-            body.push_str(&format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"members.csv\"\r\n\
-                 Content-Type: text/csv\r\n\r\n{file}\r\n"
-            ));
-        }
-        if let Some(hash) = confirm {
-            body.push_str(&format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"confirm\"\r\n\r\n{hash}\r\n"
-            ));
-        }
-        body.push_str(&format!("--{boundary}--\r\n"));
-        let answer = self
-            .http
-            .post(format!("{}/staff/members/import", self.base))
-            .header("cookie", &b.cookie)
-            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        (answer.status(), answer.text().await.unwrap())
-    }
-
-    async fn member_id(&self, email: &str) -> i64 {
-        self.app.store.member(email).await.unwrap().unwrap().id
-    }
-}
 
 both_backends!(each_role_reaches_only_its_pages, |mut env: TestEnv| async move {
     let s = plain(&mut env, &[]).await;

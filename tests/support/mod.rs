@@ -1,3 +1,4 @@
 pub mod mime;
 pub mod rig;
 pub mod smtp;
+pub mod staff_site;

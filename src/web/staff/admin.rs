@@ -17,15 +17,6 @@ use super::{Lang, at_least, frame, page};
 use crate::domain::account::Role;
 use crate::error::ErrorKind;
 
-/// The pages and forms of this area, for the role tests.
-pub(super) const PAGES: &[&str] = &["/admin/users", "/admin/tokens", "/admin/config"];
-pub(super) const ACTIONS: &[&str] = &[
-    "/admin/users",
-    "/admin/users/active",
-    "/admin/users/role",
-    "/admin/tokens",
-];
-
 pub(super) fn routes() -> Router<Web> {
     Router::new()
         .route("/admin/users", get(users).post(add_user))

@@ -27,9 +27,6 @@ fn page_size(limit: Option<u32>) -> u32 {
     limit.unwrap_or(PAGE).clamp(1, MAX_PAGE)
 }
 
-/// The pages of this area (every role may read them), for the role tests.
-pub(super) const PAGES: &[&str] = &["/audit/log", "/audit/actions", "/audit/log.csv", "/audit/actions.csv"];
-
 pub(super) fn routes() -> Router<Web> {
     Router::new()
         .route("/audit/log", get(log))

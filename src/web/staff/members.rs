@@ -24,9 +24,8 @@ const PAGE: u32 = 50;
 /// Mails and actions shown on a member's page; the send log has the rest.
 const SHOWN: u32 = 200;
 
-/// The pages and actions of this area, for the role tests.
-pub(super) const PAGES: &[&str] = &["/staff/members", "/staff/advisors", "/staff/members/import"];
-pub(super) const ACTIONS: &[&str] = &["suppress", "unsuppress", "unsubscribe"];
+/// The changes staff make on a member's page (`POST /staff/members/{id}/{action}`).
+const ACTIONS: &[&str] = &["suppress", "unsuppress", "unsubscribe"];
 
 pub(super) fn routes() -> Router<Web> {
     Router::new()

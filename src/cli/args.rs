@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use super::export::Encoding;
 use crate::domain::member::Locale;
 use crate::domain::plan::Channel;
+use crate::export::Encoding;
 
 #[derive(Debug, Parser)]
 #[command(

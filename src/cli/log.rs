@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::store::{ActionFilter, LogEntry, LogFilter};
 
 use super::args::{ActionsCommand, ActionsFormat, ExportFormat, LogCommand, LogFilterArgs};
-use super::export::SafeCsv;
+use crate::export::SafeCsv;
 
 /// The send log's columns in a CSV export.
 const LOG_COLUMNS: [&str; 17] = [
@@ -123,6 +123,7 @@ pub(super) async fn actions(app: &Application, command: ActionsCommand, out: &mu
                 actor,
                 action,
                 since_ms,
+                ..ActionFilter::default()
             };
             let actions = app.actions(&filter).await?;
             if let ActionsFormat::Csv = format {

@@ -8,7 +8,7 @@ use crate::domain::{Actor, MemberStatus};
 use crate::error::AppError;
 
 use super::args::{AdvisorsCommand, ImportArgs, MembersCommand};
-use super::export::SafeCsv;
+use crate::export::SafeCsv;
 
 pub(super) async fn members(
     app: &Application,

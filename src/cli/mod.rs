@@ -22,7 +22,6 @@ macro_rules! say {
 mod accounts;
 mod args;
 mod campaigns;
-mod export;
 mod log;
 mod members;
 mod ops;
@@ -71,11 +70,7 @@ pub async fn run() -> i32 {
 
 /// A failed write to the command's output; a closed pipe is told apart, so it ends quietly.
 pub(crate) fn output_error(e: std::io::Error) -> AppError {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        AppError::OutputClosed
-    } else {
-        AppError::Io(format!("writing the output: {e}"))
-    }
+    crate::export::output_error(e)
 }
 
 async fn execute(cli: Cli) -> Result<(), AppError> {

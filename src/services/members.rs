@@ -75,10 +75,12 @@ impl Application {
         Fut: std::future::Future<Output = Result<ImportReport, store::StoreError>>,
     {
         let rejected = parsed.errors;
+        let valid = parsed.rows.len();
         if (!rejected.is_empty() && !skip_invalid) || dry_run {
             return Ok(CsvImport {
                 report: ImportReport::default(),
                 rejected,
+                valid,
                 imported: false,
             });
         }
@@ -86,6 +88,7 @@ impl Application {
         Ok(CsvImport {
             report,
             rejected,
+            valid,
             imported: true,
         })
     }
@@ -116,7 +119,23 @@ impl Application {
     /// Unsubscribes a member from one theme, or from everything, on their behalf.
     /// False when the member already was out: nothing is recorded.
     pub async fn unsubscribe(&self, actor: &Actor, email: &str, theme: Option<&str>) -> Result<bool, AppError> {
-        self.unsubscribe_from(actor, &self.client_address, email, theme).await
+        self.unsubscribe_from(actor, &self.client_address, email, theme, "")
+            .await
+    }
+
+    /// [`Application::unsubscribe`] by staff on the member's behalf, with why (kept in the action log).
+    pub async fn unsubscribe_for(
+        &self,
+        actor: &Actor,
+        email: &str,
+        theme: Option<&str>,
+        reason: &str,
+    ) -> Result<bool, AppError> {
+        if reason.trim().is_empty() {
+            return Err(AppError::input("the reason must say why the member is unsubscribed"));
+        }
+        self.unsubscribe_from(actor, &self.client_address, email, theme, reason.trim())
+            .await
     }
 
     /// [`Application::unsubscribe`], recording the client's address of a web request.
@@ -126,11 +145,15 @@ impl Application {
         address: &str,
         email: &str,
         theme: Option<&str>,
+        reason: &str,
     ) -> Result<bool, AppError> {
-        let action = self
+        let mut action = self
             .permitted(actor, "member.unsubscribe", email)?
             .with("theme", theme.unwrap_or("*"))
             .from_address(address);
+        if !reason.is_empty() {
+            action = action.with("reason", reason);
+        }
         if let Some(slug) = theme {
             self.check_theme(slug).await?;
         }
@@ -188,7 +211,7 @@ impl Application {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no member {member_id}")))?;
         let left = self
-            .unsubscribe_from(&Actor::Member(member_id), address, &member.email, Some(theme))
+            .unsubscribe_from(&Actor::Member(member_id), address, &member.email, Some(theme), "")
             .await?;
         Ok((member, left))
     }
@@ -221,7 +244,7 @@ impl Application {
     /// A member leaves everything from their preferences page.
     pub async fn leave_all_by_link(&self, member_id: i64, address: &str) -> Result<bool, AppError> {
         let member = self.member_by_id(member_id).await?;
-        self.unsubscribe_from(&Actor::Member(member_id), address, &member.email, None)
+        self.unsubscribe_from(&Actor::Member(member_id), address, &member.email, None, "")
             .await
     }
 }

@@ -53,6 +53,8 @@ pub struct Application {
 pub struct CsvImport {
     pub report: ImportReport,
     pub rejected: Vec<RowError>,
+    /// Rows that passed the checks (what a dry run would import).
+    pub valid: usize,
     pub imported: bool,
 }
 

@@ -7,7 +7,7 @@ use crate::domain::ActionRecord;
 use crate::domain::campaign::Campaign;
 use crate::domain::member::{Advisor, Member, MemberEvent};
 use crate::error::AppError;
-use crate::store::{ActionFilter, InstanceStatus, LogEntry, LogFilter, Run, RunCounts, Waiting};
+use crate::store::{ActionFilter, InstanceStatus, Keyset, LogEntry, LogFilter, Run, RunCounts, Waiting};
 
 /// A run with its delivery counts and, while mail waits, why.
 #[derive(Debug, Clone)]
@@ -112,5 +112,42 @@ impl Application {
 
     pub async fn send_log(&self, filter: &LogFilter, after_id: i64, limit: u32) -> Result<Vec<LogEntry>, AppError> {
         Ok(self.store.send_log(filter, after_id, limit).await?)
+    }
+
+    /// Members whose address, company or contact name contains `text`, by address, after `after_email` (the
+    /// normalised address the previous page ended with).
+    pub async fn search_members(&self, text: &str, after_email: &str, limit: u32) -> Result<Vec<Member>, AppError> {
+        Ok(self.store.search_members(text, after_email, limit).await?)
+    }
+
+    /// One page of the send log before or after an id, in id order.
+    pub async fn send_log_page(
+        &self,
+        filter: &LogFilter,
+        keyset: Keyset,
+        limit: u32,
+    ) -> Result<Vec<LogEntry>, AppError> {
+        Ok(self.store.send_log_page(filter, keyset, limit).await?)
+    }
+
+    /// One row of the send log and every attempt of its delivery.
+    pub async fn log_entry(&self, id: i64) -> Result<(LogEntry, Vec<LogEntry>), AppError> {
+        let entry = self
+            .store
+            .log_entry(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no send-log row {id}")))?;
+        let attempts = self.store.delivery_attempts(entry.delivery_id).await?;
+        Ok((entry, attempts))
+    }
+
+    /// One page of the staff-action log before or after an id, in id order.
+    pub async fn actions_keyset(
+        &self,
+        filter: &ActionFilter,
+        keyset: Keyset,
+        limit: u32,
+    ) -> Result<Vec<ActionRecord>, AppError> {
+        Ok(self.store.actions_page(filter, keyset, Some(limit)).await?)
     }
 }

@@ -9,6 +9,7 @@ pub mod campaigns;
 mod dialect;
 mod health;
 mod instances;
+mod member_search;
 pub mod members;
 pub mod plans;
 mod queue;
@@ -217,6 +218,29 @@ pub struct ActionFilter {
     pub actor: Option<String>,
     pub action: Option<String>,
     pub since_ms: Option<i64>,
+    /// Actions before this instant.
+    pub until_ms: Option<i64>,
+    /// Actions on this target (a member's address, a campaign, …).
+    pub target: Option<String>,
+}
+
+/// Where a keyset page starts: after an id (the next page, ascending) or before one (the previous page; the
+/// rows still come back in ascending id order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyset {
+    After(i64),
+    Before(i64),
+}
+
+impl Keyset {
+    /// The clause on `id` and the order to read in: descending for a previous page, so that LIMIT takes the
+    /// rows nearest the cursor.
+    pub(crate) fn sql(self) -> (&'static str, &'static str, i64) {
+        match self {
+            Keyset::After(id) => ("id > $1", "ASC", id),
+            Keyset::Before(id) => ("id < $1", "DESC", id),
+        }
+    }
 }
 
 /// Filters of the send log, all optional.

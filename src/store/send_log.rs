@@ -1,4 +1,6 @@
-//! The send log: one row per SMTP attempt, read page by page.
+//! The send log: one row per SMTP attempt, read page by page. Every filter has an index leading with its
+//! column and ending with `id` (migrations 0001 and 0007), so a page walks only the rows it returns, at the
+//! start of a log of millions of rows as at its end.
 
 use sqlx::AssertSqlSafe;
 
@@ -11,7 +13,13 @@ const LOG_COLUMNS: &str = "id, at, delivery_id, attempt, run_id, campaign_id, th
 
 impl Store {
     pub async fn send_log(&self, filter: &LogFilter, after_id: i64, limit: u32) -> StoreResult<Vec<LogEntry>> {
-        let mut clauses = vec!["id > $1".to_owned()];
+        self.send_log_page(filter, Keyset::After(after_id), limit).await
+    }
+
+    /// One page of the log before or after an id, in ascending id order.
+    pub async fn send_log_page(&self, filter: &LogFilter, keyset: Keyset, limit: u32) -> StoreResult<Vec<LogEntry>> {
+        let (cursor, order, cursor_id) = keyset.sql();
+        let mut clauses = vec![cursor.to_owned()];
         let mut n = 1;
         let mut next = |column: &str, op: &str| {
             n += 1;
@@ -40,11 +48,10 @@ impl Store {
             next("at", "<");
         }
         let sql = format!(
-            "SELECT {LOG_COLUMNS} FROM send_log WHERE {} ORDER BY id LIMIT {}",
+            "SELECT {LOG_COLUMNS} FROM send_log WHERE {} ORDER BY id {order} LIMIT {limit}",
             clauses.join(" AND "),
-            limit
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(after_id);
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(cursor_id);
         if let Some(v) = filter.campaign_id {
             query = query.bind(v);
         }
@@ -60,6 +67,39 @@ impl Store {
         for v in [filter.from_ms, filter.to_ms].into_iter().flatten() {
             query = query.bind(v);
         }
-        query.fetch_all(self.pool()).await?.iter().map(log_from).collect()
+        let mut rows = query
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(log_from)
+            .collect::<StoreResult<Vec<_>>>()?;
+        if order == "DESC" {
+            rows.reverse();
+        }
+        Ok(rows)
+    }
+
+    /// One row of the log.
+    pub async fn log_entry(&self, id: i64) -> StoreResult<Option<LogEntry>> {
+        let sql = format!("SELECT {LOG_COLUMNS} FROM send_log WHERE id = $1");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(log_from)
+            .transpose()
+    }
+
+    /// Every attempt of one delivery, first to last (the unique key (delivery_id, attempt) is the index).
+    pub async fn delivery_attempts(&self, delivery_id: i64) -> StoreResult<Vec<LogEntry>> {
+        let sql = format!("SELECT {LOG_COLUMNS} FROM send_log WHERE delivery_id = $1 ORDER BY attempt, id");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(delivery_id)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(log_from)
+            .collect()
     }
 }

@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::header::{self, HeaderValue};
 use axum::http::{StatusCode, header::CONTENT_TYPE};
 use axum::response::IntoResponse;
@@ -17,6 +18,8 @@ use tower_http::timeout::TimeoutLayer;
 
 /// A larger request body is refused with 413.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// The limit of the member CSV upload, the one route with a larger one.
+pub const UPLOAD_LIMIT_BYTES: usize = 10 * 1024 * 1024;
 /// A request not answered by then gets 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -59,10 +62,11 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-/// The stylesheet's and the script's routes and the layers, around all of `router`'s routes. A response that
-/// sets its own `Content-Security-Policy` and `X-Frame-Options` keeps them (only the staff pages' mail preview,
-/// framed by its own page, does); every other response gets the strict ones.
-pub(super) fn protect(router: Router) -> Router {
+/// The stylesheet's and the script's routes and the layers, around all of `router`'s routes and `uploads'`
+/// (which get [`UPLOAD_LIMIT_BYTES`] instead of [`BODY_LIMIT_BYTES`]). A response that sets its own
+/// `Content-Security-Policy` and `X-Frame-Options` keeps them (only the staff pages' mail preview, framed by its
+/// own page, does); every other response gets the strict ones.
+pub(super) fn protect(router: Router, uploads: Router) -> Router {
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         // Not `no-referrer`: under it browsers send `Origin: null` with the site's own form posts, and the
@@ -74,14 +78,18 @@ pub(super) fn protect(router: Router) -> Router {
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_FRAME_OPTIONS, "DENY"),
     ];
+    let uploads = uploads
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES))
+        .layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT_BYTES));
     let mut router = router
         .route("/static/site.css", get(stylesheet))
         .route("/static/staff.js", get(script))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .merge(uploads)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
-        ))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
+        ));
     // Outermost, so the 408 and 413 answers carry them too.
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::overriding(

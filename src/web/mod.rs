@@ -60,6 +60,15 @@ pub fn router(app: Arc<Application>) -> Result<Router, AppError> {
     }));
     let link_mailer = Arc::new(fresh_link::LinkMailer::new(app.transport()?));
     let limits = Arc::new(auth::SignInLimits::new(&app.settings.web));
+    let web = Web {
+        app: app.clone(),
+        pages,
+        keys,
+        link_mailer,
+        limits,
+    };
+    // The CSV upload takes larger bodies than the rest: its own limit (see `layers::protect`).
+    let uploads = staff::upload_routes().with_state(web.clone());
     let routes = Router::new()
         .route("/u/{token}", get(confirm_leave).post(leave))
         .route("/p/{token}", get(preferences).post(change_preferences))
@@ -69,16 +78,10 @@ pub fn router(app: Arc<Application>) -> Result<Router, AppError> {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .nest("/api/v1", api::router(app.clone()))
+        .nest("/api/v1", api::router(app))
         .merge(staff::routes())
-        .with_state(Web {
-            app,
-            pages,
-            keys,
-            link_mailer,
-            limits,
-        });
-    Ok(layers::protect(routes))
+        .with_state(web);
+    Ok(layers::protect(routes, uploads))
 }
 
 /// Binds `web.bind` and says where; a port already taken is a configuration problem, named.

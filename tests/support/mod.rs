@@ -2,3 +2,4 @@ pub mod external;
 pub mod mime;
 pub mod rig;
 pub mod smtp;
+pub mod staff_site;

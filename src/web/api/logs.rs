@@ -287,6 +287,7 @@ async fn actions(caller: Reader, Params(q): Params<ActionQuery>) -> ApiResult<Js
         actor: q.actor,
         action: q.action,
         since_ms: q.since.map(|t| parse_time("since", &t)).transpose()?,
+        ..ActionFilter::default()
     };
     let app = &caller.app;
     let rows = app.actions_page(&filter, after, limit).await?;

@@ -1,9 +1,303 @@
-//! (to be built)
+//! Admin only (staff and auditors get 403): accounts and their roles, API tokens (the secret shown once, on
+//! the page that answers its creation), and the active configuration with every secret masked.
 
 use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::header::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
 
 use super::super::Web;
+use super::super::client::ClientAddress;
+use super::super::session::{SignedInUser, StaffForm};
+use super::kit::{actor, failure, given, page_with, when};
+use super::{Lang, at_least, frame, page};
+use crate::domain::account::Role;
+use crate::error::ErrorKind;
 
 pub(super) fn routes() -> Router<Web> {
     Router::new()
+        .route("/admin/users", get(users).post(add_user))
+        .route("/admin/users/active", post(set_active))
+        .route("/admin/users/role", post(set_role))
+        .route("/admin/tokens", get(tokens).post(create_token))
+        .route("/admin/tokens/{id}/revoke", post(revoke_token))
+        .route("/admin/config", get(config))
+}
+
+/// The add-user form as typed (never the password) and its messages by field.
+#[derive(Debug, Default, serde::Deserialize)]
+struct UserForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn users(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
+        return refused;
+    }
+    users_page(
+        &web,
+        &signed_in,
+        Lang::of(&headers),
+        &UserForm::default(),
+        json!({"email": "", "password": ""}),
+    )
+    .await
+}
+
+async fn users_page(web: &Web, signed_in: &SignedInUser, lang: Lang, typed: &UserForm, errors: Value) -> Response {
+    let list = match web.app.users().await {
+        Ok(list) => list,
+        Err(e) => return failure(web, signed_in, lang, "/admin/users", &e),
+    };
+    let mut context = frame(web, signed_in, lang, lang.pick("ユーザー", "Users"), "/admin/users");
+    context["users"] = list
+        .iter()
+        .map(|u| {
+            json!({"email": u.email, "role": u.role.as_str(), "active": u.active, "created": when(web, u.created_at),
+                   "roles": roles(u.role.as_str())})
+        })
+        .collect::<Vec<_>>()
+        .into();
+    let role = if typed.role.is_empty() {
+        "staff"
+    } else {
+        typed.role.as_str()
+    };
+    context["typed"] = json!({"email": typed.email, "roles": roles(role)});
+    let refused = errors["email"] != "" || errors["password"] != "";
+    context["errors"] = errors;
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    page_with(web, status, "staff/admin-users", &context)
+}
+
+/// The three roles for a select, `selected` marked.
+fn roles(selected: &str) -> Vec<Value> {
+    ["staff", "auditor", "admin"]
+        .iter()
+        .map(|r| json!({"value": r, "selected": *r == selected}))
+        .collect()
+}
+
+async fn add_user(
+    State(web): State<Web>,
+    client: ClientAddress,
+    headers: HeaderMap,
+    StaffForm { signed_in, form }: StaffForm<UserForm>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    let Some(role) = Role::parse(&form.role) else {
+        return (StatusCode::BAD_REQUEST, "unknown role").into_response();
+    };
+    let app = web.app.for_client(&client.to_string());
+    match app
+        .add_user(&actor(&signed_in), &form.email, role, &form.password)
+        .await
+    {
+        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Conflict) => {
+            let message = e.to_string();
+            let errors = if message.to_lowercase().contains("password") {
+                json!({"email": "", "password": message})
+            } else {
+                json!({"email": message, "password": ""})
+            };
+            users_page(&web, &signed_in, lang, &form, errors).await
+        }
+        Err(e) => failure(&web, &signed_in, lang, "/admin/users", &e),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct AccountForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    active: String,
+    #[serde(default)]
+    role: String,
+}
+
+async fn set_active(
+    State(web): State<Web>,
+    client: ClientAddress,
+    headers: HeaderMap,
+    StaffForm { signed_in, form }: StaffForm<AccountForm>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
+        return refused;
+    }
+    let app = web.app.for_client(&client.to_string());
+    match app
+        .set_user_active(&actor(&signed_in), &form.email, form.active == "1")
+        .await
+    {
+        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(e) => failure(&web, &signed_in, Lang::of(&headers), "/admin/users", &e),
+    }
+}
+
+async fn set_role(
+    State(web): State<Web>,
+    client: ClientAddress,
+    headers: HeaderMap,
+    StaffForm { signed_in, form }: StaffForm<AccountForm>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
+        return refused;
+    }
+    let Some(role) = Role::parse(&form.role) else {
+        return (StatusCode::BAD_REQUEST, "unknown role").into_response();
+    };
+    let app = web.app.for_client(&client.to_string());
+    match app.set_user_role(&actor(&signed_in), &form.email, role).await {
+        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(e) => failure(&web, &signed_in, Lang::of(&headers), "/admin/users", &e),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    expires_days: String,
+}
+
+async fn tokens(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
+        return refused;
+    }
+    tokens_page(&web, &signed_in, Lang::of(&headers), &TokenForm::default(), "", None).await
+}
+
+/// The tokens page; `created` is the secret of the token just made, shown on this answer only.
+async fn tokens_page(
+    web: &Web,
+    signed_in: &SignedInUser,
+    lang: Lang,
+    typed: &TokenForm,
+    message: &str,
+    created: Option<&str>,
+) -> Response {
+    let list = match web.app.api_tokens().await {
+        Ok(list) => list,
+        Err(e) => return failure(web, signed_in, lang, "/admin/tokens", &e),
+    };
+    let mut context = frame(
+        web,
+        signed_in,
+        lang,
+        lang.pick("APIトークン", "API tokens"),
+        "/admin/tokens",
+    );
+    let at = |ms: Option<i64>| ms.map(|ms| when(web, ms)).unwrap_or_default();
+    context["tokens"] = list
+        .iter()
+        .map(|t| {
+            json!({"id": t.id, "email": t.user_email, "name": t.name, "created": when(web, t.created_at),
+                   "expires": at(t.expires_at), "revoked": at(t.revoked_at), "used": at(t.last_used_at)})
+        })
+        .collect::<Vec<_>>()
+        .into();
+    context["typed"] = json!({"email": typed.email, "name": typed.name, "expires_days": typed.expires_days});
+    context["message"] = message.into();
+    context["created"] = created.unwrap_or_default().into();
+    let status = if message.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    page_with(web, status, "staff/admin-tokens", &context)
+}
+
+async fn create_token(
+    State(web): State<Web>,
+    client: ClientAddress,
+    headers: HeaderMap,
+    StaffForm { signed_in, form }: StaffForm<TokenForm>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    let days = match given(&form.expires_days).map(|d| d.parse::<u32>()) {
+        None => None,
+        Some(Ok(d)) => Some(d),
+        Some(Err(_)) => {
+            let message = lang.pick("日数は 1〜3650 の数で入力してください。", "Give 1 to 3650 days.");
+            return tokens_page(&web, &signed_in, lang, &form, message, None).await;
+        }
+    };
+    let app = web.app.for_client(&client.to_string());
+    match app
+        .create_token(&actor(&signed_in), &form.email, &form.name, days)
+        .await
+    {
+        Ok((_, secret)) => tokens_page(&web, &signed_in, lang, &TokenForm::default(), "", Some(&secret)).await,
+        Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound) => {
+            tokens_page(&web, &signed_in, lang, &form, &e.to_string(), None).await
+        }
+        Err(e) => failure(&web, &signed_in, lang, "/admin/tokens", &e),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct NoFields {}
+
+async fn revoke_token(
+    State(web): State<Web>,
+    client: ClientAddress,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    StaffForm { signed_in, .. }: StaffForm<NoFields>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
+        return refused;
+    }
+    let app = web.app.for_client(&client.to_string());
+    match app.revoke_token(&actor(&signed_in), id).await {
+        Ok(_) => Redirect::to("/admin/tokens").into_response(),
+        Err(e) => failure(&web, &signed_in, Lang::of(&headers), "/admin/tokens", &e),
+    }
+}
+
+/// The settings as loaded, every secret masked: `Secret` values print as `Secret(redacted)`, and the database
+/// URL's password as `***`.
+fn masked_settings(settings: &crate::config::Settings) -> String {
+    let mut shown = settings.clone();
+    shown.database.url = crate::store::redacted(&shown.database.url);
+    format!("{shown:#?}")
+}
+
+async fn config(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    let mut context = frame(
+        &web,
+        &signed_in,
+        lang,
+        lang.pick("設定", "Configuration"),
+        "/admin/config",
+    );
+    context["settings"] = masked_settings(&web.app.settings).into();
+    page(&web, "staff/admin-config", &context)
 }

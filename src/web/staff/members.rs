@@ -1,9 +1,292 @@
-//! (to be built)
+//! Members and advisors, for staff and admins (an auditor gets 403): search, one member's themes, history and
+//! mail, the changes staff make on a member's behalf (each with a reason), and advisors switched on and off.
+//! The CSV upload is `members_import`.
 
 use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
 
 use super::super::Web;
+use super::super::client::ClientAddress;
+use super::super::session::{SignedInUser, StaffForm};
+use super::kit::{actor, failure, given, page_with, when};
+use super::{Lang, at_least, frame, page};
+use crate::domain::account::Role;
+use crate::domain::member::Member;
+use crate::store::{ActionFilter, Keyset, LogFilter};
+
+/// Members per page of the search.
+const PAGE: u32 = 50;
+/// Mails and actions shown on a member's page; the send log has the rest.
+const SHOWN: u32 = 200;
+
+/// The changes staff make on a member's page (`POST /staff/members/{id}/{action}`).
+const ACTIONS: &[&str] = &["suppress", "unsuppress", "unsubscribe"];
 
 pub(super) fn routes() -> Router<Web> {
     Router::new()
+        .route("/staff/members", get(list))
+        .route("/staff/members/{id}", get(show))
+        .route("/staff/members/{id}/{action}", post(change))
+        .route("/staff/advisors", get(advisors))
+        .route("/staff/advisors/{action}", post(switch_advisor))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct Search {
+    #[serde(default)]
+    q: String,
+    /// The address the previous page ended with.
+    #[serde(default)]
+    after: String,
+}
+
+async fn list(
+    State(web): State<Web>,
+    signed_in: SignedInUser,
+    headers: HeaderMap,
+    Query(s): Query<Search>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    let mut context = frame(&web, &signed_in, lang, lang.pick("会員", "Members"), "/staff/members");
+    let found = match web.app.search_members(&s.q, &s.after, PAGE + 1).await {
+        Ok(found) => found,
+        Err(e) => return failure(&web, &signed_in, lang, "/staff/members", &e),
+    };
+    let more = found.len() > PAGE as usize;
+    let rows: Vec<Value> = found.iter().take(PAGE as usize).map(member_row).collect();
+    let next = more.then(|| found.get(PAGE as usize - 1)).flatten().map(|m| {
+        serde_urlencoded::to_string([
+            ("q", s.q.as_str()),
+            ("after", &crate::domain::member::normalize_email(&m.email)),
+        ])
+        .unwrap_or_default()
+    });
+    context["q"] = s.q.clone().into();
+    context["members"] = rows.into();
+    context["next"] = next.unwrap_or_default().into();
+    context["searched"] = (!s.q.is_empty() || !s.after.is_empty()).into();
+    page(&web, "staff/members-list", &context)
+}
+
+fn member_row(m: &Member) -> Value {
+    json!({"id": m.id, "email": m.email, "company": m.company, "contact": m.contact_name, "status": m.status.as_str()})
+}
+
+/// What a staff form on the member page sent: the theme (empty: all) and the reason.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+struct ChangeForm {
+    #[serde(default)]
+    theme: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn show(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
+        return refused;
+    }
+    member_page(&web, &signed_in, Lang::of(&headers), id, None).await
+}
+
+/// The member's page; `typed` is a refused form, shown again with its message beside the reason.
+async fn member_page(
+    web: &Web,
+    signed_in: &SignedInUser,
+    lang: Lang,
+    id: i64,
+    typed: Option<(&str, &ChangeForm, &str)>,
+) -> Response {
+    let app = &web.app;
+    let current = "/staff/members";
+    let member = match app.member_by_id(id).await {
+        Ok(m) => m,
+        Err(e) => return failure(web, signed_in, lang, current, &e),
+    };
+    let loaded = async {
+        let (_, history) = app.member_history(&member.email).await?;
+        let by_target = ActionFilter {
+            target: Some(member.email.clone()),
+            ..ActionFilter::default()
+        };
+        let actions = app.actions_keyset(&by_target, Keyset::After(0), SHOWN).await?;
+        let mails = LogFilter {
+            recipient: Some(member.email.clone()),
+            ..LogFilter::default()
+        };
+        let sent = app.send_log_page(&mails, Keyset::After(0), SHOWN + 1).await?;
+        let plan = app.plan(None).await.ok();
+        Ok::<_, crate::error::AppError>((history, actions, sent, plan))
+    };
+    let (history, actions, sent, plan) = match loaded.await {
+        Ok(all) => all,
+        Err(e) => return failure(web, signed_in, lang, current, &e),
+    };
+    let title = format!("{} {}", lang.pick("会員", "Member"), member.email);
+    let mut context = frame(web, signed_in, lang, &title, current);
+    context["member"] = member_row(&member);
+    let themes: Vec<Value> = plan
+        .iter()
+        .flat_map(|p| &p.themes)
+        .map(|t| {
+            let title = if lang == Lang::En && !t.title_en.is_empty() {
+                &t.title_en
+            } else {
+                &t.title_ja
+            };
+            json!({"slug": t.slug, "title": title, "subscribed": member.themes.contains(&t.slug)})
+        })
+        .collect();
+    context["themes"] = themes.into();
+    // Who: the staff action recorded in the same transaction (same time) as the event, else its source.
+    let history: Vec<Value> = history
+        .iter()
+        .map(|e| {
+            let by = actions
+                .iter()
+                .find(|a| a.at == e.at && a.action.starts_with("member."))
+                .map(|a| a.actor.clone())
+                .unwrap_or_default();
+            json!({"at": when(web, e.at), "theme": e.theme_slug.clone().unwrap_or_default(), "event": e.event,
+                   "source": e.source, "by": by, "reason": e.reason})
+        })
+        .collect();
+    context["history"] = history.into();
+    context["actions"] = actions
+        .iter()
+        .map(|a| json!({"at": when(web, a.at), "actor": a.actor, "action": a.action, "summary": a.summary}))
+        .collect::<Vec<_>>()
+        .into();
+    context["more_mails"] = (sent.len() > SHOWN as usize).into();
+    context["mails"] = sent
+        .iter()
+        .take(SHOWN as usize)
+        .map(|r| {
+            json!({"id": r.id, "at": when(web, r.at), "campaign": r.campaign_id, "theme": r.theme_slug,
+                   "channel": r.channel, "outcome": r.outcome.as_str(), "reply": r.smtp_reply})
+        })
+        .collect::<Vec<_>>()
+        .into();
+    context["mails_link"] = serde_urlencoded::to_string([("recipient", member.email.as_str())])
+        .unwrap_or_default()
+        .into();
+    context["suppressed"] = (member.status == crate::domain::MemberStatus::Suppressed).into();
+    let (form, message, typed_form) = match typed {
+        Some((form, typed, message)) => (form, message, typed.clone()),
+        None => ("", "", ChangeForm::default()),
+    };
+    context["form"] = json!({"name": form, "message": message, "theme": typed_form.theme, "reason": typed_form.reason});
+    let status = if typed.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    page_with(web, status, "staff/members-show", &context)
+}
+
+async fn change(
+    State(web): State<Web>,
+    client: ClientAddress,
+    headers: HeaderMap,
+    Path((id, what)): Path<(i64, String)>,
+    StaffForm { signed_in, form }: StaffForm<ChangeForm>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    if !ACTIONS.contains(&what.as_str()) {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    if given(&form.reason).is_none() {
+        let message = lang.pick("理由を入力してください。", "Please give a reason.");
+        return member_page(&web, &signed_in, lang, id, Some((&what, &form, message))).await;
+    }
+    let member = match web.app.member_by_id(id).await {
+        Ok(m) => m,
+        Err(e) => return failure(&web, &signed_in, lang, "/staff/members", &e),
+    };
+    let app = web.app.for_client(&client.to_string());
+    let who = actor(&signed_in);
+    let done = match what.as_str() {
+        "suppress" => app.suppress(&who, &member.email, &form.reason).await.map(|_| ()),
+        "unsuppress" => app.unsuppress(&who, &member.email, &form.reason).await,
+        _ => {
+            let theme = given(&form.theme);
+            app.unsubscribe_for(&who, &member.email, theme.as_deref(), &form.reason)
+                .await
+                .map(|_| ())
+        }
+    };
+    match done {
+        Ok(()) => Redirect::to(&format!("/staff/members/{id}")).into_response(),
+        Err(e)
+            if matches!(
+                e.kind(),
+                crate::error::ErrorKind::Invalid | crate::error::ErrorKind::Conflict
+            ) =>
+        {
+            member_page(&web, &signed_in, lang, id, Some((&what, &form, &e.to_string()))).await
+        }
+        Err(e) => failure(&web, &signed_in, lang, "/staff/members", &e),
+    }
+}
+
+async fn advisors(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    let list = match web.app.advisors().await {
+        Ok(list) => list,
+        Err(e) => return failure(&web, &signed_in, lang, "/staff/advisors", &e),
+    };
+    let mut context = frame(
+        &web,
+        &signed_in,
+        lang,
+        lang.pick("経営指導員", "Business advisors"),
+        "/staff/advisors",
+    );
+    context["advisors"] = list
+        .iter()
+        .map(|a| json!({"email": a.email, "name": a.name, "branch": a.branch, "active": a.active}))
+        .collect::<Vec<_>>()
+        .into();
+    page(&web, "staff/members-advisors", &context)
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct AdvisorForm {
+    #[serde(default)]
+    email: String,
+}
+
+async fn switch_advisor(
+    State(web): State<Web>,
+    client: ClientAddress,
+    headers: HeaderMap,
+    Path(what): Path<String>,
+    StaffForm { signed_in, form }: StaffForm<AdvisorForm>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
+        return refused;
+    }
+    let active = match what.as_str() {
+        "activate" => true,
+        "deactivate" => false,
+        _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
+    };
+    let app = web.app.for_client(&client.to_string());
+    match app.set_advisor_active(&actor(&signed_in), &form.email, active).await {
+        Ok(_) => Redirect::to("/staff/advisors").into_response(),
+        Err(e) => failure(&web, &signed_in, Lang::of(&headers), "/staff/advisors", &e),
+    }
 }

@@ -6,9 +6,12 @@
 
 mod admin;
 mod audit;
+mod audit_csv;
 mod campaigns;
 mod dashboard;
+mod kit;
 mod members;
+mod members_import;
 
 use axum::Router;
 use axum::extract::{Path, Query};
@@ -31,6 +34,11 @@ pub(super) fn routes() -> Router<Web> {
         .merge(members::routes())
         .merge(audit::routes())
         .merge(admin::routes())
+}
+
+/// The routes that take larger bodies (the member CSV upload), kept apart for their own body limit.
+pub(super) fn upload_routes() -> Router<Web> {
+    members_import::routes()
 }
 
 /// The language of the staff pages: Japanese unless the user switched to English (a cookie).

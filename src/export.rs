@@ -6,6 +6,9 @@
 //! - `utf-8-bom` (the default) is what Excel on a Japanese Windows opens as UTF-8; without the mark it guesses
 //!   Shift_JIS. `shift_jis` writes Windows-31J; a character it lacks is an error naming the row, never a `?`.
 //! - Rows are encoded one at a time, so an export of millions of rows is streamed, not held.
+//!
+//! Below the command line and the web server, which both export: `outreach log export` writes to standard
+//! output, `/audit/log.csv` into the response a batch of rows at a time.
 
 use std::io::Write;
 
@@ -15,7 +18,7 @@ use encoding_rs::SHIFT_JIS;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub(super) enum Encoding {
+pub enum Encoding {
     #[value(name = "utf-8")]
     Utf8,
     #[default]
@@ -29,7 +32,7 @@ pub(super) enum Encoding {
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// The cell as a spreadsheet shows it as text.
-pub(super) fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
+pub fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(FORMULA_START) {
         format!("'{cell}").into()
     } else {
@@ -38,16 +41,16 @@ pub(super) fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// A CSV writer for people (see the module's rules).
-pub(super) struct SafeCsv<'a, W: Write> {
-    out: &'a mut W,
+pub struct SafeCsv<W: Write> {
+    out: W,
     encoding: Encoding,
     started: bool,
     /// Records written, the header included: the row a refusal names.
     row: usize,
 }
 
-impl<'a, W: Write> SafeCsv<'a, W> {
-    pub(super) fn new(out: &'a mut W, encoding: Encoding) -> Self {
+impl<W: Write> SafeCsv<W> {
+    pub fn new(out: W, encoding: Encoding) -> Self {
         Self {
             out,
             encoding,
@@ -56,7 +59,7 @@ impl<'a, W: Write> SafeCsv<'a, W> {
         }
     }
 
-    pub(super) fn write<I, S>(&mut self, cells: I) -> Result<(), AppError>
+    pub fn write<I, S>(&mut self, cells: I) -> Result<(), AppError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -94,8 +97,22 @@ impl<'a, W: Write> SafeCsv<'a, W> {
         }
     }
 
+    /// The writer, e.g. to take the bytes written so far out of a `Vec`.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     fn put(&mut self, bytes: &[u8]) -> Result<(), AppError> {
-        self.out.write_all(bytes).map_err(super::output_error)
+        self.out.write_all(bytes).map_err(output_error)
+    }
+}
+
+/// A failed write; a closed pipe is told apart, so the command line ends quietly.
+pub fn output_error(e: std::io::Error) -> AppError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        AppError::OutputClosed
+    } else {
+        AppError::Io(format!("writing the output: {e}"))
     }
 }
 

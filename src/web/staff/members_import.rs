@@ -1,0 +1,215 @@
+//! `GET/POST /staff/members/import`: a member CSV uploaded in two steps, with the command line's rules. The
+//! upload is checked as a dry run that imports nothing and lists every refused row by line; the import
+//! button then imports that same file.
+//!
+//! Between the two steps the file stays on the server, in memory, keyed by the session and the SHA-256 of
+//! its content; the confirmation form carries only that hash. A kept file expires after 30 minutes, and at
+//! most `KEPT` files are kept (the oldest go first), so memory stays bounded. A file that is gone (expired,
+//! the server restarted, or another instance behind a load balancer answered) is asked for again, never
+//! guessed. The route takes bodies of up to `layers::UPLOAD_LIMIT_BYTES` (every other route: 64 KiB).
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::super::Web;
+use super::super::auth::{Refusal, forbidden};
+use super::super::session::{SignedInUser, csrf_matches, same_origin};
+use super::kit::{actor, failure, page_with};
+use super::{Lang, at_least, frame, page};
+use crate::domain::account::Role;
+use crate::services::CsvImport;
+
+pub(in crate::web) const UPLOAD_PATH: &str = "/staff/members/import";
+const KEPT: usize = 16;
+const KEEP_FOR: Duration = Duration::from_secs(30 * 60);
+
+/// Files between the dry run and the import: (session hash, content hash) → (when kept, content).
+type Kept = HashMap<(String, String), (Instant, Vec<u8>)>;
+static KEPT_FILES: LazyLock<Mutex<Kept>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn session_key(signed_in: &SignedInUser) -> String {
+    hex::encode(Sha256::digest(&signed_in.session_id))
+}
+
+fn keep(signed_in: &SignedInUser, content: Vec<u8>) -> String {
+    let hash = hex::encode(Sha256::digest(&content));
+    let Ok(mut kept) = KEPT_FILES.lock() else {
+        return hash;
+    };
+    kept.retain(|_, (at, _)| at.elapsed() < KEEP_FOR);
+    while kept.len() >= KEPT {
+        let oldest = kept.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| k.clone());
+        match oldest {
+            Some(key) => kept.remove(&key),
+            None => break,
+        };
+    }
+    kept.insert((session_key(signed_in), hash.clone()), (Instant::now(), content));
+    hash
+}
+
+fn take(signed_in: &SignedInUser, hash: &str) -> Option<Vec<u8>> {
+    let mut kept = KEPT_FILES.lock().ok()?;
+    let (at, content) = kept.remove(&(session_key(signed_in), hash.to_owned()))?;
+    (at.elapsed() < KEEP_FOR).then_some(content)
+}
+
+/// The route, to be given its own body limit by the caller.
+pub(in crate::web) fn routes() -> Router<Web> {
+    Router::new().route(UPLOAD_PATH, get(form).post(upload))
+}
+
+async fn form(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
+    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
+        return refused;
+    }
+    let context = context(&web, &signed_in, Lang::of(&headers));
+    page(&web, "staff/members-import", &context)
+}
+
+fn context(web: &Web, signed_in: &SignedInUser, lang: Lang) -> Value {
+    let mut context = frame(
+        web,
+        signed_in,
+        lang,
+        lang.pick("会員CSVの取り込み", "Import members"),
+        "/staff/members",
+    );
+    context["message"] = "".into();
+    context["checked"] = Value::Null;
+    context["done"] = Value::Null;
+    context
+}
+
+/// The fields of the multipart form.
+#[derive(Default)]
+struct Upload {
+    csrf: String,
+    file: Option<Vec<u8>>,
+    name: String,
+    confirm: String,
+}
+
+async fn read(mut multipart: Multipart) -> Result<Upload, String> {
+    let mut upload = Upload::default();
+    while let Some(field) = multipart.next_field().await.map_err(|e| e.body_text())? {
+        match field.name().unwrap_or_default() {
+            "csrf" => upload.csrf = field.text().await.map_err(|e| e.body_text())?,
+            "confirm" => upload.confirm = field.text().await.map_err(|e| e.body_text())?,
+            "file" => {
+                upload.name = field.file_name().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.map_err(|e| e.body_text())?;
+                upload.file = (!bytes.is_empty()).then(|| bytes.to_vec());
+            }
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+/// The same checks as `StaffForm`: our own origin, a live session, the session's CSRF token.
+async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Request) -> Response {
+    if !same_origin(request.headers(), &web.app.settings.web.base_url) {
+        return forbidden(&web, Refusal::ForeignOrigin);
+    }
+    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
+        return refused;
+    }
+    let lang = Lang::of(request.headers());
+    let upload = match Multipart::from_request(request, &web).await {
+        Ok(multipart) => read(multipart).await,
+        Err(e) => Err(e.body_text()),
+    };
+    let upload = match upload {
+        Ok(upload) => upload,
+        Err(why) => {
+            let mut context = context(&web, &signed_in, lang);
+            context["message"] = format!(
+                "{} ({why})",
+                lang.pick("ファイルを読み込めませんでした。", "The file could not be read.")
+            )
+            .into();
+            return page_with(&web, StatusCode::BAD_REQUEST, "staff/members-import", &context);
+        }
+    };
+    if !csrf_matches(&signed_in.csrf, &upload.csrf) {
+        return forbidden(&web, Refusal::Csrf);
+    }
+    let app = &web.app;
+    let mut context = context(&web, &signed_in, lang);
+    if let Some(content) = upload.file {
+        // Step 1: the dry run.
+        let checked = match app.import_members(&actor(&signed_in), &content, true, false).await {
+            Ok(checked) => checked,
+            Err(e) if e.kind() == crate::error::ErrorKind::Invalid => {
+                context["message"] = e.to_string().into();
+                return page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/members-import", &context);
+            }
+            Err(e) => return failure(&web, &signed_in, lang, "/staff/members", &e),
+        };
+        let importable = checked.rejected.is_empty() && checked.valid > 0;
+        let hash = if importable {
+            keep(&signed_in, content)
+        } else {
+            String::new()
+        };
+        context["checked"] = json!({
+            "name": upload.name,
+            "valid": checked.valid,
+            "rejected": checked.rejected.iter().map(|r| json!({"line": r.line, "reason": r.reason})).collect::<Vec<_>>(),
+            "rejected_count": checked.rejected.len(),
+            "hash": hash,
+        });
+        let status = if checked.rejected.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        return page_with(&web, status, "staff/members-import", &context);
+    }
+    if upload.confirm.is_empty() {
+        context["message"] = lang
+            .pick("CSVファイルを選んでください。", "Please choose a CSV file.")
+            .into();
+        return page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/members-import", &context);
+    }
+    // Step 2: the import of the file checked in step 1.
+    let Some(content) = take(&signed_in, &upload.confirm) else {
+        context["message"] = lang
+            .pick(
+                "確認したファイルの保存期限が切れました。もう一度アップロードしてください。",
+                "The checked file is no longer kept. Please upload it again.",
+            )
+            .into();
+        return page_with(&web, StatusCode::CONFLICT, "staff/members-import", &context);
+    };
+    match app.import_members(&actor(&signed_in), &content, false, false).await {
+        Ok(CsvImport {
+            report,
+            imported,
+            rejected,
+            ..
+        }) if imported && rejected.is_empty() => {
+            context["done"] = json!({
+                "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+                "kept": report.kept_unsubscribed.len(),
+            });
+            page(&web, "staff/members-import", &context)
+        }
+        Ok(_) => {
+            context["message"] = lang.pick("取り込めませんでした。", "Nothing was imported.").into();
+            page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/members-import", &context)
+        }
+        Err(e) => failure(&web, &signed_in, lang, "/staff/members", &e),
+    }
+}

@@ -92,7 +92,9 @@ impl Site {
         assert_eq!(answer.status(), 303, "sign-in of {email}");
         let set = answer.headers()["set-cookie"].to_str().unwrap();
         let cookie = set.split(';').next().unwrap().to_owned();
-        let page = self.http.get(format!("{}/staff", self.base)).header("cookie", &cookie);
+        // The role's own landing page (auditors land on the send log) carries the session's token.
+        let home = answer.headers()["location"].to_str().unwrap().to_owned();
+        let page = self.http.get(format!("{}{home}", self.base)).header("cookie", &cookie);
         let html = page.send().await.unwrap().text().await.unwrap();
         Browser {
             csrf: csrf_of(&html),

@@ -3,6 +3,7 @@
 //! mail. Staff and admins only: an auditor gets 403 on every one of them.
 
 mod actions;
+mod edit;
 mod form;
 
 use axum::Router;
@@ -32,6 +33,7 @@ pub(super) fn routes() -> Router<Web> {
         .route("/staff/campaigns/new", get(form::new))
         .route("/staff/schedule/preview", get(form::schedule_preview))
         .route("/staff/campaigns/{id}", get(show))
+        .route("/staff/campaigns/{id}/edit", get(edit::edit_form).post(edit::save))
         .route("/staff/campaigns/{id}/preview.html", get(actions::preview_html))
         .route("/staff/campaigns/{id}/confirm/{action}", get(actions::confirm))
         .route("/staff/campaigns/{id}/{action}", post(actions::act))

@@ -103,6 +103,8 @@ pub(super) fn done_text(lang: Lang, done: &str) -> &'static str {
             "この時刻の送信はすでにあります。",
             "A run for this instant exists already.",
         ),
+        "edit" => lang.pick("変更を保存しました。", "The changes are saved."),
+        "edit-same" => lang.pick("変更はありませんでした。", "Nothing was changed."),
         "send-test" => lang.pick(
             "テストメールをあなたのアドレスに送りました。",
             "The test mail was sent to your address.",

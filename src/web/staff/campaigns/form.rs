@@ -38,27 +38,27 @@ const MAX_CHARS: usize = 200;
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 pub(super) struct CampaignForm {
     #[serde(default)]
-    theme: String,
+    pub(super) theme: String,
     #[serde(default)]
-    channel: String,
+    pub(super) channel: String,
     #[serde(default)]
-    name: String,
+    pub(super) name: String,
     #[serde(default)]
-    title: String,
+    pub(super) title: String,
     #[serde(default)]
-    issue: String,
+    pub(super) issue: String,
     /// `at` (one date and time) or `cron`.
     #[serde(default)]
-    kind: String,
+    pub(super) kind: String,
     #[serde(default)]
-    at: String,
+    pub(super) at: String,
     #[serde(default)]
-    cron: String,
+    pub(super) cron: String,
     #[serde(default)]
-    preset: String,
+    pub(super) preset: String,
     /// Present when the preview button was pressed: show the firing times, create nothing.
     #[serde(default)]
-    preview: Option<String>,
+    pub(super) preview: Option<String>,
 }
 
 /// The next firing times of a schedule as typed, or a plain message saying why there are none.
@@ -145,23 +145,23 @@ pub(super) async fn new(State(web): State<Web>, headers: HeaderMap, who: SignedI
         kind: "cron".to_owned(),
         ..CampaignForm::default()
     };
-    render(&web, &who, lang, &form, &Errors::default(), None, StatusCode::OK).await
+    render(&web, &who, lang, &form, &Errors::default(), None, StatusCode::OK, None).await
 }
 
 /// Messages beside the fields, and one above the form.
 #[derive(Debug, Default)]
-struct Errors {
-    theme: String,
-    channel: String,
-    name: String,
-    title: String,
-    issue: String,
-    schedule: String,
-    form: String,
+pub(super) struct Errors {
+    pub(super) theme: String,
+    pub(super) channel: String,
+    pub(super) name: String,
+    pub(super) title: String,
+    pub(super) issue: String,
+    pub(super) schedule: String,
+    pub(super) form: String,
 }
 
 impl Errors {
-    fn any(&self) -> bool {
+    pub(super) fn any(&self) -> bool {
         [
             &self.theme,
             &self.channel,
@@ -192,7 +192,7 @@ fn text_problem(lang: Lang, value: &str) -> String {
 }
 
 /// The form's checks, field by field.
-fn check(app: &Application, lang: Lang, plan: Option<&Plan>, form: &CampaignForm) -> (Errors, Vec<i64>) {
+pub(super) fn check(app: &Application, lang: Lang, plan: Option<&Plan>, form: &CampaignForm) -> (Errors, Vec<i64>) {
     let mut errors = Errors::default();
     if plan.and_then(|p| p.theme(&form.theme)).is_none() {
         errors.theme = lang.pick("テーマを選んでください。", "Choose a theme.").to_owned();
@@ -239,7 +239,7 @@ fn check(app: &Application, lang: Lang, plan: Option<&Plan>, form: &CampaignForm
 }
 
 /// The schedule as the form gives it: `(at, cron)`, one of them empty; a preset stands in for an empty cron.
-fn schedule_fields(form: &CampaignForm) -> (&str, &str) {
+pub(super) fn schedule_fields(form: &CampaignForm) -> (&str, &str) {
     if form.kind == "at" {
         (form.at.as_str(), "")
     } else if form.cron.trim().is_empty() {
@@ -267,10 +267,20 @@ pub(super) async fn create(
     let plan = web.app.plan(None).await.ok();
     let (mut errors, ticks) = check(&web.app, lang, plan.as_ref(), &form);
     if errors.any() {
-        return render(&web, &who, lang, &form, &errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return render(
+            &web,
+            &who,
+            lang,
+            &form,
+            &errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+        )
+        .await;
     }
     if form.preview.is_some() {
-        return render(&web, &who, lang, &form, &errors, Some(ticks), StatusCode::OK).await;
+        return render(&web, &who, lang, &form, &errors, Some(ticks), StatusCode::OK, None).await;
     }
     let (at, cron) = schedule_fields(&form);
     let optional = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
@@ -307,6 +317,7 @@ pub(super) async fn create(
                 &errors,
                 Some(ticks),
                 StatusCode::UNPROCESSABLE_ENTITY,
+                None,
             )
             .await
         }
@@ -315,7 +326,9 @@ pub(super) async fn create(
 }
 
 /// The form with what was typed, the messages, the firing times and the plan's duties.
-async fn render(
+/// `editing`: the campaign being edited (its theme and channel are shown, not chosen).
+#[allow(clippy::too_many_arguments, reason = "one form shown in several states")]
+pub(super) async fn render(
     web: &Web,
     who: &SignedInUser,
     lang: Lang,
@@ -323,6 +336,7 @@ async fn render(
     errors: &Errors,
     ticks: Option<Vec<i64>>,
     status: StatusCode,
+    editing: Option<i64>,
 ) -> Response {
     let app = &web.app;
     let plan = app.plan(None).await.ok();
@@ -359,7 +373,10 @@ async fn render(
         .iter()
         .map(|(cron, ja, en)| ((*cron).to_owned(), format!("{} ({cron})", lang.pick(ja, en))))
         .collect();
-    let title = lang.pick("キャンペーンの作成", "New campaign");
+    let title = match editing {
+        Some(_) => lang.pick("キャンペーンの編集", "Edit the campaign"),
+        None => lang.pick("キャンペーンの作成", "New campaign"),
+    };
     let mut context = frame(web, who, lang, title, "/staff/campaigns");
     context["form"] = json!({
         "theme": form.theme, "channel": form.channel, "name": form.name, "title": form.title,
@@ -381,5 +398,12 @@ async fn render(
         .collect::<Vec<_>>()
         .into();
     context["zone"] = app.settings.schedule.time_zone.clone().into();
+    context["editing"] = editing.is_some().into();
+    context["action"] = editing
+        .map_or_else(
+            || "/staff/campaigns".to_owned(),
+            |id| format!("/staff/campaigns/{id}/edit"),
+        )
+        .into();
     (status, page(web, "staff/campaign-form", &context)).into_response()
 }

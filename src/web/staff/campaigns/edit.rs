@@ -1,0 +1,170 @@
+//! Editing a scheduled or paused campaign with the create form: its names, issue and schedule; theme and
+//! channel stay. The form comes back with the message beside the field and what was typed when it is refused.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::header::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::TimeZone;
+
+use super::super::super::Web;
+use super::super::super::client::ClientAddress;
+use super::super::super::session::{SignedInUser, StaffForm};
+use super::super::{Lang, at_least};
+use super::form::{CampaignForm, Errors, check, render, schedule_fields};
+use crate::domain::Actor;
+use crate::domain::account::Role;
+use crate::domain::campaign::{Campaign, CampaignState, Schedule};
+use crate::error::ErrorKind;
+use crate::services::CampaignEdit;
+
+/// The form as the stored campaign fills it.
+fn filled(web: &Web, c: &Campaign) -> CampaignForm {
+    let tz = web.app.settings.schedule.tz();
+    let (kind, at, cron) = match &c.schedule {
+        Schedule::Once { at_ms } => {
+            let at = tz
+                .timestamp_millis_opt(*at_ms)
+                .single()
+                .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+                .unwrap_or_default();
+            ("at", at, String::new())
+        }
+        Schedule::Cron { expr, .. } => ("cron", String::new(), expr.clone()),
+    };
+    CampaignForm {
+        theme: c.theme_slug.clone(),
+        channel: c.channel.slug().to_owned(),
+        name: c.name.clone(),
+        title: c.title.clone().unwrap_or_default(),
+        issue: c.issue.clone().unwrap_or_default(),
+        kind: kind.to_owned(),
+        at,
+        cron,
+        preset: String::new(),
+        preview: None,
+    }
+}
+
+/// The campaign if it can still be edited, or the page that says why not.
+async fn editable(web: &Web, who: &SignedInUser, lang: Lang, id: i64) -> Result<Campaign, Response> {
+    let campaign = web
+        .app
+        .campaign(id)
+        .await
+        .map_err(|e| super::failed(web, who, lang, &e))?;
+    if matches!(campaign.state, CampaignState::Scheduled | CampaignState::Paused) {
+        Ok(campaign)
+    } else {
+        Err(super::message(
+            web,
+            who,
+            lang,
+            StatusCode::CONFLICT,
+            lang.pick(
+                "中止または終了したキャンペーンは編集できません。",
+                "A cancelled or finished campaign cannot be edited.",
+            ),
+        ))
+    }
+}
+
+/// `GET /staff/campaigns/{id}/edit`.
+pub(super) async fn edit_form(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    who: SignedInUser,
+    Path(id): Path<i64>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &who, Role::Staff) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    let campaign = match editable(&web, &who, lang, id).await {
+        Ok(c) => c,
+        Err(page) => return page,
+    };
+    let form = filled(&web, &campaign);
+    let ticks = campaign.ticks_after(web.app.now().max(campaign.settled_ms), super::NEXT_FIRINGS);
+    render(
+        &web,
+        &who,
+        lang,
+        &form,
+        &Errors::default(),
+        Some(ticks),
+        StatusCode::OK,
+        Some(id),
+    )
+    .await
+}
+
+/// `POST /staff/campaigns/{id}/edit`: saves, or shows the form again (the preview button, or bad input).
+pub(super) async fn save(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    client: ClientAddress,
+    Path(id): Path<i64>,
+    StaffForm { signed_in: who, form }: StaffForm<CampaignForm>,
+) -> Response {
+    if let Some(refused) = at_least(&web, &who, Role::Staff) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    let campaign = match editable(&web, &who, lang, id).await {
+        Ok(c) => c,
+        Err(page) => return page,
+    };
+    // Theme and channel are the stored ones, whatever the form says.
+    let stored = filled(&web, &campaign);
+    let mut form = CampaignForm {
+        theme: stored.theme,
+        channel: stored.channel,
+        ..form
+    };
+    if form.kind != "at" && form.cron.trim().is_empty() && !form.preset.is_empty() {
+        form.cron = form.preset.clone();
+    }
+    let plan = web.app.plan(Some(campaign.fiscal_year)).await.ok();
+    let (mut errors, ticks) = check(&web.app, lang, plan.as_ref(), &form);
+    if errors.any() || form.preview.is_some() {
+        let status = if errors.any() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        };
+        return render(&web, &who, lang, &form, &errors, Some(ticks), status, Some(id)).await;
+    }
+    let (at, cron) = schedule_fields(&form);
+    let optional = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+    let edit = CampaignEdit {
+        name: form.name.trim().to_owned(),
+        title: optional(&form.title),
+        issue: optional(&form.issue),
+        at: optional(at),
+        cron: optional(cron),
+    };
+    let app = web.app.for_client(&client.to_string());
+    let actor = Actor::User {
+        email: who.user.email.clone(),
+        role: who.user.role,
+    };
+    let saved = match app.templates() {
+        Ok(templates) => app.edit_campaign(&actor, &templates, id, &edit).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(true) => Redirect::to(&format!("/staff/campaigns/{id}?done=edit")).into_response(),
+        Ok(false) => Redirect::to(&format!("/staff/campaigns/{id}?done=edit-same")).into_response(),
+        Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Conflict | ErrorKind::Config) => {
+            errors.form = e.to_string();
+            let status = if e.kind() == ErrorKind::Conflict {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            render(&web, &who, lang, &form, &errors, Some(ticks), status, Some(id)).await
+        }
+        Err(e) => super::failed(&web, &who, lang, &e),
+    }
+}

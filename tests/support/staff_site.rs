@@ -92,7 +92,9 @@ impl Site {
         assert_eq!(answer.status(), 303, "sign-in of {email}");
         let set = answer.headers()["set-cookie"].to_str().unwrap();
         let cookie = set.split(';').next().unwrap().to_owned();
-        let page = self.http.get(format!("{}/staff", self.base)).header("cookie", &cookie);
+        // The page the role lands on (an auditor's is the send log: the dashboard is 403 to them), with its token.
+        let landing = answer.headers()["location"].to_str().unwrap();
+        let page = self.http.get(format!("{}{landing}", self.base)).header("cookie", &cookie);
         let html = page.send().await.unwrap().text().await.unwrap();
         Browser {
             csrf: csrf_of(&html),

@@ -16,7 +16,7 @@ use crate::support::rig::*;
 use crate::support::smtp::TestSmtp;
 
 /// The last mail sent to `to`, decoded as the member's mail program shows it.
-fn mail_to(smtp: &TestSmtp, to: &str) -> mime::Read {
+pub(crate) fn mail_to(smtp: &TestSmtp, to: &str) -> mime::Read {
     let mail = smtp
         .messages()
         .into_iter()
@@ -27,7 +27,7 @@ fn mail_to(smtp: &TestSmtp, to: &str) -> mime::Read {
 }
 
 /// The path (`/u/TOKEN` or `/p/TOKEN`, by `kind`) of the first such link in the text of the mail to `to`.
-fn link_in(smtp: &TestSmtp, to: &str, kind: &str) -> String {
+pub(crate) fn link_in(smtp: &TestSmtp, to: &str, kind: &str) -> String {
     let text = mail_to(smtp, to).text;
     let marker = format!("/{kind}/");
     let at = text

@@ -9,15 +9,99 @@ use outreach::domain::account::Role;
 
 use crate::common::{self, TestEnv, tester};
 use crate::harness::{Browser, WAIT, listener, serve_on};
+use crate::support::smtp::TestSmtp;
+
+/// Members of the telework theme, each with a company and contact of their own (seen in previews).
+pub async fn import_members(app: &Application, rows: &[(&str, &str, &str)]) {
+    let mut csv = String::from("email,company,contact_name,themes,locale\n");
+    for (email, company, contact) in rows {
+        csv.push_str(&format!("{email},{company},{contact},telework,ja\n"));
+    }
+    let result = app
+        .import_members(&tester(), csv.as_bytes(), false, false)
+        .await
+        .expect("import");
+    assert!(result.rejected.is_empty(), "{:?}", result.rejected);
+}
+
+/// Runs `script` (a function body ending in `return …`) in the page; its answer.
+pub async fn run_js(b: &Browser, script: &str) -> serde_json::Value {
+    match b.client().execute(script, vec![]).await {
+        Ok(answer) => answer,
+        Err(e) => panic!("run {script:?} on {}: {e}", b.url().await),
+    }
+}
+
+/// The rows of the table captioned `caption` (the first whose caption contains it), each its cells' text.
+pub async fn table_rows(b: &Browser, caption: &str) -> Vec<Vec<String>> {
+    let script = "const [caption] = arguments;\
+        const table = Array.from(document.querySelectorAll('table'))\
+          .find(t => t.caption && t.caption.textContent.includes(caption));\
+        return table ? Array.from(table.tBodies[0].rows)\
+          .map(r => Array.from(r.cells).map(c => c.textContent.trim())) : null;";
+    let rows = match b.client().execute(script, vec![caption.into()]).await {
+        Ok(rows) => rows,
+        Err(e) => panic!("read the table {caption:?} on {}: {e}", b.url().await),
+    };
+    assert!(!rows.is_null(), "no table captioned {caption:?} on {}", b.url().await);
+    serde_json::from_value(rows).expect("rows of cells")
+}
+
+/// The HTTP status the page's own `fetch` (with the session's cookie) gets for `method` (`GET` or `POST`) on
+/// `path`; a POST sends a urlencoded form with the session's CSRF token taken from the page, as its forms do,
+/// and fields enough for any staff or admin form.
+pub async fn fetch_status(b: &Browser, method: &str, path: &str) -> u16 {
+    let script = "const [method, path, done] = arguments;\
+        const csrf = document.querySelector('input[name=csrf]');\
+        const init = { method, credentials: 'same-origin', redirect: 'manual' };\
+        if (method === 'POST') {\
+          init.body = new URLSearchParams({ csrf: csrf ? csrf.value : '', email: 'x@example.org', reason: 'r',\
+            role: 'admin', active: '1', name: 'n', password: 'correct horse battery', theme: 'telework',\
+            channel: 'newsletter', kind: 'cron', cron: '0 9 * * MON' });\
+        }\
+        fetch(path, init).then(r => done(r.status)).catch(e => done(String(e)));";
+    let answer = b
+        .client()
+        .execute_async(script, vec![method.into(), path.into()])
+        .await
+        .unwrap_or_else(|e| panic!("fetch {method} {path}: {e}"));
+    answer
+        .as_u64()
+        .unwrap_or_else(|| panic!("fetch {method} {path}: {answer}")) as u16
+}
 
 pub const PASSWORD: &str = "correct horse battery";
 
 /// An app on the real clock with one account per role (`staff@`, `auditor@`, `admin@example.org`, all with
 /// `PASSWORD`), served on a free port whose URL is `web.base_url`; the app and that URL.
 pub async fn staff_site(env: &mut TestEnv) -> (Arc<Application>, String) {
+    site_with(env, &[]).await
+}
+
+/// `staff_site` sending its mail over SMTP to `smtp`: the links in the mails are on the site's URL, so a
+/// member's browser follows them to this very site.
+pub async fn mail_site(env: &mut TestEnv, smtp: &TestSmtp) -> (Arc<Application>, String) {
+    let port = smtp.port().to_string();
+    site_with(
+        env,
+        &[
+            ("OUTREACH_DELIVERY__TRANSPORT", "smtp"),
+            ("OUTREACH_SMTP__HOST", "127.0.0.1"),
+            ("OUTREACH_SMTP__PORT", port.as_str()),
+            ("OUTREACH_SMTP__TIMEOUT_SECS", "5"),
+            ("OUTREACH_DELIVERY__FAILURE_MIN_SAMPLE", "1000"),
+        ],
+    )
+    .await
+}
+
+async fn site_with(env: &mut TestEnv, extra: &[(&str, &str)]) -> (Arc<Application>, String) {
     let (listener, base) = listener().await;
     env.set("OUTREACH_WEB__BASE_URL", base.as_str())
         .set("OUTREACH_WEB__SIGNING_KEY", "test-signing-key-0123456789abcdef0123");
+    for (k, v) in extra {
+        env.set(k, *v);
+    }
     let app = Arc::new(env.app(Arc::new(outreach::clock::SystemClock)).await);
     for (email, role) in [
         ("staff@example.org", Role::Staff),

@@ -81,6 +81,14 @@
     });
   }
   [cron, at].forEach(function (el) { if (el) { el.addEventListener("input", later); } });
+  // A cron typed by hand shows the preset it equals, or none: the two never disagree on the page.
+  if (preset && cron) {
+    cron.addEventListener("input", function () {
+      var typed = cron.value.trim();
+      var match = Array.prototype.some.call(preset.options, function (o) { return o.value && o.value === typed; });
+      preset.value = match ? typed : "";
+    });
+  }
   Array.prototype.forEach.call(form.querySelectorAll("input[name=kind]"), function (el) {
     el.addEventListener("change", refresh);
   });

@@ -1,5 +1,5 @@
 //! The send log: one row per SMTP attempt, read page by page. Every filter has an index leading with its
-//! column and ending with `id` (migrations 0001 and 0007), so a page walks only the rows it returns, at the
+//! column and ending with `id` (migrations 0007 and 0008), so a page walks only the rows it returns, at the
 //! start of a log of millions of rows as at its end.
 
 use sqlx::AssertSqlSafe;
@@ -11,6 +11,13 @@ use crate::domain::member::normalize_email;
 const LOG_COLUMNS: &str = "id, at, delivery_id, attempt, run_id, campaign_id, theme_slug, duty, channel, recipient, \
                            message_id, template, content_sha256, smtp_code, smtp_reply, sender, outcome";
 
+/// A value bound to a filter.
+#[derive(Debug, Clone)]
+enum Bound {
+    Int(i64),
+    Text(String),
+}
+
 impl Store {
     pub async fn send_log(&self, filter: &LogFilter, after_id: i64, limit: u32) -> StoreResult<Vec<LogEntry>> {
         self.send_log_page(filter, Keyset::After(after_id), limit).await
@@ -19,53 +26,69 @@ impl Store {
     /// One page of the log before or after an id, in ascending id order.
     pub async fn send_log_page(&self, filter: &LogFilter, keyset: Keyset, limit: u32) -> StoreResult<Vec<LogEntry>> {
         let (cursor, order, cursor_id) = keyset.sql();
-        let mut clauses = vec![cursor.to_owned()];
-        let mut n = 1;
-        let mut next = |column: &str, op: &str| {
-            n += 1;
-            clauses.push(format!("{column} {op} ${n}"));
-        };
-        // Same order as the binds below.
-        if filter.campaign_id.is_some() {
-            next("campaign_id", "=");
-        }
-        if filter.theme_slug.is_some() {
-            next("theme_slug", "=");
-        }
-        if filter.channel.is_some() {
-            next("channel", "=");
-        }
-        if filter.recipient.is_some() {
-            next("LOWER(recipient)", "=");
-        }
-        if filter.outcome.is_some() {
-            next("outcome", "=");
-        }
-        if filter.from_ms.is_some() {
-            next("at", ">=");
-        }
-        if filter.to_ms.is_some() {
-            next("at", "<");
-        }
-        let sql = format!(
-            "SELECT {LOG_COLUMNS} FROM send_log WHERE {} ORDER BY id {order} LIMIT {limit}",
-            clauses.join(" AND "),
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(cursor_id);
-        if let Some(v) = filter.campaign_id {
-            query = query.bind(v);
-        }
-        for v in [&filter.theme_slug, &filter.channel].into_iter().flatten() {
-            query = query.bind(v.clone());
-        }
+        // Equality filters, most selective first: (column, value).
+        let mut equal: Vec<(&str, Bound)> = Vec::new();
         if let Some(v) = &filter.recipient {
-            query = query.bind(normalize_email(v));
+            equal.push(("LOWER(recipient)", Bound::Text(normalize_email(v))));
+        }
+        if let Some(v) = filter.campaign_id {
+            equal.push(("campaign_id", Bound::Int(v)));
+        }
+        for (column, v) in [("theme_slug", &filter.theme_slug), ("channel", &filter.channel)] {
+            if let Some(v) = v {
+                equal.push((column, Bound::Text(v.clone())));
+            }
         }
         if let Some(v) = filter.outcome {
-            query = query.bind(v.as_str());
+            equal.push(("outcome", Bound::Text(v.as_str().to_owned())));
         }
-        for v in [filter.from_ms, filter.to_ms].into_iter().flatten() {
-            query = query.bind(v);
+        let mut clauses = vec![cursor.to_owned()];
+        let mut binds = vec![Bound::Int(cursor_id)];
+        let mut bind = |clause: String, value: Bound, binds: &mut Vec<Bound>| {
+            binds.push(value);
+            clauses.push(clause.replace('?', &format!("${}", binds.len())));
+        };
+        // Rows of a recipient, a campaign or a theme lie together in the log, not spread along it as the planners
+        // assume: reading along the primary key and filtering walks every row before them (measured: 270 ms on
+        // PostgreSQL for a month in the middle of 1,000,000 rows). The first filter is written as a range of one
+        // value and the page ordered by (it, id): only its index gives that order, and is read from the cursor on
+        // for just the page's rows. (As `col = ?` the planner would drop the column from the order and take the
+        // primary key again.)
+        let mut order_by = format!("id {order}");
+        for (i, (column, value)) in equal.into_iter().enumerate() {
+            if i == 0 {
+                bind(format!("{column} >= ?"), value.clone(), &mut binds);
+                bind(format!("{column} <= ?"), value, &mut binds);
+                order_by = format!("{column} {order}, id {order}");
+            } else {
+                bind(format!("{column} = ?"), value, &mut binds);
+            }
+        }
+        let window = filter.from_ms.is_some() || filter.to_ms.is_some();
+        if let Some(v) = filter.from_ms {
+            bind("at >= ?".to_owned(), Bound::Int(v), &mut binds);
+        }
+        if let Some(v) = filter.to_ms {
+            bind("at < ?".to_owned(), Bound::Int(v), &mut binds);
+        }
+        let condition = clauses.join(" AND ");
+        let sql = if window && !order_by.contains(',') {
+            // A date window alone: its ids first, from the (at, id) index (materialized, so the plan cannot fall
+            // back to the primary key), then the page's rows.
+            format!(
+                "WITH matching AS MATERIALIZED (SELECT id FROM send_log WHERE {condition}) \
+                 SELECT {LOG_COLUMNS} FROM send_log WHERE id IN \
+                 (SELECT id FROM matching ORDER BY id {order} LIMIT {limit}) ORDER BY id {order}"
+            )
+        } else {
+            format!("SELECT {LOG_COLUMNS} FROM send_log WHERE {condition} ORDER BY {order_by} LIMIT {limit}")
+        };
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for value in binds {
+            query = match value {
+                Bound::Int(v) => query.bind(v),
+                Bound::Text(v) => query.bind(v),
+            };
         }
         let mut rows = query
             .fetch_all(self.pool())

@@ -4,7 +4,8 @@
 # PostgreSQL; `GET /healthz` of the same server is the yardstick. The aim is under 100 ms per page.
 #
 # Usage: tests/bench/send_log.sh [sqlite] [postgres]        (default: both)
-# Env:   BENCH_POSTGRES  admin URL of a PostgreSQL server (default postgres://postgres@127.0.0.1:5432/test);
+# Env:   OUTREACH_BIN    the binary (default: target/release/outreach, built first)
+#        BENCH_POSTGRES  admin URL of a PostgreSQL server (default postgres://postgres@127.0.0.1:5432/test);
 #                        the script makes and drops the database outreach_bench there.
 # Needs: sqlite3, psql, curl. Takes a few minutes (most of it generating the rows).
 set -euo pipefail
@@ -13,8 +14,8 @@ cd "$repo"
 backends=("$@"); [ ${#backends[@]} -gt 0 ] || backends=(sqlite postgres)
 admin=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}
 for tool in sqlite3 psql curl; do command -v "$tool" > /dev/null || { echo "$tool is missing" >&2; exit 2; }; done
-cargo build --release --quiet --bin outreach
-bin=$repo/target/release/outreach
+if [ -z "${OUTREACH_BIN:-}" ]; then cargo build --release --quiet --bin outreach; fi
+bin=${OUTREACH_BIN:-$repo/target/release/outreach}
 work=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
@@ -24,9 +25,9 @@ export OUTREACH_LOG=warn OUTREACH_WEB__BIND=127.0.0.1:0 OUTREACH_WEB__SIGNING_KE
 rows_sql() {
     case $1 in
         sqlite) sed -E -e 's/:series\(([a-z]), ([0-9]+), ([0-9]+)\)/(SELECT value AS \1 FROM generate_series(\2, \3)) AS s/g' \
-                       -e 's/ :overriding//' tests/bench/send_log_rows.sql ;;
+                       -e 's/ :overriding//' "$repo/tests/bench/send_log_rows.sql" ;;
         postgres) sed -E -e 's/:series\(([a-z]), ([0-9]+), ([0-9]+)\)/generate_series(\2, \3) AS s(\1)/g' \
-                         -e 's/:overriding/OVERRIDING SYSTEM VALUE/' tests/bench/send_log_rows.sql ;;
+                         -e 's/:overriding/OVERRIDING SYSTEM VALUE/' "$repo/tests/bench/send_log_rows.sql" ;;
     esac
 }
 
@@ -47,10 +48,17 @@ for backend in "${backends[@]}"; do
         "$bin" campaign create --name "bench $theme" --theme "$theme" --channel newsletter --cron "0 9 1 * *" > /dev/null
     done
     start=$(date +%s)
+    # sql QUERY runs one statement; without it, standard input.
     case $backend in
-        sqlite) rows_sql sqlite | sqlite3 "$dir/outreach.db" && sqlite3 "$dir/outreach.db" "ANALYZE" ;;
-        postgres) rows_sql postgres | psql -q -v ON_ERROR_STOP=1 "$url" && psql -q "$url" -c "VACUUM ANALYZE" ;;
+        sqlite) sql() { sqlite3 -bail "$dir/outreach.db" "$@"; } ;;
+        postgres) sql() { if [ $# -gt 0 ]; then psql -q -t -A -v ON_ERROR_STOP=1 "$url" -c "$1"; \
+                          else psql -q -t -A -v ON_ERROR_STOP=1 "$url"; fi; } ;;
     esac
+    rows_sql "$backend" > rows.sql
+    sql < rows.sql
+    sql "ANALYZE"
+    rows=$(sql "SELECT COUNT(*) FROM send_log")
+    [ "$rows" = 1000000 ] || { echo "$backend: $rows log rows instead of 1,000,000" >&2; exit 1; }
     echo "$backend: 1,000,000 log rows generated in $(( $(date +%s) - start )) s"
     printf 'a long enough passphrase\n' | "$bin" user add --role auditor audit@example.org --password-stdin > /dev/null
     "$bin" web > web.out 2> web.err &
@@ -66,6 +74,7 @@ for backend in "${backends[@]}"; do
         "/audit/log?recipient=m4242@example.co.jp&outcome=sent&from=2020-06-01&to=2021-03-31"; do
         status=$(curl -s -o page.html -w '%{http_code}' -b jar "$base$query")
         [ "$status" = 200 ] || { echo "$query answered $status" >&2; exit 1; }
+        case $query in /audit/log*) grep -q "m[0-9]*@example.co.jp" page.html || { echo "$query shows no rows" >&2; exit 1; } ;; esac
         ms=$(for _ in 1 2 3 4 5; do curl -s -o /dev/null -b jar -w '%{time_total}\n' "$base$query"; done \
             | median | awk '{ printf "%.1f", $1 * 1000 }')
         printf '%-58s %9s\n' "$query" "$ms"

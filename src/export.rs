@@ -15,7 +15,12 @@ use std::io::Write;
 use clap::ValueEnum;
 use encoding_rs::SHIFT_JIS;
 
+use chrono_tz::Tz;
+
+use crate::domain::ActionRecord;
+use crate::domain::campaign::schedule::format_iso;
 use crate::error::AppError;
+use crate::store::LogEntry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Encoding {
@@ -114,6 +119,76 @@ pub fn output_error(e: std::io::Error) -> AppError {
     } else {
         AppError::Io(format!("writing the output: {e}"))
     }
+}
+
+/// The send log's columns, as both exports write them.
+pub const LOG_COLUMNS: [&str; 17] = [
+    "id",
+    "at",
+    "delivery_id",
+    "attempt",
+    "run_id",
+    "campaign_id",
+    "theme_slug",
+    "duty",
+    "channel",
+    "recipient",
+    "message_id",
+    "template",
+    "content_sha256",
+    "smtp_code",
+    "smtp_reply",
+    "sender",
+    "outcome",
+];
+
+/// One send-log row under [`LOG_COLUMNS`], its time in ISO 8601 with the zone's offset.
+pub fn log_row(e: &LogEntry, tz: Tz) -> [String; 17] {
+    [
+        e.id.to_string(),
+        format_iso(e.at, tz),
+        e.delivery_id.to_string(),
+        e.attempt.to_string(),
+        e.run_id.to_string(),
+        e.campaign_id.to_string(),
+        e.theme_slug.clone(),
+        e.duty.clone(),
+        e.channel.clone(),
+        e.recipient.clone(),
+        e.message_id.clone(),
+        e.template.clone(),
+        e.content_sha256.clone(),
+        e.smtp_code.map(|c| c.to_string()).unwrap_or_default(),
+        e.smtp_reply.clone(),
+        e.sender.clone(),
+        e.outcome.as_str().to_owned(),
+    ]
+}
+
+/// The staff-action log's columns, as both exports write them.
+pub const ACTION_COLUMNS: [&str; 8] = [
+    "id",
+    "at",
+    "actor_kind",
+    "actor",
+    "address",
+    "action",
+    "target",
+    "summary",
+];
+
+/// One staff-action row under [`ACTION_COLUMNS`].
+pub fn action_row(a: &ActionRecord, tz: Tz) -> [String; 8] {
+    [
+        a.id.to_string(),
+        format_iso(a.at, tz),
+        a.actor_kind.clone(),
+        a.actor.clone(),
+        a.address.clone(),
+        a.action.clone(),
+        a.target.clone(),
+        a.summary.clone(),
+    ]
 }
 
 #[cfg(test)]

@@ -9,28 +9,7 @@ use crate::error::AppError;
 use crate::store::{ActionFilter, LogEntry, LogFilter};
 
 use super::args::{ActionsCommand, ActionsFormat, ExportFormat, LogCommand, LogFilterArgs};
-use crate::export::SafeCsv;
-
-/// The send log's columns in a CSV export.
-const LOG_COLUMNS: [&str; 17] = [
-    "id",
-    "at",
-    "delivery_id",
-    "attempt",
-    "run_id",
-    "campaign_id",
-    "theme_slug",
-    "duty",
-    "channel",
-    "recipient",
-    "message_id",
-    "template",
-    "content_sha256",
-    "smtp_code",
-    "smtp_reply",
-    "sender",
-    "outcome",
-];
+use crate::export::{ACTION_COLUMNS, LOG_COLUMNS, SafeCsv, action_row, log_row};
 
 pub(super) async fn log(app: &Application, command: LogCommand, out: &mut impl Write) -> Result<(), AppError> {
     let tz = app.settings.schedule.tz();
@@ -75,28 +54,7 @@ pub(super) async fn log(app: &Application, command: LogCommand, out: &mut impl W
                 ExportFormat::Csv => {
                     let mut w = SafeCsv::new(out, encoding);
                     w.write(LOG_COLUMNS)?;
-                    stream_log(app, &filter, |e| {
-                        w.write([
-                            e.id.to_string(),
-                            format_iso(e.at, tz),
-                            e.delivery_id.to_string(),
-                            e.attempt.to_string(),
-                            e.run_id.to_string(),
-                            e.campaign_id.to_string(),
-                            e.theme_slug.clone(),
-                            e.duty.clone(),
-                            e.channel.clone(),
-                            e.recipient.clone(),
-                            e.message_id.clone(),
-                            e.template.clone(),
-                            e.content_sha256.clone(),
-                            e.smtp_code.map(|c| c.to_string()).unwrap_or_default(),
-                            e.smtp_reply.clone(),
-                            e.sender.clone(),
-                            e.outcome.to_string(),
-                        ])
-                    })
-                    .await?;
+                    stream_log(app, &filter, |e| w.write(log_row(e, tz))).await?;
                 }
             }
         }
@@ -128,29 +86,9 @@ pub(super) async fn actions(app: &Application, command: ActionsCommand, out: &mu
             let actions = app.actions(&filter).await?;
             if let ActionsFormat::Csv = format {
                 let mut w = SafeCsv::new(out, encoding);
-                w.write([
-                    "id",
-                    "at",
-                    "actor_kind",
-                    "actor",
-                    "address",
-                    "action",
-                    "target",
-                    "summary",
-                ])?;
+                w.write(ACTION_COLUMNS)?;
                 for a in actions {
-                    let at = format_iso(a.at, tz);
-                    let id = a.id.to_string();
-                    w.write([
-                        &id,
-                        &at,
-                        &a.actor_kind,
-                        &a.actor,
-                        &a.address,
-                        &a.action,
-                        &a.target,
-                        &a.summary,
-                    ])?;
+                    w.write(action_row(&a, tz))?;
                 }
                 return Ok(());
             }

@@ -16,44 +16,13 @@ use super::super::session::SignedInUser;
 use super::Lang;
 use super::audit::{ActionQuery, LogQuery};
 use crate::Application;
-use crate::domain::campaign::schedule::format_iso;
 use crate::error::AppError;
-use crate::export::{Encoding, SafeCsv};
+use crate::export::{ACTION_COLUMNS, Encoding, LOG_COLUMNS, SafeCsv, action_row, log_row};
 use crate::store::{ActionFilter, Keyset, LogFilter};
 use std::sync::Arc;
 
 /// Rows read per batch.
 const BATCH: u32 = 1000;
-
-const LOG_COLUMNS: [&str; 17] = [
-    "id",
-    "at",
-    "delivery_id",
-    "attempt",
-    "run_id",
-    "campaign_id",
-    "theme_slug",
-    "duty",
-    "channel",
-    "recipient",
-    "message_id",
-    "template",
-    "content_sha256",
-    "smtp_code",
-    "smtp_reply",
-    "sender",
-    "outcome",
-];
-const ACTION_COLUMNS: [&str; 8] = [
-    "id",
-    "at",
-    "actor_kind",
-    "actor",
-    "address",
-    "action",
-    "target",
-    "summary",
-];
 
 fn encoding(name: &str) -> Encoding {
     match name {
@@ -116,41 +85,14 @@ impl Cursor {
             Table::Log(filter) => {
                 let rows = self.app.send_log_page(filter, after, BATCH).await?;
                 for e in &rows {
-                    csv.write([
-                        e.id.to_string(),
-                        format_iso(e.at, tz),
-                        e.delivery_id.to_string(),
-                        e.attempt.to_string(),
-                        e.run_id.to_string(),
-                        e.campaign_id.to_string(),
-                        e.theme_slug.clone(),
-                        e.duty.clone(),
-                        e.channel.clone(),
-                        e.recipient.clone(),
-                        e.message_id.clone(),
-                        e.template.clone(),
-                        e.content_sha256.clone(),
-                        e.smtp_code.map(|c| c.to_string()).unwrap_or_default(),
-                        e.smtp_reply.clone(),
-                        e.sender.clone(),
-                        e.outcome.as_str().to_owned(),
-                    ])?;
+                    csv.write(log_row(e, tz))?;
                 }
                 (rows.len(), rows.last().map(|r| r.id))
             }
             Table::Actions(filter) => {
                 let rows = self.app.actions_keyset(filter, after, BATCH).await?;
                 for a in &rows {
-                    csv.write([
-                        a.id.to_string(),
-                        format_iso(a.at, tz),
-                        a.actor_kind.clone(),
-                        a.actor.clone(),
-                        a.address.clone(),
-                        a.action.clone(),
-                        a.target.clone(),
-                        a.summary.clone(),
-                    ])?;
+                    csv.write(action_row(a, tz))?;
                 }
                 (rows.len(), rows.last().map(|r| r.id))
             }

@@ -251,3 +251,36 @@ both_backends!(
         child.wait().ok();
     }
 );
+
+/// `serve` told to stop while it is still starting (a restart loop, a deploy that changes its mind) stops cleanly
+/// with exit 0, instead of dying of the signal before its handler exists (the soak caught one: status -15).
+#[test]
+fn a_sigterm_during_startup_exits_cleanly() {
+    let env = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(TestEnv::new(common::Db::Sqlite))
+        .unwrap();
+    assert_eq!(env.run(&["init"]).0, 0);
+    // From when the process has surely reached its own code (a signal before `main` kills any program) to
+    // well into opening the database and importing the plan.
+    for delay_ms in [30, 100, 250] {
+        let child = env
+            .command(&["serve"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "SIGTERM {delay_ms} ms after start: {:?}",
+            output.status
+        );
+    }
+}

@@ -74,11 +74,14 @@ pub(crate) fn output_error(e: std::io::Error) -> AppError {
 }
 
 async fn execute(cli: Cli) -> Result<(), AppError> {
+    // Before anything slow: a serve stopped while it starts must still stop cleanly. Only the long-running
+    // commands catch the signals; any other is stopped by them as usual.
+    let shutdown = matches!(cli.command, Command::Serve | Command::Web).then(ops::Shutdown::install);
     let settings = Settings::load(cli.config.as_deref(), &cli.data_dir)?;
     let app = Arc::new(Application::open(settings, Arc::new(SystemClock)).await?);
     let mut out = std::io::stdout().lock();
     let actor = Actor::from_login(cli.actor.as_deref());
-    let result = dispatch(&app, &actor, cli.command, &mut out).await;
+    let result = dispatch(&app, &actor, cli.command, shutdown, &mut out).await;
     out.flush().map_err(output_error)?;
     result
 }
@@ -87,6 +90,7 @@ async fn dispatch(
     app: &Arc<Application>,
     actor: &Actor,
     command: Command,
+    shutdown: Option<ops::Shutdown>,
     out: &mut impl Write,
 ) -> Result<(), AppError> {
     match command {
@@ -98,6 +102,6 @@ async fn dispatch(
         Command::Actions(c) => log::actions(app, c, out).await,
         Command::User(c) => accounts::user(app, actor, c, out).await,
         Command::Token(c) => accounts::token(app, actor, c, out).await,
-        other => ops::ops(app, actor, other, out).await,
+        other => ops::ops(app, actor, other, shutdown, out).await,
     }
 }

@@ -22,8 +22,10 @@ pub(super) async fn ops(
     app: &Arc<Application>,
     actor: &Actor,
     command: Command,
+    shutdown: Option<Shutdown>,
     out: &mut impl Write,
 ) -> Result<(), AppError> {
+    let shutdown = || shutdown.unwrap_or_else(Shutdown::install).requested();
     let tz = app.settings.schedule.tz();
     match command {
         Command::Init => {
@@ -44,11 +46,11 @@ pub(super) async fn ops(
         }
         Command::Serve => {
             app.init(actor).await?;
-            runtime::serve(app.clone(), shutdown_signal()).await?;
+            runtime::serve(app.clone(), shutdown()).await?;
         }
         Command::Web => {
             let listener = crate::web::bind(app).await?;
-            crate::web::serve(app.clone(), listener, shutdown_signal()).await?;
+            crate::web::serve(app.clone(), listener, shutdown()).await?;
         }
         Command::Instances => {
             let instances = app.instances().await?;
@@ -214,24 +216,39 @@ fn progress_bar() -> ProgressBar {
     bar
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM and Ctrl-C, caught from the start of the process: a `serve` told to stop while it is still starting
+/// stops cleanly (exit 0) instead of dying of the signal before its handler exists.
+pub(super) struct Shutdown {
     #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Shutdown {
+    /// Catches the signals from now on (call it first thing, before opening the database).
+    pub(super) fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Shutdown {
+                signals: signal(SignalKind::terminate())
+                    .ok()
+                    .zip(signal(SignalKind::interrupt()).ok()),
             }
-        };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
         }
+        #[cfg(not(unix))]
+        Shutdown {}
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    /// Resolves at the first signal, including one that came before this was awaited.
+    pub(super) async fn requested(self) {
+        #[cfg(unix)]
+        if let Some((mut term, mut interrupt)) = self.signals {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

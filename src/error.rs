@@ -96,8 +96,17 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::NotFound(m) => AppError::NotFound(format!("not found: {m}")),
+            other if other.refuses_text() => {
+                AppError::Input("the text must not contain control characters (the database refused a NUL)".into())
+            }
             other => AppError::Store(other),
         }
+    }
+}
+
+impl From<crate::domain::text::TextError> for AppError {
+    fn from(e: crate::domain::text::TextError) -> Self {
+        AppError::Input(e.to_string())
     }
 }
 

@@ -309,6 +309,7 @@ both_backends!(
             member_id: member.id,
             purpose: outreach::mail::token::Purpose::Preferences,
             expires_day: s.app.now() / 86_400_000 + 30,
+            inert: false,
         }
         .sign(&s.app.signing_key().unwrap());
         let mut stylesheet = String::new();

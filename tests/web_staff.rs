@@ -464,7 +464,7 @@ both_backends!(
         let id = campaign(&s.app, Channel::Newsletter, None, Some("0 9 1 * *")).await;
         let c = s.app.campaign(id).await.unwrap();
         let templates = s.app.templates().unwrap();
-        let sample = s.app.campaign_mail(&templates, &c, None).await.unwrap();
+        let sample = s.app.campaign_mail(&tester(), &templates, &c, None).await.unwrap();
         let (staff, _) = s.sign_in(STAFF).await;
         let page = s.get(&staff, &format!("/staff/campaigns/{id}")).await;
         let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
@@ -500,7 +500,7 @@ both_backends!(
         // As a chosen member: their name in the mail.
         let member = s
             .app
-            .campaign_mail(&templates, &c, Some("member@example.jp"))
+            .campaign_mail(&tester(), &templates, &c, Some("member@example.jp"))
             .await
             .unwrap();
         let as_member = s

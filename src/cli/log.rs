@@ -18,8 +18,7 @@ pub(super) async fn log(app: &Application, command: LogCommand, out: &mut impl W
             let filter = log_filter(app, &filter)?;
             app.check_log_filter(&filter).await?;
             stream_log(app, &filter, |e| {
-                writeln!(
-                    out,
+                let line = format!(
                     "{}\t{}\tcampaign {}\t{}\t{}\t{}\t{}\t{} {}",
                     format_local(e.at, tz),
                     e.outcome,
@@ -30,8 +29,9 @@ pub(super) async fn log(app: &Application, command: LogCommand, out: &mut impl W
                     e.message_id,
                     e.smtp_code.map(|c| c.to_string()).unwrap_or_default(),
                     e.smtp_reply
-                )
-                .map_err(super::output_error)
+                );
+                // The mail server's reply and the recipient are stored text: escaped like every other line.
+                writeln!(out, "{}", crate::domain::text::printable(&line)).map_err(super::output_error)
             })
             .await?;
         }

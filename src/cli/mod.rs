@@ -12,10 +12,12 @@ use crate::config::Settings;
 use crate::domain::Actor;
 use crate::error::AppError;
 
-/// `writeln!` to the command's output, a failed write being the command's error.
+/// One line to the command's output, a failed write being the command's error. Control characters in it are
+/// escaped (`domain::text::printable`): stored text may come from old rows or the mail server, and must not forge
+/// a line or change the terminal's colours. A line break is written as a second `say!`.
 macro_rules! say {
     ($out:expr, $($arg:tt)*) => {
-        writeln!($out, $($arg)*).map_err($crate::cli::output_error)?
+        writeln!($out, "{}", $crate::domain::text::printable(&format!($($arg)*))).map_err($crate::cli::output_error)?
     };
 }
 
@@ -62,7 +64,7 @@ pub async fn run() -> i32 {
         // The reader went away (`outreach log list | head`): not an error worth a word.
         Err(AppError::OutputClosed) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::domain::text::printable(&e.to_string()));
             e.exit_code()
         }
     }

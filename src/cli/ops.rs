@@ -164,8 +164,9 @@ pub(super) async fn ops(
                             fiscal_year: None,
                             title: None,
                             issue: None,
+                            campaign_id: None,
                         };
-                        app.preview(&templates, &preview).await?;
+                        app.preview(actor, &templates, &preview).await?;
                         checked += 1;
                     }
                 }
@@ -188,15 +189,19 @@ pub(super) async fn ops(
                 fiscal_year,
                 title: None,
                 issue: None,
+                campaign_id: None,
             };
-            let mail = app.preview(&templates, &preview).await?;
-            say!(
-                out,
-                "Subject: {}\n\n--- text ---\n{}\n--- html ---\n{}",
-                mail.subject,
-                mail.text,
-                mail.html
-            );
+            let mail = app.preview(actor, &templates, &preview).await?;
+            say!(out, "Subject: {}", mail.subject);
+            say!(out, "");
+            say!(out, "--- text ---");
+            for line in mail.text.lines() {
+                say!(out, "{line}");
+            }
+            say!(out, "--- html ---");
+            for line in mail.html.lines() {
+                say!(out, "{line}");
+            }
         }
         other => return Err(AppError::Internal(format!("not an operations command: {other:?}"))),
     }

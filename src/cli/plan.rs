@@ -44,12 +44,14 @@ pub(super) async fn plan(
             match format {
                 Format::Json => {
                     let json = serde_json::to_string_pretty(&plan).map_err(|e| AppError::Io(e.to_string()))?;
-                    say!(out, "{json}")
+                    // JSON escapes control characters in its strings itself; its own line breaks stay.
+                    writeln!(out, "{json}").map_err(super::output_error)?
                 }
                 Format::Table => {
                     say!(out, "{} (fiscal year {})", plan.title, plan.fiscal_year);
                     for theme in &plan.themes {
-                        say!(out, "\n{}  {}", theme.slug, theme.title_ja);
+                        say!(out, "");
+                        say!(out, "{}  {}", theme.slug, theme.title_ja);
                         for duty in &theme.duties {
                             let channels: Vec<&str> = duty.channels.iter().map(|c| c.slug()).collect();
                             let channels = if channels.is_empty() {
@@ -57,7 +59,8 @@ pub(super) async fn plan(
                             } else {
                                 channels.join(", ")
                             };
-                            say!(out, "  - {}\n      channels: {channels}", duty.text);
+                            say!(out, "  - {}", duty.text);
+                            say!(out, "      channels: {channels}");
                         }
                     }
                 }

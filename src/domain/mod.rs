@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod member;
 pub mod plan;
 pub mod states;
+pub mod text;
 
 pub use action::{Action, ActionRecord, Actor};
 pub use channel::Channel;

@@ -74,17 +74,28 @@ pub struct Links {
 impl Links {
     /// The member's links, working until `expires_day` (see [`super::token::expiry_day`]).
     pub fn for_member(base_url: &str, key: &[u8], member_id: i64, theme_slug: &str, expires_day: i64) -> Self {
+        Self::signed(base_url, key, member_id, theme_slug, expires_day, false)
+    }
+
+    /// The links of a preview or a test mail: they look like the member's, and do nothing.
+    pub fn for_preview(base_url: &str, key: &[u8], member_id: i64, theme_slug: &str, expires_day: i64) -> Self {
+        Self::signed(base_url, key, member_id, theme_slug, expires_day, true)
+    }
+
+    fn signed(base_url: &str, key: &[u8], member_id: i64, theme_slug: &str, expires_day: i64, inert: bool) -> Self {
         let unsubscribe = MemberToken {
             member_id,
             purpose: Purpose::Unsubscribe {
                 theme_slug: theme_slug.into(),
             },
             expires_day,
+            inert,
         };
         let preferences = MemberToken {
             member_id,
             purpose: Purpose::Preferences,
             expires_day,
+            inert,
         };
         Links {
             unsubscribe: format!("{base_url}/u/{}", unsubscribe.sign(key)),

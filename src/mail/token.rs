@@ -2,6 +2,10 @@
 //! `KIND:KEY_ID:EXPIRES_DAY:MEMBER[:THEME]`. A token names a purpose, a member and (for unsubscribe) a theme,
 //! the key that signed it and the day it expires; it needs no database row to verify.
 //!
+//! A preview's or a test mail's links are inert: their kind starts with `x` (`xu`, `xp`), and the member pages
+//! show what such a link would do and never do it. Staff who preview a member's mail see that member's links, and
+//! must not be able to act in the member's name with them.
+//!
 //! The key id (the first 8 hex digits of the key's SHA-256) lets a deployment rotate its key: links signed with
 //! the previous key still verify until they expire, and a link signed by another deployment is refused.
 
@@ -28,6 +32,8 @@ pub struct MemberToken {
     pub purpose: Purpose,
     /// Days since 1970-01-01 (UTC) after which the link no longer works.
     pub expires_day: i64,
+    /// Made for a preview or a test mail: never acted on.
+    pub inert: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +42,9 @@ pub enum TokenError {
     Invalid,
     #[error("the link has expired")]
     Expired,
+    /// A preview's or a test mail's link: genuine, but it does nothing.
+    #[error("the link is a preview's and does nothing")]
+    Inert,
 }
 
 /// The day a link made at `now_ms` expires, `ttl_days` later.
@@ -51,11 +60,12 @@ pub fn key_id(key: &[u8]) -> String {
 impl MemberToken {
     pub fn sign(&self, key: &[u8]) -> String {
         let kid = key_id(key);
+        let inert = if self.inert { "x" } else { "" };
         let payload = match &self.purpose {
             Purpose::Unsubscribe { theme_slug } => {
-                format!("u:{kid}:{}:{}:{theme_slug}", self.expires_day, self.member_id)
+                format!("{inert}u:{kid}:{}:{}:{theme_slug}", self.expires_day, self.member_id)
             }
-            Purpose::Preferences => format!("p:{kid}:{}:{}", self.expires_day, self.member_id),
+            Purpose::Preferences => format!("{inert}p:{kid}:{}:{}", self.expires_day, self.member_id),
         };
         let mut mac = mac(key);
         mac.update(payload.as_bytes());
@@ -76,6 +86,10 @@ impl MemberToken {
         let payload = String::from_utf8(payload).map_err(|_| Invalid)?;
         let mut parts = payload.splitn(5, ':');
         let kind = parts.next().ok_or(Invalid)?;
+        let (inert, kind) = match kind.strip_prefix('x') {
+            Some(kind) => (true, kind),
+            None => (false, kind),
+        };
         let kid = parts.next().ok_or(Invalid)?;
         let key = keys.iter().find(|k| key_id(k) == kid).ok_or(Invalid)?;
         let mut mac = mac(key);
@@ -97,6 +111,7 @@ impl MemberToken {
             member_id,
             purpose,
             expires_day,
+            inert,
         })
     }
 }
@@ -121,6 +136,7 @@ mod tests {
                 theme_slug: "telework".into(),
             },
             expires_day: expiry_day(NOW, 90),
+            inert: false,
         }
     }
 
@@ -141,9 +157,30 @@ mod tests {
             member_id: 7,
             purpose: Purpose::Preferences,
             expires_day: expiry_day(NOW, 1),
+            inert: false,
         };
         assert_eq!(MemberToken::verify(&p.sign(KEY), &[KEY], NOW), Ok(p));
         assert_eq!(MemberToken::verify("garbage", &[KEY], NOW), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn an_inert_token_says_so_and_cannot_be_made_live() {
+        let live = unsubscribe(42);
+        let inert = MemberToken {
+            inert: true,
+            ..live.clone()
+        };
+        let signed = inert.sign(KEY);
+        assert_eq!(MemberToken::verify(&signed, &[KEY], NOW), Ok(inert));
+        // Dropping the `x` from the payload breaks the signature: a preview's link never becomes a live one.
+        let (payload, signature) = signed.split_once('.').unwrap();
+        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        let made_live = format!(
+            "{}.{signature}",
+            URL_SAFE_NO_PAD.encode(payload.strip_prefix('x').unwrap())
+        );
+        assert_eq!(MemberToken::verify(&made_live, &[KEY], NOW), Err(TokenError::Invalid));
+        assert_ne!(live.sign(KEY), signed);
     }
 
     #[test]

@@ -8,6 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::Application;
 use crate::domain::account::{ApiToken, Role, User, check_password};
+use crate::domain::member::normalize_email;
+use crate::domain::text;
 use crate::domain::{Action, Actor};
 use crate::error::AppError;
 use crate::store::accounts::{self as accounts_store, UserChange};
@@ -28,9 +30,11 @@ fn secret(prefix: &str) -> String {
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()))
 }
 
-/// An account's address as stored: trimmed, lower case, and plausibly an address.
+/// An account's address as stored and looked up: the normalised form members' addresses have too (lower case, the
+/// domain in its ASCII form), so a spelling with full-width letters names the same account, and plausibly an
+/// address.
 fn account_email(email: &str) -> Result<String, AppError> {
-    let email = email.trim().to_lowercase();
+    let email = normalize_email(super::typed_address(email)?);
     let plausible = email.len() <= 254
         && !email.chars().any(|c| c.is_control() || c.is_whitespace())
         && email
@@ -150,8 +154,20 @@ impl Application {
     /// Signs in: a new session with a new id (never one the browser brought). Success and failure are both
     /// recorded, with the client's address; the failure's message is the same for every cause.
     pub async fn sign_in(&self, email: &str, password: &str, address: &str) -> Result<SignedIn, AppError> {
-        let email = email.trim().to_lowercase();
         let now = self.now();
+        if let Err(refused) = text::EMAIL.check(email) {
+            // Never a valid address, so saying so tells nothing; the attempt is still on record, without the
+            // characters no log should hold.
+            let typed = text::cleaned(email, text::EMAIL.max_chars);
+            let visitor = Actor::User {
+                email: typed.clone(),
+                role: Role::Auditor,
+            };
+            let action = Action::new(&visitor, "user.sign_in_failed", typed).from_address(address);
+            self.store.change(now, async |_| Ok(((), Some(action)))).await?;
+            return Err(refused.into());
+        }
+        let email = normalize_email(email);
         let mut tx = self.store.write().await?;
         let found = accounts_store::user_by_email(&mut tx, &email).await?;
         drop(tx);

@@ -5,11 +5,11 @@
 use serde_json::{Value, json};
 
 use super::Application;
-use super::campaigns::given;
 use crate::domain::Actor;
 use crate::domain::campaign::schedule::parse_local_datetime;
 use crate::domain::campaign::{Campaign, CampaignState, Schedule};
 use crate::domain::plan::Channel;
+use crate::domain::text;
 use crate::error::AppError;
 use crate::mail::Templates;
 use crate::store;
@@ -45,14 +45,9 @@ impl Application {
                 old.state.as_str()
             )));
         }
-        let name = edit.name.trim();
-        if name.is_empty() {
-            return Err(AppError::input(
-                "--name must not be empty: staff find the campaign by it",
-            ));
-        }
-        let title = given("--title", edit.title.as_deref())?.map(str::to_owned);
-        let issue = given("--issue", edit.issue.as_deref())?.map(str::to_owned);
+        let name = text::CAMPAIGN_NAME.required(&edit.name)?;
+        let title = text::TITLE.optional(edit.title.as_deref())?.map(str::to_owned);
+        let issue = text::ISSUE.optional(edit.issue.as_deref())?.map(str::to_owned);
         if issue.is_some() && old.channel != Channel::ToshoShimbun {
             return Err(AppError::input(
                 "--issue names the Tosho Shimbun issue a manuscript is for: only for tosho-shimbun campaigns",

@@ -1,10 +1,34 @@
 //! Campaigns: preview, create, pause, resume, cancel, send now, retry a run.
 
 use super::*;
+use crate::domain::text;
 
 impl Application {
-    /// Renders one mail as it would be sent: to a named member (in their language), or to a sample recipient.
-    pub async fn preview(&self, templates: &Templates, p: &Preview<'_>) -> Result<RenderedMail, AppError> {
+    /// Renders one mail for a person to look at: to a named member (in their language), or to a sample recipient.
+    /// Its links are inert (a preview's: the member pages show what they would do and never do it), and looking
+    /// at a named member's mail shows their personal data, so it is recorded as `campaign.preview_as_member`.
+    pub async fn preview(
+        &self,
+        actor: &Actor,
+        templates: &Templates,
+        p: &Preview<'_>,
+    ) -> Result<RenderedMail, AppError> {
+        let Some(email) = p.member else {
+            return self.render_preview(templates, p).await;
+        };
+        let action = self
+            .permitted(actor, "campaign.preview_as_member", typed_address(email)?)?
+            .with("campaign", p.campaign_id)
+            .with("theme", p.theme_slug)
+            .with("channel", p.channel.slug());
+        let mail = self.render_preview(templates, p).await?;
+        self.store.change(self.now(), async |_| Ok(((), Some(action)))).await?;
+        Ok(mail)
+    }
+
+    /// The mail of [`Application::preview`], unrecorded: for the checks that render a real member's mail that no
+    /// person sees (a campaign's check at create).
+    async fn render_preview(&self, templates: &Templates, p: &Preview<'_>) -> Result<RenderedMail, AppError> {
         let plan = self.plan(p.fiscal_year).await?;
         let theme = plan
             .theme(p.theme_slug)
@@ -46,7 +70,7 @@ impl Application {
             .then(|| {
                 self.signing_key().map(|k| {
                     let expires = crate::mail::token::expiry_day(self.now(), self.settings.web.link_ttl_days);
-                    Links::for_member(&self.settings.web.base_url, &k, member_id, p.theme_slug, expires)
+                    Links::for_preview(&self.settings.web.base_url, &k, member_id, p.theme_slug, expires)
                 })
             })
             .transpose()?;
@@ -72,13 +96,9 @@ impl Application {
         use crate::domain::campaign::schedule::{format_local, parse_local_date, parse_local_datetime};
         let tz = self.settings.schedule.tz();
         let input = |e: crate::domain::campaign::ScheduleError| AppError::input(e.to_string());
-        if req.name.trim().is_empty() {
-            return Err(AppError::input(
-                "--name must not be empty: staff find the campaign by it",
-            ));
-        }
-        let title = given("--title", req.title.as_deref())?;
-        let issue = given("--issue", req.issue.as_deref())?;
+        let name = text::CAMPAIGN_NAME.required(&req.name)?;
+        let title = text::TITLE.optional(req.title.as_deref())?;
+        let issue = text::ISSUE.optional(req.issue.as_deref())?;
         if issue.is_some() && req.channel != Channel::ToshoShimbun {
             return Err(AppError::input(
                 "--issue names the Tosho Shimbun issue a manuscript is for: only with --channel tosho-shimbun",
@@ -115,7 +135,7 @@ impl Application {
             .map_err(input)?;
         let now = self.now();
         let new = NewCampaign {
-            name: req.name.trim().to_owned(),
+            name: name.to_owned(),
             title: title.map(str::to_owned),
             issue: issue.map(str::to_owned),
             fiscal_year: plan.fiscal_year,
@@ -205,8 +225,9 @@ impl Application {
                 fiscal_year: Some(fiscal_year),
                 title,
                 issue,
+                campaign_id: None,
             };
-            self.preview(templates, &preview).await.map_err(|e| {
+            self.render_preview(templates, &preview).await.map_err(|e| {
                 AppError::input(format!(
                     "the template does not render for this campaign's audience: {e}"
                 ))
@@ -338,28 +359,8 @@ pub struct Preview<'a> {
     pub title: Option<&'a str>,
     /// The manuscript's issue (default: an upcoming one).
     pub issue: Option<&'a str>,
-}
-
-/// An optional text staff gave: trimmed; `None` when not given; refused when blank or holding control characters.
-pub(super) fn given<'a>(option: &str, value: Option<&'a str>) -> Result<Option<&'a str>, AppError> {
-    const MAX_CHARS: usize = 200;
-    let Some(value) = value.map(str::trim) else {
-        return Ok(None);
-    };
-    if value.is_empty() {
-        return Err(AppError::input(format!(
-            "{option} must not be empty (leave it out for the default)"
-        )));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(AppError::input(format!("{option} must not contain control characters")));
-    }
-    if value.chars().count() > MAX_CHARS {
-        return Err(AppError::input(format!(
-            "{option} is longer than {MAX_CHARS} characters"
-        )));
-    }
-    Ok(Some(value))
+    /// The campaign previewed, if any (recorded with a member's preview).
+    pub campaign_id: Option<i64>,
 }
 
 /// The audience a campaign on `channel` about `theme_slug` reaches.

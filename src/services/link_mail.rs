@@ -42,6 +42,7 @@ impl Application {
             member_id: member.id,
             purpose: Purpose::Preferences,
             expires_day: expiry_day(self.now(), ttl),
+            inert: false,
         };
         let preferences_url = format!(
             "{}/p/{}",

@@ -95,17 +95,16 @@ impl Application {
 
     /// Lifts a member's suppression (a refusal that was the server's fault, or a fixed address).
     pub async fn unsuppress(&self, actor: &Actor, email: &str, reason: &str) -> Result<(), AppError> {
-        if reason.trim().is_empty() {
-            return Err(AppError::input("--reason must say why the suppression is lifted"));
-        }
+        let email = typed_address(email)?;
+        let reason = text::REASON.required(reason)?;
         let action = self
             .permitted(actor, "member.unsuppress", email)?
-            .with("reason", reason.trim());
+            .with("reason", reason);
         let now = self.now();
         let lifted = self
             .store
             .change(now, async move |tx| {
-                let lifted = store::members::unsuppress(tx, email, reason.trim(), source_of(actor), now).await?;
+                let lifted = store::members::unsuppress(tx, email, reason, source_of(actor), now).await?;
                 Ok((lifted, (lifted == Some(true)).then_some(action)))
             })
             .await?;
@@ -131,10 +130,8 @@ impl Application {
         theme: Option<&str>,
         reason: &str,
     ) -> Result<bool, AppError> {
-        if reason.trim().is_empty() {
-            return Err(AppError::input("the reason must say why the member is unsubscribed"));
-        }
-        self.unsubscribe_from(actor, &self.client_address, email, theme, reason.trim())
+        let reason = text::REASON.required(reason)?;
+        self.unsubscribe_from(actor, &self.client_address, email, theme, reason)
             .await
     }
 
@@ -147,6 +144,7 @@ impl Application {
         theme: Option<&str>,
         reason: &str,
     ) -> Result<bool, AppError> {
+        let email = typed_address(email)?;
         let mut action = self
             .permitted(actor, "member.unsubscribe", email)?
             .with("theme", theme.unwrap_or("*"))
@@ -168,10 +166,8 @@ impl Application {
     /// Stops all mail to a member.
     /// False when the member already was suppressed: nothing is recorded.
     pub async fn suppress(&self, actor: &Actor, email: &str, reason: &str) -> Result<bool, AppError> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(AppError::input("--reason must say why mail to this member stops"));
-        }
+        let email = typed_address(email)?;
+        let reason = text::REASON.required(reason)?;
         let action = self.permitted(actor, "member.suppress", email)?.with("reason", reason);
         let change = self
             .record_if_done(action, async move |tx, now| {
@@ -188,6 +184,7 @@ impl Application {
         } else {
             "advisor.deactivate"
         };
+        let email = typed_address(email)?;
         let action = self.permitted(actor, verb, email)?;
         let change = self
             .record_if_done(action, async move |tx, now| {

@@ -26,6 +26,7 @@ use crate::domain::campaign::{Campaign, CampaignState, NewCampaign, Schedule};
 use crate::domain::member::Locale;
 use crate::domain::member::{ImportReport, MemberSource};
 use crate::domain::plan::{Channel, Plan, PlanSaved};
+use crate::domain::text;
 use crate::domain::{Action, Actor};
 use crate::error::AppError;
 use crate::import::csv::{self as recipients_csv, Parsed, RowError};
@@ -38,6 +39,12 @@ use crate::store::{self, Audience, Store, Transition};
 /// The plan table this service was built for, shipped as config/plans/fy2020.tsv.
 pub const SHIPPED_PLAN: &str = include_str!("../../config/plans/fy2020.tsv");
 pub const SHIPPED_PLAN_YEAR: i32 = 2020;
+
+/// An address someone typed (to look up, change or mail), under the text rules of [`text::EMAIL`]: trimmed, and
+/// refused with a clear message before any query when it holds control characters.
+fn typed_address(email: &str) -> Result<&str, AppError> {
+    Ok(text::EMAIL.required(email)?)
+}
 
 pub struct Application {
     pub settings: Arc<Settings>,

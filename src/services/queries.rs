@@ -1,11 +1,13 @@
 //! What the command line (and next, the web) reads: every read goes through the application, never straight
 //! to the store, so what a caller may see is decided in one place.
 
+use super::typed_address;
 use crate::Application;
 use crate::config::millis;
 use crate::domain::ActionRecord;
 use crate::domain::campaign::Campaign;
 use crate::domain::member::{Advisor, Member, MemberEvent};
+use crate::domain::text;
 use crate::error::AppError;
 use crate::store::{ActionFilter, InstanceStatus, Keyset, LogEntry, LogFilter, Run, RunCounts, Waiting};
 
@@ -27,6 +29,7 @@ impl Application {
 
     /// A member and every change of their state, oldest first.
     pub async fn member_history(&self, email: &str) -> Result<(Member, Vec<MemberEvent>), AppError> {
+        let email = typed_address(email)?;
         let member = self
             .store
             .member(email)
@@ -85,6 +88,7 @@ impl Application {
     }
 
     pub async fn actions(&self, filter: &ActionFilter) -> Result<Vec<ActionRecord>, AppError> {
+        check_action_filter(filter)?;
         Ok(self.store.actions(filter).await?)
     }
 
@@ -95,12 +99,14 @@ impl Application {
         after_id: i64,
         limit: u32,
     ) -> Result<Vec<ActionRecord>, AppError> {
+        check_action_filter(filter)?;
         Ok(self.store.actions_after(filter, after_id, Some(limit)).await?)
     }
 
     /// One page of the send log after `after_id`; callers stream by paging.
     /// Refuses a filter that names a campaign or theme there is not (it would list nothing, silently).
     pub async fn check_log_filter(&self, filter: &LogFilter) -> Result<(), AppError> {
+        self.check_log_text(filter)?;
         if let Some(id) = filter.campaign_id {
             self.campaign(id).await?;
         }
@@ -110,14 +116,30 @@ impl Application {
         Ok(())
     }
 
+    /// The send log's typed filters under the text rules, before they reach a query.
+    fn check_log_text(&self, filter: &LogFilter) -> Result<(), AppError> {
+        if let Some(recipient) = &filter.recipient {
+            text::EMAIL.check(recipient).map_err(|e| e.named("--recipient"))?;
+        }
+        for (option, given) in [("--theme", &filter.theme_slug), ("--channel", &filter.channel)] {
+            if let Some(given) = given {
+                text::SEARCH.check(given).map_err(|e| e.named(option))?;
+            }
+        }
+        Ok(())
+    }
+
     pub async fn send_log(&self, filter: &LogFilter, after_id: i64, limit: u32) -> Result<Vec<LogEntry>, AppError> {
+        self.check_log_text(filter)?;
         Ok(self.store.send_log(filter, after_id, limit).await?)
     }
 
     /// Members whose address, company or contact name contains `text`, by address, after `after_email` (the
     /// normalised address the previous page ended with).
-    pub async fn search_members(&self, text: &str, after_email: &str, limit: u32) -> Result<Vec<Member>, AppError> {
-        Ok(self.store.search_members(text, after_email, limit).await?)
+    pub async fn search_members(&self, query: &str, after_email: &str, limit: u32) -> Result<Vec<Member>, AppError> {
+        let query = text::SEARCH.check(query)?;
+        let after_email = text::EMAIL.check(after_email)?;
+        Ok(self.store.search_members(query, after_email, limit).await?)
     }
 
     /// One page of the send log before or after an id, in id order.
@@ -127,6 +149,7 @@ impl Application {
         keyset: Keyset,
         limit: u32,
     ) -> Result<Vec<LogEntry>, AppError> {
+        self.check_log_text(filter)?;
         Ok(self.store.send_log_page(filter, keyset, limit).await?)
     }
 
@@ -148,6 +171,21 @@ impl Application {
         keyset: Keyset,
         limit: u32,
     ) -> Result<Vec<ActionRecord>, AppError> {
+        check_action_filter(filter)?;
         Ok(self.store.actions_page(filter, keyset, Some(limit)).await?)
     }
+}
+
+/// The action log's filters are typed text like any other: the same rules before they reach a query.
+fn check_action_filter(filter: &ActionFilter) -> Result<(), AppError> {
+    for (option, given) in [
+        ("--actor", &filter.actor),
+        ("--action", &filter.action),
+        ("--target", &filter.target),
+    ] {
+        if let Some(given) = given {
+            text::SEARCH.check(given).map_err(|e| e.named(option))?;
+        }
+    }
+    Ok(())
 }

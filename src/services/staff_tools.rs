@@ -34,6 +34,7 @@ impl Application {
     /// The campaign's mail as the member with address `member` would get it (a sample recipient when `None`).
     pub async fn campaign_mail(
         &self,
+        actor: &Actor,
         templates: &Templates,
         campaign: &Campaign,
         member: Option<&str>,
@@ -46,8 +47,9 @@ impl Application {
             fiscal_year: Some(campaign.fiscal_year),
             title: campaign.title.as_deref(),
             issue: campaign.issue.as_deref(),
+            campaign_id: Some(campaign.id),
         };
-        self.preview(templates, &preview).await
+        self.preview(actor, templates, &preview).await
     }
 
     /// Sends the campaign's mail, as a sample recipient would get it and marked as a test in its subject, to
@@ -63,7 +65,7 @@ impl Application {
         let action = self
             .permitted(actor, "campaign.send_test", format!("campaign {campaign_id}"))?
             .with("to", to.to_owned());
-        let mut mail = self.campaign_mail(templates, &campaign, None).await?;
+        let mut mail = self.campaign_mail(actor, templates, &campaign, None).await?;
         mail.subject = format!("{TEST_SUBJECT_PREFIX}{}", mail.subject);
         let settings = &self.settings;
         let from = Mailbox::from_str(&settings.delivery.from)

@@ -49,6 +49,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database refused a text it cannot hold (PostgreSQL: NUL in a string, SQLSTATE 22021). Every typed
+    /// text is checked before a query (`domain::text`); this keeps one that slipped through a 400, not a 503.
+    pub fn refuses_text(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some("22021"))
+    }
+
     /// The database is away for now — unreachable, restarting, locked by another writer past the busy
     /// timeout, or it rolled the transaction back to break a deadlock — rather than refusing what was asked:
     /// the same request is worth trying again.

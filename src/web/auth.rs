@@ -19,6 +19,7 @@ use super::session::{SignedInUser, StaffForm, same_origin, session_cookie, sessi
 use crate::Application;
 use crate::config::WebSettings;
 use crate::domain::account::Role;
+use crate::domain::member::normalize_email;
 use crate::error::ErrorKind;
 
 /// Sign-in attempts per typed address and per client address.
@@ -48,7 +49,9 @@ impl SignInLimits {
             self.by_address.shrink_to_fit();
             self.by_client.shrink_to_fit();
         }
-        let key: String = email.trim().to_lowercase().chars().take(254).collect();
+        // The key is the form the account lookup uses: another spelling of the same address (full-width letters,
+        // an ideographic full stop) counts against the same limit.
+        let key: String = normalize_email(email).chars().take(254).collect();
         self.by_client.check_key(&client).is_ok() && self.by_address.check_key(&key).is_ok()
     }
 }
@@ -163,6 +166,11 @@ pub(super) async fn sign_in(
         Err(e) if e.kind() == ErrorKind::Unauthorized => {
             let message = "メールアドレスまたはパスワードが正しくありません。";
             return sign_in_page(&web, StatusCode::UNAUTHORIZED, &form.email, &form.next, message);
+        }
+        Err(e) if e.kind() == ErrorKind::Invalid => {
+            let message = "メールアドレスに使えない文字（改行や制御文字）が含まれています。";
+            let typed = crate::domain::text::cleaned(&form.email, 254);
+            return sign_in_page(&web, StatusCode::BAD_REQUEST, &typed, &form.next, message);
         }
         Err(e) => return unavailable(&web, &e),
     };

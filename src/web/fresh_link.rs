@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::{ClientAddress, Web};
+use crate::domain::member::normalize_email;
 use crate::mail::transport::Transport;
 
 /// How often one address may be sent a link, and how often one client may ask.
@@ -57,7 +58,10 @@ pub(super) async fn request_link(
     client: ClientAddress,
     Form(form): Form<LinkForm>,
 ) -> Response {
-    let email = form.email.trim().to_lowercase();
+    // The limit counts the address in the form the member lookup uses, so another spelling of it (full-width
+    // letters, an ideographic full stop) is the same address to both.
+    let typed = crate::domain::text::EMAIL.required(&form.email);
+    let email = typed.map(normalize_email).unwrap_or_default();
     if email.is_empty() || email.len() > 254 || !email.contains('@') {
         return (
             StatusCode::BAD_REQUEST,

@@ -123,10 +123,14 @@ pub async fn serve(
     .map_err(|e| AppError::Internal(format!("web: {e}")))
 }
 
-/// The token, if it verifies with the current key or the previous one and has not expired.
+/// The token, if it verifies with the current key or the previous one, has not expired, and is a live one (a
+/// preview's link is answered with what it would do, and nothing is done).
 fn verified(web: &Web, token: &str) -> Result<MemberToken, TokenError> {
     let keys: Vec<&[u8]> = web.keys.iter().map(Vec::as_slice).collect();
-    MemberToken::verify(token, &keys, web.app.now())
+    match MemberToken::verify(token, &keys, web.app.now())? {
+        MemberToken { inert: true, .. } => Err(TokenError::Inert),
+        live => Ok(live),
+    }
 }
 
 /// The member and theme an unsubscribe link names, or why it cannot be used.

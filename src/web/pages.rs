@@ -131,6 +131,10 @@ impl Pages {
     }
 
     pub(super) fn invalid_link(&self, app: &Application, why: TokenError) -> Response {
+        if why == TokenError::Inert {
+            let context = Self::base(app, "ja", "プレビューのリンク / Preview link");
+            return Html(self.render("preview-link", &context)).into_response();
+        }
         let mut context = Self::base(app, "ja", "リンクが無効です / Invalid link");
         context["expired"] = (why == TokenError::Expired).into();
         (StatusCode::BAD_REQUEST, Html(self.render("invalid-link", &context))).into_response()

@@ -16,6 +16,7 @@ use chrono::{Datelike, TimeZone};
 use serde_json::{Value, json};
 
 use super::super::Web;
+use super::super::client::ClientAddress;
 use super::super::session::SignedInUser;
 use super::{Lang, at_least, frame, page};
 use crate::Application;
@@ -232,6 +233,7 @@ struct ShowQuery {
 async fn show(
     State(web): State<Web>,
     headers: HeaderMap,
+    client: ClientAddress,
     who: SignedInUser,
     Path(id): Path<i64>,
     Query(query): Query<ShowQuery>,
@@ -302,8 +304,12 @@ async fn show(
     context["done"] = actions::done_text(lang, &query.done).into();
     let member = query.member.trim();
     context["member"] = member.into();
+    let viewer = actions::Viewer {
+        app: &app.for_client(&client.to_string()),
+        actor: &super::kit::actor(&who),
+    };
     actions::with_preview(
-        &web,
+        viewer,
         lang,
         &mut context,
         &campaign,

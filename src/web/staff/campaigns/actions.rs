@@ -14,6 +14,7 @@ use super::super::super::client::ClientAddress;
 use super::super::super::session::{SignedInUser, StaffForm};
 use super::super::{Lang, at_least, frame, page};
 use super::{failed, message};
+use crate::Application;
 use crate::domain::Actor;
 use crate::domain::account::Role;
 use crate::domain::campaign::{Campaign, CampaignState};
@@ -113,10 +114,24 @@ pub(super) fn done_text(lang: Lang, done: &str) -> &'static str {
     }
 }
 
+/// Who looks at a preview, through which client: a member's mail shown is recorded as theirs.
+#[derive(Clone, Copy)]
+pub(super) struct Viewer<'a> {
+    pub(super) app: &'a Application,
+    pub(super) actor: &'a Actor,
+}
+
 /// Adds the mail preview (subject, frame URL, text part) to a campaign page's context, or why it failed.
-pub(super) async fn with_preview(web: &Web, lang: Lang, context: &mut Value, c: &Campaign, member: Option<&str>) {
-    let rendered = match web.app.templates() {
-        Ok(templates) => web.app.campaign_mail(&templates, c, member).await,
+pub(super) async fn with_preview(
+    viewer: Viewer<'_>,
+    lang: Lang,
+    context: &mut Value,
+    c: &Campaign,
+    member: Option<&str>,
+) {
+    let app = viewer.app;
+    let rendered = match app.templates() {
+        Ok(templates) => app.campaign_mail(viewer.actor, &templates, c, member).await,
         Err(e) => Err(e),
     };
     let query = serde_urlencoded::to_string([("member", member.unwrap_or_default())]).unwrap_or_default();
@@ -144,6 +159,7 @@ pub(super) struct MemberQuery {
 pub(super) async fn preview_html(
     State(web): State<Web>,
     headers: HeaderMap,
+    client: ClientAddress,
     who: SignedInUser,
     Path(id): Path<i64>,
     Query(query): Query<MemberQuery>,
@@ -152,10 +168,10 @@ pub(super) async fn preview_html(
         return refused;
     }
     let lang = Lang::of(&headers);
-    let app = &web.app;
+    let app = &web.app.for_client(&client.to_string());
     let member = Some(query.member.trim()).filter(|m| !m.is_empty());
     let rendered = match (app.campaign(id).await, app.templates()) {
-        (Ok(c), Ok(t)) => app.campaign_mail(&t, &c, member).await,
+        (Ok(c), Ok(t)) => app.campaign_mail(&super::super::kit::actor(&who), &t, &c, member).await,
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
     let mail = match rendered {

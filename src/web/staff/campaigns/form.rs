@@ -21,6 +21,7 @@ use crate::domain::account::Role;
 use crate::domain::campaign::Schedule;
 use crate::domain::campaign::schedule::parse_local_datetime;
 use crate::domain::plan::{Channel, Plan};
+use crate::domain::text;
 use crate::error::ErrorKind;
 use crate::services::CampaignRequest;
 
@@ -30,9 +31,6 @@ const PRESETS: &[(&str, &str, &str)] = &[
     ("0 9 * * MON", "毎週月曜 9:00", "Every Monday, 9:00"),
     ("0 9 1 * *", "毎月1日 9:00", "The 1st of each month, 9:00"),
 ];
-
-/// The longest name, title or issue taken.
-const MAX_CHARS: usize = 200;
 
 /// What the form sends; every field kept as typed to show again.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -176,19 +174,13 @@ impl Errors {
     }
 }
 
-/// An optional text's problem, if any.
-fn text_problem(lang: Lang, value: &str) -> String {
-    if value.chars().any(char::is_control) {
-        lang.pick("改行や制御文字は使えません。", "No line breaks or control characters.")
-            .to_owned()
-    } else if value.trim().chars().count() > MAX_CHARS {
-        match lang {
-            Lang::Ja => format!("{MAX_CHARS}文字以内で入力してください。"),
-            Lang::En => format!("At most {MAX_CHARS} characters."),
-        }
-    } else {
-        String::new()
-    }
+/// A text field's problem under the rules every way in shares (`domain::text`), if any, in the reader's language.
+fn text_problem(lang: Lang, field: text::Field, value: &str) -> String {
+    field
+        .check(value)
+        .err()
+        .map(|e| e.explain(lang == Lang::En))
+        .unwrap_or_default()
 }
 
 /// The form's checks, field by field.
@@ -206,10 +198,10 @@ pub(super) fn check(app: &Application, lang: Lang, plan: Option<&Plan>, form: &C
             .pick("管理用の名前を入力してください。", "Enter the internal name.")
             .to_owned();
     } else {
-        errors.name = text_problem(lang, &form.name);
+        errors.name = text_problem(lang, text::CAMPAIGN_NAME, &form.name);
     }
-    errors.title = text_problem(lang, &form.title);
-    errors.issue = text_problem(lang, &form.issue);
+    errors.title = text_problem(lang, text::TITLE, &form.title);
+    errors.issue = text_problem(lang, text::ISSUE, &form.issue);
     if errors.issue.is_empty() && !form.issue.trim().is_empty() && channel != Some(Channel::ToshoShimbun) {
         errors.issue = lang
             .pick(

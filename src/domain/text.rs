@@ -42,6 +42,11 @@ pub const SEARCH: Field = Field {
     option: "--query",
     max_chars: 200,
 };
+/// An API token's name, as admins tell tokens apart.
+pub const TOKEN_NAME: Field = Field {
+    option: "--name",
+    max_chars: 100,
+};
 /// An address someone typed (a member's, a user's, a recipient's), before any parsing.
 pub const EMAIL: Field = Field {
     option: "--email",

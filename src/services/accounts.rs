@@ -241,7 +241,7 @@ impl Application {
         expires_days: Option<u32>,
     ) -> Result<(i64, String), AppError> {
         let email = account_email(email)?;
-        let name = name.trim();
+        let name = text::TOKEN_NAME.check(name)?;
         let expires_at = expires_days
             .map(|d| {
                 if (1..=3650).contains(&d) {

@@ -214,3 +214,48 @@ async fn a_broken_link_offers_a_new_one_with_the_same_answer_for_anyone() {
     assert!(b.text("main").await.contains("known@example.co.jp"));
     b.axe().await;
 }
+
+/// A link from a preview of a member's mail (or a test mail) opens a page that says it is a preview's, on a desktop
+/// and on a phone; the member's themes stay as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_previews_link_says_so_and_changes_nothing() {
+    let Some(b) = Browser::start().await else { return };
+    let mut env = TestEnv::new(common::Db::Sqlite).await.expect("sqlite env");
+    let smtp = TestSmtp::start();
+    let r = rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
+    import(&r.app, &[("viewed@example.co.jp", "telework")]).await;
+    let id = campaign(&r.app, Channel::Newsletter, None, Some("0 9 1 * *")).await;
+    let c = r.app.campaign(id).await.expect("campaign");
+    let templates = r.app.templates().expect("templates");
+    let staff = outreach::domain::Actor::operator("staff@example.org");
+    let mail = r
+        .app
+        .campaign_mail(&staff, &templates, &c, Some("viewed@example.co.jp"))
+        .await
+        .expect("the member's mail");
+    let at = mail.text.find("/p/").expect("a preferences link");
+    let path: String = mail.text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        .collect();
+    let app = Arc::new(r.app);
+    let base = serve(app.clone()).await;
+    for (phone, name) in [(false, "member-preview-link"), (true, "member-preview-link-phone")] {
+        b.goto(&format!("{base}{path}")).await;
+        if phone {
+            b.phone().await;
+        }
+        b.wait_text("h1", "これはプレビュー用のリンクです", WAIT).await;
+        assert!(b.text("main").await.contains("This is a preview's link"));
+        assert!(!b.scrolls_sideways().await);
+        b.axe().await;
+        b.screenshot(name).await;
+    }
+    let member = app
+        .store
+        .member("viewed@example.co.jp")
+        .await
+        .expect("member")
+        .expect("known");
+    assert_eq!(member.themes, ["telework"]);
+}

@@ -53,9 +53,10 @@ fn one_mail_due(env: &TestEnv) {
 }
 
 /// `outreach serve` until its start line, which is returned with everything logged before it; the process is
-/// handed back running.
-fn serve_until_started(mut command: Command) -> (std::process::Child, String) {
-    let mut serve = command.stderr(Stdio::piped()).spawn().unwrap();
+/// handed back running, its standard output going to `out`.
+fn serve_until_started(mut command: Command, out: &Path) -> (std::process::Child, String) {
+    let out = std::fs::File::create(out).unwrap();
+    let mut serve = command.stdout(out).stderr(Stdio::piped()).spawn().unwrap();
     let mut logged = String::new();
     for line in BufReader::new(serve.stderr.take().unwrap()).lines() {
         let line = line.unwrap();
@@ -80,7 +81,10 @@ async fn a_mistyped_scheme_does_not_print_the_password() {
     );
     let (code, out, err) = env.run(&["init"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("database.url") && err.contains("postgress://postgres:***@127.0.0.1"), "{err}");
+    assert!(
+        err.contains("database.url") && err.contains("postgress://postgres:***@127.0.0.1"),
+        "{err}"
+    );
     assert_hidden("the configuration error", &format!("{out}{err}"));
 }
 
@@ -99,10 +103,14 @@ both_backends!(secrets_are_hidden_at_every_log_level, |mut env: TestEnv| async m
         assert!(out.contains("password=***"), "{out}");
     }
 
-    let (mut serve, logged) = serve_until_started(env.command(&["serve"]));
+    let out = env.path().join("serve.out");
+    let (mut serve, logged) = serve_until_started(env.command(&["serve"]), &out);
     let _ = serve.kill();
     let _ = serve.wait();
     assert_hidden("serve's logs", &logged);
+    let said = std::fs::read_to_string(&out).unwrap();
+    assert!(said.contains("listening on"), "{said}");
+    assert_hidden("serve's output", &said);
     let start = logged.lines().find(|l| l.contains("serving")).unwrap();
     if env.db == Db::Postgres {
         assert!(start.contains("database=postgres://postgres:***@"), "{start}");
@@ -120,54 +128,57 @@ both_backends!(secrets_are_hidden_at_every_log_level, |mut env: TestEnv| async m
 
 // ---- item 5: SMTP authentication only over TLS ----
 
-both_backends!(the_smtp_password_never_goes_out_in_clear, |mut env: TestEnv| async move {
-    ok(&env, &["init"]);
-    one_mail_due(&env);
-    let server = AuthSmtp::start();
-    env.set("OUTREACH_DELIVERY__TRANSPORT", "smtp")
-        .set("OUTREACH_SMTP__HOST", "127.0.0.1")
-        .set("OUTREACH_SMTP__PORT", server.port().to_string())
-        .set("OUTREACH_SMTP__TIMEOUT_SECS", "5")
-        .set("OUTREACH_SMTP__USERNAME", "relay-user")
-        .set("OUTREACH_SMTP__PASSWORD", SMTP_PASSWORD)
-        .set("OUTREACH_SMTP__SECURITY", "none")
-        // The STARTTLS attempt below puts the mail back for a retry about a second later.
-        .set("OUTREACH_DELIVERY__RETRY_BASE_SECS", "1");
+both_backends!(
+    the_smtp_password_never_goes_out_in_clear,
+    |mut env: TestEnv| async move {
+        ok(&env, &["init"]);
+        one_mail_due(&env);
+        let server = AuthSmtp::start();
+        env.set("OUTREACH_DELIVERY__TRANSPORT", "smtp")
+            .set("OUTREACH_SMTP__HOST", "127.0.0.1")
+            .set("OUTREACH_SMTP__PORT", server.port().to_string())
+            .set("OUTREACH_SMTP__TIMEOUT_SECS", "5")
+            .set("OUTREACH_SMTP__USERNAME", "relay-user")
+            .set("OUTREACH_SMTP__PASSWORD", SMTP_PASSWORD)
+            .set("OUTREACH_SMTP__SECURITY", "none")
+            // The STARTTLS attempt below puts the mail back for a retry about a second later.
+            .set("OUTREACH_DELIVERY__RETRY_BASE_SECS", "1");
 
-    // Refused at start, before any connection, in one line naming the keys.
-    let (code, _, err) = env.run(&["send-due"]);
-    assert_eq!(code, 2, "{err}");
-    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
-    assert!(
-        err.contains("smtp.username") && err.contains("smtp.security") && err.contains("smtp.allow_plaintext_auth"),
-        "{err}"
-    );
-    assert!(server.commands().is_empty(), "{:?}", server.commands());
+        // Refused at start, before any connection, in one line naming the keys.
+        let (code, _, err) = env.run(&["send-due"]);
+        assert_eq!(code, 2, "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(
+            err.contains("smtp.username") && err.contains("smtp.security") && err.contains("smtp.allow_plaintext_auth"),
+            "{err}"
+        );
+        assert!(server.commands().is_empty(), "{:?}", server.commands());
 
-    // STARTTLS that the server does not offer: nothing is sent, least of all AUTH.
-    env.set("OUTREACH_SMTP__SECURITY", "starttls");
-    let (code, _, err) = env.run(&["send-due"]);
-    assert_ne!(code, 2, "{err}");
-    assert!(!server.saw_auth(), "{:?}", server.commands());
-    assert!(server.messages().is_empty());
+        // STARTTLS that the server does not offer: nothing is sent, least of all AUTH.
+        env.set("OUTREACH_SMTP__SECURITY", "starttls");
+        let (code, _, err) = env.run(&["send-due"]);
+        assert_ne!(code, 2, "{err}");
+        assert!(!server.saw_auth(), "{:?}", server.commands());
+        assert!(server.messages().is_empty());
 
-    // A relay on this machine, allowed on purpose: it works.
-    env.set("OUTREACH_SMTP__SECURITY", "none")
-        .set("OUTREACH_SMTP__ALLOW_PLAINTEXT_AUTH", "true");
-    let mut sent = false;
-    for _ in 0..10 {
-        let (code, out, err) = env.run(&["send-due"]);
-        assert_eq!(code, 0, "{err}");
-        if out.contains("sent 1,") {
-            sent = true;
-            break;
+        // A relay on this machine, allowed on purpose: it works.
+        env.set("OUTREACH_SMTP__SECURITY", "none")
+            .set("OUTREACH_SMTP__ALLOW_PLAINTEXT_AUTH", "true");
+        let mut sent = false;
+        for _ in 0..10 {
+            let (code, out, err) = env.run(&["send-due"]);
+            assert_eq!(code, 0, "{err}");
+            if out.contains("sent 1,") {
+                sent = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
         }
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(sent, "{:?}", server.commands());
+        assert!(server.saw_auth(), "{:?}", server.commands());
+        assert_eq!(server.messages().len(), 1);
     }
-    assert!(sent, "{:?}", server.commands());
-    assert!(server.saw_auth(), "{:?}", server.commands());
-    assert_eq!(server.messages().len(), 1);
-});
+);
 
 // ---- item 8: the data folder is private, whatever the umask ----
 
@@ -247,12 +258,16 @@ both_backends!(files_are_private_whatever_the_umask, |mut env: TestEnv| async mo
         .keys()
         .map(|p| p.strip_prefix(&data).unwrap().display().to_string())
         .collect();
-    assert!(names.iter().any(|n| n.starts_with("outbox/") && n.ends_with(".eml")), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.starts_with("outbox/") && n.ends_with(".eml")),
+        "{names:?}"
+    );
     assert!(names.contains(&"signing.key".to_owned()), "{names:?}");
 
     // While the database is open, SQLite's own files are there too, with the database's mode.
     env.set("OUTREACH_LOG", "info");
-    let (mut serve, _) = serve_until_started(under_umask_022(&env.command(&["serve"])));
+    let out = env.path().join("serve.out");
+    let (mut serve, _) = serve_until_started(under_umask_022(&env.command(&["serve"])), &out);
     let found = modes(&data);
     let _ = serve.kill();
     let _ = serve.wait();

@@ -8,6 +8,10 @@ use std::str::FromStr;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+mod secrets;
+
+pub use secrets::redact_url;
+
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 const ENV_PREFIX: &str = "OUTREACH";
 
@@ -312,7 +316,7 @@ impl Settings {
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(ConfigError::new(
                 "database.url",
-                format!("{url:?} is neither sqlite:… nor postgres://…"),
+                format!("{:?} is neither sqlite:… nor postgres://…", redact_url(url)),
             ));
         }
         within("database.max_connections", self.database.max_connections, 1..=1000)?;
@@ -445,7 +449,7 @@ impl Settings {
                 format!(
                     "{} is http://, but mail goes out over SMTP (delivery.transport = \"smtp\"): members' unsubscribe \
                      links need https:// (web.allow_http = true allows http for tests)",
-                    self.web.base_url
+                    redact_url(&self.web.base_url)
                 ),
             ));
         }

@@ -26,7 +26,7 @@ use crate::domain::campaign::CampaignState;
 use crate::domain::{Outcome, RunStatus, Trigger};
 
 pub use health::Gauges;
-pub use sql::{Store, Tx, redacted};
+pub use sql::{Store, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

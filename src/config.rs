@@ -158,6 +158,10 @@ pub struct SmtpSettings {
     #[serde(default)]
     pub password: Secret,
     pub password_file: String,
+    /// Lets `username` go with `security = "none"`: the password crosses the network in clear (a relay on
+    /// this machine only).
+    #[serde(default)]
+    pub allow_plaintext_auth: bool,
     pub timeout_secs: u64,
     pub pool_size: u32,
     pub hello_name: String,
@@ -415,6 +419,7 @@ impl Settings {
                 ),
             ));
         }
+        secrets::check_smtp_auth(&self.smtp)?;
         if self.smtp.password.is_empty() && !self.smtp.password_file.is_empty() {
             self.smtp.password = read_secret_file("smtp.password_file", &self.smtp.password_file)?;
         }

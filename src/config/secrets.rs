@@ -1,7 +1,7 @@
 //! How secrets in the settings are kept: masked wherever a URL is printed, logged or shown on a page (one
-//! redaction for all of them).
+//! redaction for all of them), and never sent over the network in clear.
 
-use super::Settings;
+use super::{ConfigError, Settings, SmtpSecurity, SmtpSettings};
 
 /// What a masked secret reads as.
 const MASK: &str = "***";
@@ -110,6 +110,19 @@ impl Settings {
     }
 }
 
+/// A user name with `security = "none"` would send the password in clear (lettre offers AUTH to any server
+/// that advertises it): refused unless allowed on purpose, for a relay on this machine.
+pub(super) fn check_smtp_auth(smtp: &SmtpSettings) -> Result<(), ConfigError> {
+    if smtp.username.is_empty() || smtp.security != SmtpSecurity::None || smtp.allow_plaintext_auth {
+        return Ok(());
+    }
+    Err(ConfigError::new(
+        "smtp.security",
+        "\"none\" with smtp.username set would send the SMTP password in clear: use \"starttls\" or \"tls\" \
+         (smtp.allow_plaintext_auth = true allows it, for a relay on this machine)",
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +172,23 @@ mod tests {
         for (given, shown) in cases {
             assert_eq!(redact_url(given), shown, "{given}");
             assert!(!redact_url(given).contains("SEC"), "{given}");
+        }
+    }
+
+    #[test]
+    fn plaintext_auth_needs_tls_or_leave() {
+        let mut smtp = Settings::load_from(None, Vec::new()).unwrap().smtp;
+        check_smtp_auth(&smtp).unwrap();
+        smtp.username = "relay".into();
+        let refused = check_smtp_auth(&smtp).unwrap_err();
+        assert_eq!(refused.key, "smtp.security");
+        assert!(refused.to_string().contains("smtp.username"), "{refused}");
+        smtp.allow_plaintext_auth = true;
+        check_smtp_auth(&smtp).unwrap();
+        smtp.allow_plaintext_auth = false;
+        for security in [SmtpSecurity::Starttls, SmtpSecurity::Tls] {
+            smtp.security = security;
+            check_smtp_auth(&smtp).unwrap();
         }
     }
 }

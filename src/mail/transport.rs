@@ -129,6 +129,10 @@ impl SmtpTransport {
             }
         };
         if !s.username.is_empty() {
+            // Settings are checked at load (config::secrets); settings built another way must not leak it either.
+            if s.security == SmtpSecurity::None && !s.allow_plaintext_auth {
+                return Err("refusing to send the SMTP password in clear (smtp.security = \"none\")".into());
+            }
             let credentials = Credentials::new(s.username.clone(), s.password.expose().to_owned());
             conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
                 .await

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+pub mod files;
 mod secrets;
 
 pub use secrets::redact_url;

@@ -8,6 +8,11 @@ use std::str::FromStr;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+pub mod files;
+mod secrets;
+
+pub use secrets::redact_url;
+
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 const ENV_PREFIX: &str = "OUTREACH";
 
@@ -154,6 +159,10 @@ pub struct SmtpSettings {
     #[serde(default)]
     pub password: Secret,
     pub password_file: String,
+    /// Lets `username` go with `security = "none"`: the password crosses the network in clear (a relay on
+    /// this machine only).
+    #[serde(default)]
+    pub allow_plaintext_auth: bool,
     pub timeout_secs: u64,
     pub pool_size: u32,
     pub hello_name: String,
@@ -312,7 +321,7 @@ impl Settings {
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(ConfigError::new(
                 "database.url",
-                format!("{url:?} is neither sqlite:… nor postgres://…"),
+                format!("{:?} is neither sqlite:… nor postgres://…", redact_url(url)),
             ));
         }
         within("database.max_connections", self.database.max_connections, 1..=1000)?;
@@ -411,6 +420,7 @@ impl Settings {
                 ),
             ));
         }
+        secrets::check_smtp_auth(&self.smtp)?;
         if self.smtp.password.is_empty() && !self.smtp.password_file.is_empty() {
             self.smtp.password = read_secret_file("smtp.password_file", &self.smtp.password_file)?;
         }
@@ -445,7 +455,7 @@ impl Settings {
                 format!(
                     "{} is http://, but mail goes out over SMTP (delivery.transport = \"smtp\"): members' unsubscribe \
                      links need https:// (web.allow_http = true allows http for tests)",
-                    self.web.base_url
+                    redact_url(&self.web.base_url)
                 ),
             ));
         }

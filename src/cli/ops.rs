@@ -33,7 +33,7 @@ pub(super) async fn ops(
                 say!(out, "{line}");
             }
             let s = &app.settings;
-            say!(out, "ready: {}", s.database.url);
+            say!(out, "ready: {}", crate::config::redact_url(&s.database.url));
             match s.delivery.transport {
                 crate::config::TransportKind::File => say!(out, "mail is written to {}", s.delivery.outbox.display()),
                 crate::config::TransportKind::Smtp => say!(out, "mail goes to {}:{}", s.smtp.host, s.smtp.port),

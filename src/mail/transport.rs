@@ -17,6 +17,7 @@ use lettre::transport::smtp::response::Response;
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
+use crate::config::files::{create_private_folder, write_private_file};
 use crate::config::{SmtpSecurity, SmtpSettings};
 
 pub use super::reply::{Reply, Stage};
@@ -38,7 +39,7 @@ pub struct FileTransport {
 
 impl FileTransport {
     pub fn new(dir: PathBuf) -> std::io::Result<Self> {
-        std::fs::create_dir_all(&dir)?;
+        create_private_folder(&dir)?;
         Ok(Self { dir })
     }
 }
@@ -48,12 +49,15 @@ impl Transport for FileTransport {
     async fn send(&self, _envelope: &Envelope, message: &[u8], file_stem: &str) -> Reply {
         let path = self.dir.join(format!("{file_stem}.eml"));
         let tmp = self.dir.join(format!(".{file_stem}.eml.tmp"));
-        // Write then rename, so a crash never leaves half a mail in the outbox.
-        let written = async {
-            tokio::fs::write(&tmp, message).await?;
-            tokio::fs::rename(&tmp, &path).await
-        }
-        .await;
+        // Write then rename, so a crash never leaves half a mail in the outbox; 0600 from the start, for the mail
+        // holds the member's working links.
+        let (tmp_file, mail_file, message) = (tmp, path.clone(), message.to_vec());
+        let written = tokio::task::spawn_blocking(move || {
+            write_private_file(&tmp_file, &message)?;
+            std::fs::rename(&tmp_file, &mail_file)
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
         match written {
             Ok(()) => Reply::Accepted {
                 code: None,
@@ -129,6 +133,10 @@ impl SmtpTransport {
             }
         };
         if !s.username.is_empty() {
+            // Settings are checked at load (config::secrets); settings built another way must not leak it either.
+            if s.security == SmtpSecurity::None && !s.allow_plaintext_auth {
+                return Err("refusing to send the SMTP password in clear (smtp.security = \"none\")".into());
+            }
             let credentials = Credentials::new(s.username.clone(), s.password.expose().to_owned());
             conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
                 .await

@@ -10,10 +10,10 @@ use tokio::time::Instant;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::Application;
-use crate::config::{TransportKind, millis};
+use crate::config::{TransportKind, millis, redact_url};
 use crate::error::AppError;
 use crate::mail::transport::Transport;
-use crate::store::{Held, InstanceInfo, Lease, Store, redacted};
+use crate::store::{Held, InstanceInfo, Lease, Store};
 
 mod scheduler;
 mod worker;
@@ -257,7 +257,7 @@ pub async fn serve(app: Arc<Application>, shutdown: impl std::future::Future<Out
     tracing::info!(
         version = %env!("CARGO_PKG_VERSION"),
         instance = %instance.id,
-        database = %redacted(&app.settings.database.url),
+        database = %redact_url(&app.settings.database.url),
         mail = %mail_target(&app.settings),
         data = %app.settings.data_dir.display(),
         "serving: scheduler every {every}s"

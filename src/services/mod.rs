@@ -20,6 +20,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use crate::config::files::{Tightened, create_private_file, create_private_folder};
 use crate::config::{Settings, TransportKind};
 use crate::domain::Trigger;
 use crate::domain::campaign::{Campaign, CampaignState, NewCampaign, Schedule};
@@ -125,6 +126,20 @@ impl Application {
     /// Imports the shipped plan when none exists and creates the signing key file when no key is configured.
     pub async fn init(&self, actor: &Actor) -> Result<Vec<String>, AppError> {
         let mut done = Vec::new();
+        let data = &self.settings.data_dir;
+        let tightened = self
+            .settings
+            .tighten_data_folder()
+            .map_err(|e| AppError::Io(format!("making the data folder {} private: {e}", data.display())))?;
+        if tightened != Tightened::default() {
+            done.push(format!(
+                "made the data folder private: {} (folders made 0700: {}, files made 0600: {}; other users of \
+                 this machine could read them)",
+                data.display(),
+                tightened.folders,
+                tightened.files
+            ));
+        }
         if self.store.plan(None).await?.is_none() {
             self.import_plan(actor, SHIPPED_PLAN, "config/plans/fy2020.tsv", SHIPPED_PLAN_YEAR, false)
                 .await?;
@@ -145,7 +160,7 @@ impl Application {
             }
             let path = Path::new(&self.settings.web.signing_key_file);
             if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(folder).map_err(|e| AppError::Io(format!("{}: {e}", folder.display())))?;
+                create_private_folder(folder).map_err(|e| AppError::Io(format!("{}: {e}", folder.display())))?;
             }
             let key: [u8; 32] = rand::random();
             write_private(path, &hex::encode(key)).map_err(|e| AppError::Io(format!("{}: {e}", path.display())))?;
@@ -301,9 +316,5 @@ fn title_line(text: &str) -> usize {
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents.as_bytes())
+    create_private_file(path)?.write_all(contents.as_bytes())
 }

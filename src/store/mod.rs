@@ -22,11 +22,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::config::files::{create_private_file, create_private_folder, sqlite_file};
 use crate::domain::campaign::CampaignState;
 use crate::domain::{Outcome, RunStatus, Trigger};
 
 pub use health::Gauges;
-pub use sql::{Store, Tx, redacted};
+pub use sql::{Store, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -283,7 +284,8 @@ pub struct LogEntry {
     pub outcome: Outcome,
 }
 
-/// Connects, creating the SQLite file and its folder when needed, and applies the embedded migrations.
+/// Connects, creating the SQLite file and its folder when needed (private to this user: see
+/// [`crate::config::files`]), and applies the embedded migrations.
 pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Store> {
     let backend = if url.starts_with("postgres") {
         Backend::Postgres
@@ -291,19 +293,25 @@ pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Store> {
         Backend::Sqlite
     };
     if backend == Backend::Sqlite
-        && let Some(folder) = sqlite_path(url).and_then(|p| p.parent().map(Path::to_path_buf))
-        && !folder.as_os_str().is_empty()
+        && let Some(file) = sqlite_file(url)
     {
-        std::fs::create_dir_all(&folder).map_err(|source| StoreError::Folder {
-            path: folder.display().to_string(),
-            source,
-        })?;
+        create_sqlite_file(file)?;
     }
     Store::connect(backend, url, max_connections, Duration::from_secs(10)).await
 }
 
-fn sqlite_path(url: &str) -> Option<&Path> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next()?;
-    (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
+/// Creates the database file, empty (SQLite takes an empty file for an empty database), 0600 before SQLite
+/// opens it: SQLite would make it 0644, and it gives the -wal and -shm files the mode of the database file.
+fn create_sqlite_file(file: &Path) -> StoreResult<()> {
+    let folder_error = |folder: &Path, source| StoreError::Folder {
+        path: folder.display().to_string(),
+        source,
+    };
+    if let Some(folder) = file.parent().filter(|f| !f.as_os_str().is_empty()) {
+        create_private_folder(folder).map_err(|e| folder_error(folder, e))?;
+    }
+    // An existing file is kept as it is (`init` tightens it); any other failure (a read-only folder, say) is
+    // left for SQLite's own attempt to report, with its reason.
+    let _ = create_private_file(file);
+    Ok(())
 }

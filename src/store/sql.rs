@@ -157,20 +157,9 @@ async fn probe(backend: Backend, url: &str, timeout: Duration) -> StoreResult<()
         Err(_) => format!("no answer within {} s", timeout.as_secs()),
     };
     Err(StoreError::Open {
-        url: redacted(url),
+        url: crate::config::redact_url(url),
         reason,
     })
-}
-
-/// The URL without its password, for messages and logs.
-pub fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => match url[scheme + 3..at].split_once(':') {
-            Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-            None => url.to_owned(),
-        },
-        _ => url.to_owned(),
-    }
 }
 
 fn with_create_mode(url: &str) -> String {

@@ -97,7 +97,7 @@ pub async fn bind(app: &Application) -> Result<TcpListener, AppError> {
     if let Ok(bound) = listener.local_addr() {
         println!(
             "listening on http://{bound} (public address {})",
-            app.settings.web.base_url
+            crate::config::redact_url(&app.settings.web.base_url)
         );
     }
     Ok(listener)
@@ -112,7 +112,11 @@ pub async fn serve(
     let address = listener
         .local_addr()
         .map_err(|e| AppError::Internal(format!("web: {e}")))?;
-    tracing::info!(%address, base_url = %app.settings.web.base_url, "web: member pages listening");
+    tracing::info!(
+        %address,
+        base_url = %crate::config::redact_url(&app.settings.web.base_url),
+        "web: member pages listening"
+    );
     // The peer's address is the client's, unless it is a trusted proxy (see `ClientAddress`).
     axum::serve(
         listener,

@@ -1,3 +1,4 @@
+pub mod auth_smtp;
 pub mod external;
 pub mod mime;
 pub mod rig;

@@ -278,12 +278,10 @@ async fn revoke_token(
     }
 }
 
-/// The settings as loaded, every secret masked: `Secret` values print as `Secret(redacted)`, and the database
-/// URL's password as `***`.
+/// The settings as loaded, every secret masked: `Secret` values print as `Secret(redacted)`, and URLs go
+/// through the one redaction (passwords and `password=`-style parameters as `***`).
 fn masked_settings(settings: &crate::config::Settings) -> String {
-    let mut shown = settings.clone();
-    shown.database.url = crate::store::redacted(&shown.database.url);
-    format!("{shown:#?}")
+    format!("{:#?}", settings.redacted())
 }
 
 async fn config(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {

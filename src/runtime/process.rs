@@ -81,7 +81,8 @@ mod imp {
             .as_deref()
             .and_then(parse_stat)
         {
-            Some((state, _)) if matches!(state, 'Z' | 'X' | 'x') => Liveness::Gone,
+            // A zombie (Z) or dying (X, x) process is gone, though kill(pid, 0) still finds it.
+            Some(('Z' | 'X' | 'x', _)) => Liveness::Gone,
             Some((_, started)) if started != start_ticks => Liveness::Gone,
             // The same process, or one we may not look at: the heartbeat decides.
             _ => Liveness::Running,

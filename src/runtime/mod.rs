@@ -1,6 +1,7 @@
 //! The processes: `serve` (scheduler, worker and heartbeat under one supervisor) and `send-due` (fire what is
 //! due, drain the queue, exit). Each registers as an instance and heartbeats in database time, so another
-//! instance takes over its deliveries within `instance_timeout_secs` if it dies.
+//! instance takes over its deliveries within `instance_timeout_secs` if it dies, or at its next claim when it
+//! runs on the same machine and finds the process gone (see [`process`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use crate::error::AppError;
 use crate::mail::transport::Transport;
 use crate::store::{Held, InstanceInfo, Lease, Store};
 
+mod process;
 mod scheduler;
 mod worker;
 
@@ -90,6 +92,7 @@ impl Instance {
                 pid: i64::from(pid),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
                 role: role.to_owned(),
+                process: process::own_identity(),
             })
             .await?;
         Ok(Self { id, store })
@@ -164,6 +167,8 @@ pub async fn send_due(
     let result = async {
         let tick = app.scheduler().fire_due().await?;
         let lease = Lease::of(&app.settings.delivery);
+        // Before counting, so that what a dead process of this machine held counts as due.
+        process::find_gone_neighbours(&app.store, &instance.id, lease.instance_timeout_ms).await?;
         progress(Progress::Due(
             u64::try_from(app.store.due_count(app.now(), lease).await?).unwrap_or(0),
         ));

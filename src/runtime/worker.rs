@@ -328,6 +328,8 @@ impl Worker {
         }
         // Between steps this worker holds nothing: whatever a failed step left leased is given back first.
         self.store.release(&self.owner, None, self.clock.now_ms()).await?;
+        // A dead process of this machine is known dead now, not once its heartbeat has gone stale.
+        super::process::find_gone_neighbours(&self.store, &self.owner, self.lease.instance_timeout_ms).await?;
         let now = self.clock.now_ms();
         let lease = self.lease;
         let claimed_at = Instant::now();

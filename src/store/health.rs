@@ -77,8 +77,9 @@ impl Store {
         .await?
         .try_get("age")?;
         g.oldest_due_ms = oldest.unwrap_or(0).max(0);
+        let live = super::instances::live("instances", now, "$1");
         g.live_instances = sqlx::query(AssertSqlSafe(format!(
-            "SELECT COUNT(*) AS n FROM instances WHERE stopped_at IS NULL AND heartbeat_at >= {now} - $1"
+            "SELECT COUNT(*) AS n FROM instances WHERE {live}"
         )))
         .bind(instance_timeout_ms)
         .fetch_one(pool)

@@ -175,6 +175,27 @@ pub struct InstanceInfo {
     pub pid: i64,
     pub version: String,
     pub role: String,
+    /// How other processes of its machine recognise it; none where it cannot be read.
+    pub process: Option<ProcessIdentity>,
+}
+
+/// A process as the other processes of its machine can recognise it: its pid means something only in its
+/// kernel's boot and pid namespace, and its start time tells it from a later process given the same pid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessIdentity {
+    pub boot_id: String,
+    pub pid_ns: String,
+    /// Clock ticks since boot.
+    pub start_ticks: i64,
+}
+
+/// Another instance still counted live whose process runs where this one's does (same boot and pid
+/// namespace), so this one can look at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Neighbour {
+    pub id: String,
+    pub pid: i64,
+    pub start_ticks: i64,
 }
 
 /// A registered process as the database sees it now.
@@ -189,7 +210,8 @@ pub struct InstanceStatus {
     pub heartbeat_at: i64,
     /// Milliseconds since its last heartbeat, in database time.
     pub silent_ms: i64,
-    /// live, dead (silent past the timeout) or stopped (said goodbye).
+    /// live, dead (silent past the timeout, or its process found gone on its machine) or stopped (said
+    /// goodbye).
     pub state: &'static str,
     /// Deliveries it holds a lease on.
     pub holding: i64,

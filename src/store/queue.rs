@@ -13,15 +13,16 @@ const ACTIVE_RUN: &str = "d.run_id IN (SELECT r.id FROM runs r JOIN campaigns c 
                           WHERE r.status = 'sending' AND c.state IN ('scheduled', 'finished'))";
 
 /// What a worker may claim, in two parts so each reads an index in order and stops at its LIMIT: leases that
-/// ran out or whose instance stopped heartbeating (`timeout`, a placeholder for milliseconds), compared in
-/// database time (`db_now`); then queued deliveries whose time has come (`now`, a placeholder bound to the
-/// service's clock, which schedules retries). One `OR` made SQLite collect and sort the whole queue.
+/// ran out or whose instance is no longer live (stopped, found dead on its machine, or silent past `timeout`, a
+/// placeholder for milliseconds), compared in database time (`db_now`); then queued deliveries whose time has
+/// come (`now`, a placeholder bound to the service's clock, which schedules retries). One `OR` made SQLite
+/// collect and sort the whole queue.
 fn due_parts(now: &str, db_now: &str, timeout: &str) -> [String; 2] {
+    let live = super::instances::live("i", db_now, timeout);
     [
         format!(
             "d.status = 'sending' AND (d.lease_until < {db_now} OR d.lease_owner IN \
-             (SELECT i.id FROM instances i WHERE i.heartbeat_at < {db_now} - {timeout} OR i.stopped_at IS NOT NULL)) \
-             AND {ACTIVE_RUN}"
+             (SELECT i.id FROM instances i WHERE NOT {live})) AND {ACTIVE_RUN}"
         ),
         format!("d.status = 'queued' AND d.next_attempt_at <= {now} AND {ACTIVE_RUN}"),
     ]

@@ -633,3 +633,46 @@ both_backends!(
         assert!(html.contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;\"") && !html.contains(name));
     }
 );
+
+both_backends!(
+    the_root_leads_home_runs_count_per_campaign_and_a_preview_warns_off_theme,
+    |mut env: TestEnv| async move {
+        let s = site(&mut env).await;
+        import(
+            &s.app,
+            &[("member@example.jp", "telework"), ("other@example.jp", "smooth-biz")],
+        )
+        .await;
+        // `/`: a visitor is sent to sign in and back; each role to its own first page.
+        let visitor = s.http.get(format!("{}/", s.base)).send().await.unwrap();
+        assert_eq!(visitor.status(), 303);
+        assert_eq!(location(&visitor), "/sign-in?next=%2F");
+        let (staff, _) = s.sign_in(STAFF).await;
+        let (auditor, _) = s.sign_in(AUDITOR).await;
+        assert_eq!(location(&s.get(&staff, "/").await), "/staff");
+        assert_eq!(location(&s.get(&auditor, "/").await), "/audit/log");
+
+        // Two campaigns, each with its first run: each page says 第1回, whatever the runs' global ids.
+        for _ in 0..2 {
+            let id = campaign(&s.app, Channel::Newsletter, None, Some("0 9 1 * *")).await;
+            let answer = s.post(&staff, &format!("/staff/campaigns/{id}/send-now"), &[]).await;
+            assert_eq!(answer.status(), 303);
+            let html = s.page(&staff, &format!("/staff/campaigns/{id}")).await;
+            assert!(html.contains("第1回"), "{html}");
+            assert!(!html.contains("第2回"), "{html}");
+        }
+
+        // A preview as a member who is not on the theme says so; as one who is, it does not.
+        let id = campaign(&s.app, Channel::Newsletter, None, Some("0 9 1 * *")).await;
+        let warning = "この会員はこのテーマの配信を受けていません";
+        let off = s
+            .page(&staff, &format!("/staff/campaigns/{id}?member=other%40example.jp"))
+            .await;
+        assert!(off.contains(warning), "{off}");
+        let on = s
+            .page(&staff, &format!("/staff/campaigns/{id}?member=member%40example.jp"))
+            .await;
+        assert!(!on.contains(warning), "{on}");
+        assert!(on.contains("件名："), "{on}");
+    }
+);

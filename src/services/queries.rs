@@ -27,14 +27,18 @@ impl Application {
         Ok(self.store.members(theme_slug).await?)
     }
 
-    /// A member and every change of their state, oldest first.
-    pub async fn member_history(&self, email: &str) -> Result<(Member, Vec<MemberEvent>), AppError> {
+    /// The member with this address (in any of its spellings).
+    pub async fn member(&self, email: &str) -> Result<Member, AppError> {
         let email = typed_address(email)?;
-        let member = self
-            .store
+        self.store
             .member(email)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("no member {email}")))?;
+            .ok_or_else(|| AppError::NotFound(format!("no member {email}")))
+    }
+
+    /// A member and every change of their state, oldest first.
+    pub async fn member_history(&self, email: &str) -> Result<(Member, Vec<MemberEvent>), AppError> {
+        let member = self.member(email).await?;
         let history = self.store.member_history(member.id).await?;
         Ok((member, history))
     }

@@ -266,10 +266,12 @@ async fn show(
         Ok(f) => f,
         Err(e) => return failed(&web, &who, lang, &e),
     };
+    // Runs are numbered within their campaign (its first run is 1), oldest first; the page lists the newest first.
     let runs: Vec<Value> = runs
         .iter()
+        .enumerate()
         .rev()
-        .map(|r| {
+        .map(|(index, r)| {
             let c = r.counts;
             let failures: Vec<Value> = failures
                 .iter()
@@ -278,6 +280,7 @@ async fn show(
                 .collect();
             json!({
                 "id": r.run.id,
+                "number": index + 1,
                 "scheduled_for": local_time(app, lang, r.run.scheduled_for),
                 "started": local_time(app, lang, r.run.created_at),
                 "finished": r.run.finished_at.map(|t| local_time(app, lang, t)).unwrap_or_default(),

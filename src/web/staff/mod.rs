@@ -28,6 +28,7 @@ use crate::domain::account::Role;
 /// Every staff, auditor and admin page.
 pub(super) fn routes() -> Router<Web> {
     Router::new()
+        .route("/", get(root))
         .route("/lang/{lang}", get(switch_language))
         .merge(dashboard::routes())
         .merge(campaigns::routes())
@@ -164,6 +165,11 @@ const MENU: &[MenuItem] = &[
 /// Where a role lands after signing in: the first page of the menu it may use.
 pub(super) fn home_of(role: Role) -> &'static str {
     MENU.iter().find(|m| role >= m.least).map_or("/audit/log", |m| m.path)
+}
+
+/// `/`: the signed-in user's first page (a visitor is sent to sign in first, then comes back here).
+async fn root(signed_in: SignedInUser) -> Response {
+    Redirect::to(home_of(signed_in.user.role)).into_response()
 }
 
 /// The 403 page unless the signed-in user's role is at least `least`: every page checks on the server.

@@ -135,12 +135,21 @@ pub(super) async fn with_preview(
         Err(e) => Err(e),
     };
     let query = serde_urlencoded::to_string([("member", member.unwrap_or_default())]).unwrap_or_default();
+    // A member previewed who does not get this theme would never receive this mail: said above it.
+    let not_on_theme = match (member, &rendered) {
+        (Some(email), Ok(_)) => app
+            .member(email)
+            .await
+            .is_ok_and(|m| m.status != crate::domain::MemberStatus::Active || !m.themes.contains(&c.theme_slug)),
+        _ => false,
+    };
     context["preview"] = match rendered {
         Ok(mail) => json!({
             "subject": mail.subject,
             "text": mail.text,
             "src": format!("/staff/campaigns/{}/preview.html?{query}", c.id),
             "error": "",
+            "not_on_theme": not_on_theme && c.channel == crate::domain::Channel::Newsletter,
         }),
         Err(e) => json!({
             "subject": "", "text": "", "src": "",

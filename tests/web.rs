@@ -251,6 +251,11 @@ both_backends!(
             "seven themes and leave-all: {html}"
         );
         let before = themes().await;
+        assert!(
+            html.contains("株式会社設定 担当 様"),
+            "greeted by company and name: {html}"
+        );
+        assert!(!html.contains("元に戻す"), "{html}");
 
         let post = |form: &'static str| {
             let (http, url) = (http.clone(), url.clone());
@@ -268,6 +273,14 @@ both_backends!(
         let (status, html) = post("theme=telework&do=leave").await;
         assert_eq!(status, 200);
         assert!(html.contains("「テレワークの推進」の配信を停止しました。"), "{html}");
+        // The way back: an undo that joins the theme just left, and leave buttons unlike join buttons.
+        let undo = html.split("元に戻す").next().unwrap();
+        assert!(
+            undo.ends_with("<button type=\"submit\" name=\"do\" value=\"join\" class=\"secondary\">")
+                && undo.contains("<input type=\"hidden\" name=\"theme\" value=\"telework\"><button"),
+            "{html}"
+        );
+        assert!(html.contains("value=\"leave\" class=\"leave\"") && html.contains("value=\"join\" class=\"join\""));
         assert_eq!(themes().await, ("active".to_owned(), vec!["sme-talent".to_owned()]));
         assert_ne!(themes().await, before);
         let (_, html) = post("theme=women-advancement&do=join").await;
@@ -302,7 +315,30 @@ both_backends!(
         app.suppress(&tester(), "p@example.co.jp", "宛先不明").await.unwrap();
         let (_, html) = post("theme=sme-talent&do=join").await;
         assert!(html.contains("このアドレスへの配信は停止されています"), "{html}");
+        assert!(
+            html.contains("「中小企業の人材確保") && html.contains("の配信は開始されていません。"),
+            "{html}"
+        );
+        assert!(
+            !html.contains("の配信を開始しました。"),
+            "told the truth, not that mail will come: {html}"
+        );
         assert_eq!(themes().await.0, "suppressed");
+
+        // After a one-click leave, the page links to the member's preferences (relative to it), which open.
+        let base = url.split("/p/").next().unwrap().to_owned();
+        let page = http.post(format!("{base}{}", links.unsubscribe)).send().await.unwrap();
+        let html = page.text().await.unwrap();
+        let href = html
+            .split("<a href=\"../p/")
+            .nth(1)
+            .expect("a link back")
+            .split('"')
+            .next()
+            .unwrap();
+        let back = http.get(format!("{base}/p/{href}")).send().await.unwrap();
+        assert_eq!(back.status(), 200);
+        assert!(back.text().await.unwrap().contains("メールマガジンの配信設定"));
     }
 );
 

@@ -166,9 +166,28 @@ async fn leave(State(web): State<Web>, client: ClientAddress, Path(token): Path<
         Err(why) => return web.pages.invalid_link(&web.app, why),
     };
     match web.app.leave_by_link(member_id, &theme, &client.to_string()).await {
-        Ok((member, left)) => web.pages.left(&web.app, &member, &theme, !left).await,
+        Ok((member, left)) => {
+            let back = preferences_path(&web, member_id);
+            web.pages.left(&web.app, &member, &theme, !left, &back).await
+        }
         Err(e) => failure(&web, &e),
     }
+}
+
+/// A fresh preferences link for a member who just left a theme by link: the way back (undo, other themes).
+/// Signed with the current key, for `web.link_ttl_days`; relative, as `base_url` may have a path; empty without
+/// a key.
+fn preferences_path(web: &Web, member_id: i64) -> String {
+    let Some(key) = web.keys.first() else {
+        return String::new();
+    };
+    let token = MemberToken {
+        member_id,
+        purpose: Purpose::Preferences,
+        expires_day: token::expiry_day(web.app.now(), web.app.settings.web.link_ttl_days),
+        inert: false,
+    };
+    format!("../p/{}", token.sign(key))
 }
 
 /// The member a preferences link names, or why it cannot be used.
@@ -230,12 +249,21 @@ async fn change_preferences(
             .map(|c| (Done::LeftAll, c)),
         _ => return web.pages.invalid_link(app, TokenError::Invalid),
     };
-    let (done, _) = match changed {
+    let (done, changed) = match changed {
         Ok(done) => done,
         Err(e) => return failure(&web, &e),
     };
     match app.member_by_id(member_id).await {
-        Ok(member) => web.pages.preferences(app, &member, Some((done, &form.theme))).await,
+        Ok(member) => {
+            // A suppressed member's join changes nothing: the page says so rather than that mail will come.
+            let done = match done {
+                Done::Joined if !changed && member.status == crate::domain::MemberStatus::Suppressed => {
+                    Done::JoinRefused
+                }
+                done => done,
+            };
+            web.pages.preferences(app, &member, Some((done, &form.theme))).await
+        }
         Err(e) => failure(&web, &e),
     }
 }
@@ -244,6 +272,8 @@ async fn change_preferences(
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Done {
     Joined,
+    /// A join the member's suppression refused.
+    JoinRefused,
     Left,
     LeftAll,
 }

@@ -73,12 +73,20 @@ impl Pages {
         Html(self.render("leave-confirm", &context)).into_response()
     }
 
-    pub(super) async fn left(&self, app: &Application, member: &Member, theme: &str, already: bool) -> Response {
+    pub(super) async fn left(
+        &self,
+        app: &Application,
+        member: &Member,
+        theme: &str,
+        already: bool,
+        preferences: &str,
+    ) -> Response {
         let en = member.locale == "en";
         let mut context = Self::base(app, &member.locale, if en { "Unsubscribed" } else { "配信停止の完了" });
         context["email"] = member.email.clone().into();
         context["theme"] = Self::theme_title(app, theme, en).await.into();
         context["already"] = already.into();
+        context["preferences"] = preferences.into();
         Html(self.render("left", &context)).into_response()
     }
 
@@ -109,11 +117,18 @@ impl Pages {
                 })
             })
             .collect();
+        let done_what = done;
         let done = match done {
             None => None,
             Some((what, slug)) => {
                 let theme = Self::theme_title(app, slug, en).await;
                 Some(match (what, en) {
+                    (super::Done::JoinRefused, false) => {
+                        format!("このアドレスへの配信は停止されているため、「{theme}」の配信は開始されていません。")
+                    }
+                    (super::Done::JoinRefused, true) => {
+                        format!("Mail to this address is stopped, so “{theme}” was not started.")
+                    }
                     (super::Done::Joined, false) => format!("「{theme}」の配信を開始しました。"),
                     (super::Done::Joined, true) => format!("You will receive “{theme}”."),
                     (super::Done::Left, false) => format!("「{theme}」の配信を停止しました。"),
@@ -123,7 +138,15 @@ impl Pages {
                 })
             }
         };
+        // Undo offers the theme just left back, to a member who may still join it.
+        let undo = match done_what {
+            Some((super::Done::Left, slug)) if member.status == MemberStatus::Active => slug,
+            _ => "",
+        };
+        context["undo"] = undo.into();
         context["email"] = member.email.clone().into();
+        context["company"] = member.company.clone().into();
+        context["name"] = member.contact_name.clone().into();
         context["themes"] = themes.into();
         context["done"] = done.unwrap_or_default().into();
         context["suppressed"] = (member.status == MemberStatus::Suppressed).into();

@@ -690,9 +690,9 @@ both_backends!(
 
         let ja = &mails["ja@example.co.jp"];
         assert!(ja.subject.starts_with("【東商メールマガジン】"), "{}", ja.subject);
-        assert_eq!(ja.html_title(), "東商メールマガジン|テレワークの推進");
-        assert_eq!(ja.text.lines().nth(1), Some("東商メールマガジン|テレワークの推進"));
-        assert!(ja.html.contains("東商メールマガジン|テレワークの推進<"), "banner");
+        assert_eq!(ja.html_title(), "東商メールマガジン｜テレワークの推進");
+        assert_eq!(ja.text.lines().nth(1), Some("東商メールマガジン｜テレワークの推進"));
+        assert!(ja.html.contains("東商メールマガジン｜テレワークの推進<"), "banner");
         assert!(ja.text.contains("担当 太郎 様") && ja.text.contains("いつもお世話になっております。"));
 
         let en = &mails["en@example.co.jp"];
@@ -760,8 +760,8 @@ both_backends!(manuscript_names_its_issue, |mut env: TestEnv| async move {
     let mails: Vec<support::mime::Read> = smtp.messages().iter().map(|m| support::mime::read(&m.data)).collect();
     let (with, without): (Vec<_>, Vec<_>) = mails.iter().partition(|m| m.subject.contains("6月1日号"));
     let (with, without) = (with[0], without[0]);
-    assert_eq!(with.subject, "【東商新聞 原稿】テレワーク導入支援(6月1日号掲載用)");
-    assert_eq!(without.subject, "【東商新聞 原稿】テレワーク導入支援(次号以降掲載用)");
+    assert_eq!(with.subject, "【東商新聞 原稿】テレワーク導入支援（6月1日号掲載用）");
+    assert_eq!(without.subject, "【東商新聞 原稿】テレワーク導入支援（次号以降掲載用）");
     for part in [&with.text, &with.html] {
         assert!(
             part.contains("東商新聞6月1日号への掲載用原稿をお送りいたします。"),

@@ -245,6 +245,29 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> R
 mod tests {
     use super::*;
 
+    /// Japanese typography: beside Japanese text a colon, a bracket or a bar is the full-width one (`：`, `（）`,
+    /// `｜`). English templates (`…/en`) keep theirs.
+    #[test]
+    fn japanese_templates_use_full_width_punctuation() {
+        let japanese =
+            |c: char| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}' | '\u{3000}'..='\u{303f}');
+        let mut sources = std::collections::BTreeMap::new();
+        built_in(&BUILT_IN, &mut sources);
+        let mut found = Vec::new();
+        for (name, source) in sources.iter().filter(|(n, _)| !n.split('/').any(|part| part == "en")) {
+            let chars: Vec<char> = source.text.chars().collect();
+            for pair in chars.windows(2) {
+                let [a, b] = [pair[0], pair[1]];
+                let half_width = |c: char| matches!(c, ':' | '(' | ')' | '|');
+                if (japanese(a) && half_width(b) && b != '(') || (half_width(a) && a != ')' && japanese(b)) {
+                    found.push(format!("{name}: {a}{b}"));
+                }
+            }
+        }
+        assert!(found.is_empty(), "half-width punctuation in Japanese text: {found:#?}");
+        assert!(sources.len() > 50, "every built-in template was read");
+    }
+
     fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for (name, body) in files {

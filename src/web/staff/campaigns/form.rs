@@ -74,7 +74,7 @@ pub(super) fn firings(app: &Application, lang: Lang, at: &str, cron: &str) -> Re
     } else if !cron.trim().is_empty() {
         Schedule::cron(cron, &app.settings.schedule.time_zone).map_err(|_| {
             lang.pick(
-                "cron の書式が正しくありません。「分 時 日 月 曜日」の5項目で書いてください（例: 0 9 * * MON#1 は毎月第1月曜 9:00）。",
+                "cron の書式が正しくありません。「分 時 日 月 曜日」の5項目で書いてください（例：0 9 * * MON#1 は毎月第1月曜 9:00）。",
                 "The cron expression does not parse. Write five fields, minute hour day month weekday \
                  (e.g. 0 9 * * MON#1 is the first Monday of each month at 9:00).",
             )

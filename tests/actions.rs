@@ -264,3 +264,43 @@ both_backends!(
         assert_eq!(err.exit_code(), 3, "{err}");
     }
 );
+
+both_backends!(
+    a_renamed_action_is_found_under_both_spellings,
+    |mut env: TestEnv| async move {
+        env.set("OUTREACH_WEB__SIGNING_KEY", "actions-test-signing-key-0123456789abcdef");
+        let app = env.app(Arc::new(SystemClock)).await;
+        // A row an earlier version wrote under the old spelling (the log is append-only: it keeps it).
+        execute(
+            &env,
+            "INSERT INTO actions (at, actor_kind, actor, address, action, target, summary) \
+             VALUES (1, 'operator', 'old', '', 'campaign.send-now', 'campaign 1', '{}')",
+        )
+        .await
+        .unwrap();
+        let csv = "email,company,contact_name,themes,locale\nm@example.co.jp,株式会社,担当,telework,ja\n";
+        app.import_members(&tester(), csv.as_bytes(), false, false).await.unwrap();
+        let request = outreach::services::CampaignRequest {
+            name: "今すぐ".into(),
+            title: None,
+            issue: None,
+            theme_slug: "telework".into(),
+            channel: outreach::domain::plan::Channel::Newsletter,
+            at: None,
+            cron: Some("0 9 1 * *".into()),
+            from: None,
+            until: None,
+            fiscal_year: None,
+        };
+        let templates = app.templates().unwrap();
+        let id = app.create_campaign(&tester(), &templates, &request).await.unwrap();
+        app.send_now(&tester(), id).await.unwrap();
+        let filter = ActionFilter {
+            action: Some("campaign.send_now".into()),
+            ..ActionFilter::default()
+        };
+        let rows = app.actions(&filter).await.unwrap();
+        let spellings: Vec<&str> = rows.iter().map(|a| a.action.as_str()).collect();
+        assert_eq!(spellings, ["campaign.send-now", "campaign.send_now"]);
+    }
+);

@@ -73,6 +73,15 @@ impl Actor {
     }
 }
 
+/// The spelling an action had before it was renamed to one style (`campaign.send_now` was `campaign.send-now`),
+/// so filters find the rows recorded under it.
+pub fn former_spelling(action: &str) -> Option<&'static str> {
+    match action {
+        "campaign.send_now" => Some("campaign.send-now"),
+        _ => None,
+    }
+}
+
 /// A change about to be made: who, what, on what, and a short summary of what changed (filled in further by
 /// the store where only it knows, such as an import's counts).
 #[derive(Debug, Clone)]

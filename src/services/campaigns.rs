@@ -258,7 +258,7 @@ impl Application {
         if c.state != CampaignState::Scheduled {
             return Err(AppError::Conflict(format!("campaign {id} is {}", c.state.as_str())));
         }
-        let action = self.permitted(actor, "campaign.send-now", format!("campaign {id}"))?;
+        let action = self.permitted(actor, "campaign.send_now", format!("campaign {id}"))?;
         let now = self.now();
         let audience = audience_of(c.channel, &c.theme_slug, &self.settings);
         Ok(self

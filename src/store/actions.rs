@@ -68,16 +68,32 @@ impl Store {
         let (cursor, order, cursor_id) = keyset.sql();
         let mut clauses = vec![cursor.to_owned()];
         let mut n = 1;
+        // Each `?` of a clause is the next bind's number.
         let mut next = |clause: &str| {
-            n += 1;
-            clauses.push(clause.replace('?', &format!("${n}")));
+            let mut numbered = String::new();
+            for (i, part) in clause.split('?').enumerate() {
+                if i > 0 {
+                    n += 1;
+                    numbered.push_str(&format!("${n}"));
+                }
+                numbered.push_str(part);
+            }
+            clauses.push(numbered);
         };
         // Same order as the binds below.
         if filter.actor.is_some() {
             next("actor = ?");
         }
-        if filter.action.is_some() {
-            next("action = ?");
+        // A renamed action is found under its old spelling too: the log is append-only, its rows keep theirs.
+        let legacy = filter
+            .action
+            .as_deref()
+            .and_then(crate::domain::action::former_spelling)
+            .map(str::to_owned);
+        match (&filter.action, &legacy) {
+            (Some(_), Some(_)) => next("action IN (?, ?)"),
+            (Some(_), None) => next("action = ?"),
+            _ => {}
         }
         if filter.target.is_some() {
             next("target = ?");
@@ -95,7 +111,7 @@ impl Store {
             clauses.join(" AND ")
         );
         let mut query = sqlx::query(AssertSqlSafe(sql)).bind(cursor_id);
-        for v in [&filter.actor, &filter.action, &filter.target].into_iter().flatten() {
+        for v in [&filter.actor, &filter.action, &legacy, &filter.target].into_iter().flatten() {
             query = query.bind(v.clone());
         }
         for v in [filter.since_ms, filter.until_ms].into_iter().flatten() {

@@ -11,10 +11,10 @@ mod fresh_link;
 mod layers;
 mod ops;
 mod pages;
+mod server;
 mod session;
 mod staff;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -113,14 +113,9 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| AppError::Internal(format!("web: {e}")))?;
     tracing::info!(%address, base_url = %app.settings.web.base_url, "web: member pages listening");
-    // The peer's address is the client's, unless it is a trusted proxy (see `ClientAddress`).
-    axum::serve(
-        listener,
-        router(app)?.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|e| AppError::Internal(format!("web: {e}")))
+    let limits = server::Limits::of(&app.settings.web);
+    server::run(router(app)?, listener, limits, shutdown).await;
+    Ok(())
 }
 
 /// The token, if it verifies with the current key or the previous one and has not expired.

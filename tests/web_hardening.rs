@@ -5,15 +5,20 @@
 //! the bilingual page for a token that is not UTF-8.
 
 mod common;
+#[path = "support/member_site.rs"]
+mod member_site;
 #[path = "support/sockets.rs"]
 mod sockets;
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::TestEnv;
+use member_site::with_member;
 use sockets::*;
+use support::staff_site;
 use tokio::io::AsyncWriteExt;
 
 /// An application without accounts served in process on a free port with `extra` settings; its address.
@@ -209,4 +214,186 @@ async fn many_half_open_connections_do_not_pile_up() {
     assert!(kill.success());
     let status = web.0.wait().unwrap();
     assert_eq!(status.code(), Some(0), "SIGTERM must stop the web command with exit 0");
+}
+
+fn header(answer: &reqwest::Response, name: &str) -> String {
+    answer
+        .headers()
+        .get(name)
+        .map_or("", |v| v.to_str().unwrap())
+        .to_owned()
+}
+
+/// The README's security section names what the server sends: `same-origin`, not `no-referrer`.
+#[tokio::test]
+async fn the_readme_names_the_headers_the_server_sends() {
+    let mut env = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    let site = staff_site::plain(&mut env, &[]).await;
+    let answer = site.http.get(format!("{}/healthz", site.base)).send().await.unwrap();
+    let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
+    for name in ["Referrer-Policy", "X-Frame-Options", "X-Content-Type-Options"] {
+        let said = format!("`{name}: {}`", header(&answer, name));
+        assert!(readme.contains(&said), "the README does not say {said}");
+    }
+    assert!(!readme.contains("`Referrer-Policy: no-referrer`"));
+    assert!(readme.contains("`Cache-Control: no-store`") && readme.contains("`Retry-After`"));
+}
+
+both_backends!(a_csv_download_names_its_real_charset, |mut env: TestEnv| async move {
+    let site = staff_site::plain(&mut env, &[]).await;
+    let auditor = site.sign_in("auditor@example.org").await;
+    for (query, charset) in [
+        ("?encoding=shift_jis", "Shift_JIS"),
+        ("?encoding=utf-8", "utf-8"),
+        ("", "utf-8"),
+    ] {
+        for table in ["/audit/log.csv", "/audit/actions.csv"] {
+            let url = format!("{}{table}{query}", site.base);
+            let answer = site
+                .http
+                .get(url)
+                .header("cookie", &auditor.cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 200, "{table}{query}");
+            assert_eq!(
+                header(&answer, "content-type"),
+                format!("text/csv; charset={charset}"),
+                "{table}{query}"
+            );
+        }
+    }
+});
+
+/// Seconds in `Retry-After`, which must be there.
+fn retry_after(answer: &reqwest::Response) -> u64 {
+    let value = header(answer, "retry-after");
+    value
+        .parse()
+        .unwrap_or_else(|_| panic!("429 without Retry-After seconds: {value:?}"))
+}
+
+both_backends!(every_429_says_when_to_retry, |mut env: TestEnv| async move {
+    let limit = [("OUTREACH_WEB__SIGN_IN_PER_MINUTE_PER_ADDRESS", "1")];
+    let site = staff_site::plain(&mut env, &limit).await;
+    let link = format!("{}/link", site.base);
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let answer = site
+            .http
+            .post(&link)
+            .form(&[("email", "m@example.co.jp")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(answer.status().as_u16());
+        if answer.status() == 429 {
+            let seconds = retry_after(&answer);
+            assert!((1..=3600).contains(&seconds), "{seconds}");
+        }
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    let sign_in = format!("{}/sign-in", site.base);
+    let wrong = [("email", "staff@example.org"), ("password", "wrong password!")];
+    let first = site.http.post(&sign_in).form(&wrong).send().await.unwrap();
+    assert_eq!(first.status(), 401);
+    let over = site.http.post(&sign_in).form(&wrong).send().await.unwrap();
+    assert_eq!(over.status(), 429);
+    assert!((1..=60).contains(&retry_after(&over)));
+});
+
+both_backends!(
+    pages_with_personal_data_are_never_stored,
+    |mut env: TestEnv| async move {
+        let m = with_member(&mut env, &[]).await;
+        let site = &m.site;
+        let staff = site.sign_in("staff@example.org").await;
+        let admin = site.sign_in("admin@example.org").await;
+        let member = site.member_id("m@example.co.jp").await;
+        let url = |path: &str| format!("{}{path}", site.base);
+        let mut answers = vec![
+            ("GET /u", site.http.get(url(&m.leave)).send().await.unwrap()),
+            ("GET /p", site.http.get(url(&m.preferences)).send().await.unwrap()),
+            ("GET /u broken", site.http.get(url("/u/broken")).send().await.unwrap()),
+            (
+                "POST /link",
+                site.http
+                    .post(url("/link"))
+                    .form(&[("email", "x@example.jp")])
+                    .send()
+                    .await
+                    .unwrap(),
+            ),
+            (
+                "GET /staff signed out",
+                site.http.get(url("/staff")).send().await.unwrap(),
+            ),
+            (
+                "GET /api/v1/members",
+                site.http
+                    .get(url("/api/v1/members"))
+                    .bearer_auth(&m.token)
+                    .send()
+                    .await
+                    .unwrap(),
+            ),
+            (
+                "GET /api/v1/members no token",
+                site.http.get(url("/api/v1/members")).send().await.unwrap(),
+            ),
+        ];
+        let signed_in = [
+            (&staff, "/staff".to_owned()),
+            (&staff, "/staff/members".to_owned()),
+            (&staff, format!("/staff/members/{member}")),
+            (&staff, "/audit/log".to_owned()),
+            (&staff, "/audit/actions".to_owned()),
+            (&admin, "/admin/users".to_owned()),
+            (&admin, "/admin/tokens".to_owned()),
+            (&admin, "/admin/config".to_owned()),
+        ];
+        for (browser, path) in signed_in {
+            let answer = site
+                .http
+                .get(url(&path))
+                .header("cookie", &browser.cookie)
+                .send()
+                .await
+                .unwrap();
+            answers.push(("signed in", answer));
+        }
+        let post = site
+            .http
+            .post(url(&m.preferences))
+            .form(&[("do", "leave"), ("theme", "telework")]);
+        answers.push(("POST /p", post.send().await.unwrap()));
+        for (what, answer) in &answers {
+            assert_eq!(header(answer, "cache-control"), "no-store", "{what} {}", answer.url());
+        }
+        let css = site.http.get(url("/static/site.css")).send().await.unwrap();
+        assert_eq!(header(&css, "cache-control"), "public, max-age=31536000, immutable");
+    }
+);
+
+/// `%FF%FE` is no UTF-8: the member gets the same bilingual 400 page as for any broken link.
+#[tokio::test]
+async fn a_token_that_is_not_utf8_gets_the_bilingual_invalid_link_page() {
+    let mut env = TestEnv::new(common::Db::Sqlite).await.unwrap();
+    let site = staff_site::plain(&mut env, &[]).await;
+    for path in ["/u/%FF%FE", "/p/%FF%FE", "/u/ok%C3"] {
+        let url = format!("{}{path}", site.base);
+        let form = [("do", "join"), ("theme", "telework")];
+        for answer in [
+            site.http.get(&url).send().await.unwrap(),
+            site.http.post(&url).form(&form).send().await.unwrap(),
+        ] {
+            assert_eq!(answer.status(), 400, "{path}");
+            assert!(header(&answer, "content-type").starts_with("text/html"), "{path}");
+            assert_eq!(header(&answer, "cache-control"), "no-store", "{path}");
+            let html = answer.text().await.unwrap();
+            assert!(html.contains("このリンクは使用できません"), "{path}: {html}");
+            assert!(html.contains("This link cannot be used"), "{path}: {html}");
+        }
+    }
 }

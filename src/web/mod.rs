@@ -16,10 +16,13 @@ mod session;
 mod staff;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Form, FromRef, Path, State};
+use axum::extract::{Form, FromRef, FromRequestParts, Path, State};
 use axum::http::StatusCode;
+use axum::http::header::{self, HeaderName, HeaderValue};
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
@@ -118,6 +121,38 @@ pub async fn serve(
     Ok(())
 }
 
+/// Counts one request of `key` against `limiter`; refused, how long until it would be allowed.
+fn limited<K>(limiter: &governor::DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), Duration>
+where
+    K: Clone + Eq + std::hash::Hash,
+{
+    use governor::clock::Clock;
+    limiter
+        .check_key(key)
+        .map_err(|refused| refused.wait_time_from(limiter.clock().now()))
+}
+
+/// `Retry-After` for a 429: the seconds until the limit allows again, rounded up, at least one.
+fn retry_after(wait: Duration) -> (HeaderName, HeaderValue) {
+    let seconds = wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)).max(1);
+    (header::RETRY_AFTER, HeaderValue::from(seconds))
+}
+
+/// A member route's token. One that is not UTF-8 once decoded (`/u/%FF%FE`) gets the bilingual invalid-link
+/// page, like any broken link, instead of axum's plain-text rejection.
+struct LinkToken(String);
+
+impl FromRequestParts<Web> for LinkToken {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Response> {
+        match Path::<String>::from_request_parts(parts, web).await {
+            Ok(Path(token)) => Ok(LinkToken(token)),
+            Err(_) => Err(web.pages.invalid_link(&web.app, TokenError::Invalid)),
+        }
+    }
+}
+
 /// The token, if it verifies with the current key or the previous one and has not expired.
 fn verified(web: &Web, token: &str) -> Result<MemberToken, TokenError> {
     let keys: Vec<&[u8]> = web.keys.iter().map(Vec::as_slice).collect();
@@ -136,7 +171,7 @@ fn unsubscribe_token(web: &Web, token: &str) -> Result<(i64, String), TokenError
     }
 }
 
-async fn confirm_leave(State(web): State<Web>, Path(token): Path<String>) -> Response {
+async fn confirm_leave(State(web): State<Web>, LinkToken(token): LinkToken) -> Response {
     let (member_id, theme) = match unsubscribe_token(&web, &token) {
         Ok(named) => named,
         Err(why) => return web.pages.invalid_link(&web.app, why),
@@ -147,7 +182,7 @@ async fn confirm_leave(State(web): State<Web>, Path(token): Path<String>) -> Res
     }
 }
 
-async fn leave(State(web): State<Web>, client: ClientAddress, Path(token): Path<String>) -> Response {
+async fn leave(State(web): State<Web>, client: ClientAddress, LinkToken(token): LinkToken) -> Response {
     let (member_id, theme) = match unsubscribe_token(&web, &token) {
         Ok(named) => named,
         Err(why) => return web.pages.invalid_link(&web.app, why),
@@ -170,7 +205,7 @@ fn preferences_token(web: &Web, token: &str) -> Result<i64, TokenError> {
     }
 }
 
-async fn preferences(State(web): State<Web>, Path(token): Path<String>) -> Response {
+async fn preferences(State(web): State<Web>, LinkToken(token): LinkToken) -> Response {
     let member_id = match preferences_token(&web, &token) {
         Ok(id) => id,
         Err(why) => return web.pages.invalid_link(&web.app, why),
@@ -193,7 +228,7 @@ struct PreferencesForm {
 async fn change_preferences(
     State(web): State<Web>,
     client: ClientAddress,
-    Path(token): Path<String>,
+    LinkToken(token): LinkToken,
     Form(form): Form<PreferencesForm>,
 ) -> Response {
     let member_id = match preferences_token(&web, &token) {

@@ -201,6 +201,12 @@ pub struct WebSettings {
     /// The same, parsed (filled by validation).
     #[serde(skip)]
     pub trusted_proxy_addresses: Vec<std::net::IpAddr>,
+    /// A request's whole header must arrive within this many seconds of the connection waiting for it.
+    pub header_read_timeout_secs: u64,
+    /// A connection that receives nothing for this many seconds is closed (after its answer, if one is due).
+    pub idle_timeout_secs: u64,
+    /// Connections served at once; more wait in the system's accept queue.
+    pub max_connections: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -366,6 +372,18 @@ impl Settings {
             self.web.sign_in_per_minute_per_client,
             1..=10_000,
         )?;
+        within(
+            "web.header_read_timeout_secs",
+            self.web.header_read_timeout_secs,
+            1..=300,
+        )?;
+        // The header clock also runs while a connection waits for a request: a longer idle limit would never act.
+        within(
+            "web.idle_timeout_secs",
+            self.web.idle_timeout_secs,
+            1..=self.web.header_read_timeout_secs,
+        )?;
+        within("web.max_connections", self.web.max_connections, 1..=100_000)?;
         self.web.trusted_proxy_addresses = Vec::new();
         for (i, proxy) in self.web.trusted_proxies.iter().enumerate() {
             let proxy = proxy.trim();
@@ -711,6 +729,20 @@ mod tests {
                 "127.0.0.1,proxy.local",
                 "web.trusted_proxies[1]",
             ),
+            (
+                "OUTREACH_WEB__HEADER_READ_TIMEOUT_SECS",
+                "0",
+                "web.header_read_timeout_secs",
+            ),
+            (
+                "OUTREACH_WEB__HEADER_READ_TIMEOUT_SECS",
+                "18446744073709551615",
+                "web.header_read_timeout_secs",
+            ),
+            ("OUTREACH_WEB__IDLE_TIMEOUT_SECS", "0", "web.idle_timeout_secs"),
+            ("OUTREACH_WEB__IDLE_TIMEOUT_SECS", "11", "web.idle_timeout_secs"),
+            ("OUTREACH_WEB__MAX_CONNECTIONS", "0", "web.max_connections"),
+            ("OUTREACH_WEB__MAX_CONNECTIONS", "4294967296", "web.max_connections"),
         ];
         for (var, value, key) in cases {
             let err = Settings::load_from(None, env(&[(var, value)])).unwrap_err();

@@ -33,6 +33,17 @@ pub enum Encoding {
     ShiftJis,
 }
 
+impl Encoding {
+    /// The `Content-Type` of a CSV download in this encoding, naming its real charset (IANA's names), so a
+    /// browser or a program that reads the header decodes Shift_JIS as Shift_JIS.
+    pub fn csv_content_type(self) -> &'static str {
+        match self {
+            Encoding::Utf8 | Encoding::Utf8Bom => "text/csv; charset=utf-8",
+            Encoding::ShiftJis => "text/csv; charset=Shift_JIS",
+        }
+    }
+}
+
 /// Cells a spreadsheet would read as a formula start with one of these.
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 

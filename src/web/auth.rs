@@ -39,9 +39,9 @@ impl SignInLimits {
         }
     }
 
-    /// Whether one more attempt is allowed (and counts it). A client over its limit does not use up the
-    /// typed address's attempts too.
-    fn allow(&self, email: &str, client: IpAddr) -> bool {
+    /// Whether one more attempt is allowed (and counts it), or how long until the limit that refused allows
+    /// again. A client over its limit does not use up the typed address's attempts too.
+    fn allow(&self, email: &str, client: IpAddr) -> Result<(), std::time::Duration> {
         // Forget keys whose limit has refilled now and then, so that memory stays bounded.
         if self.checks.fetch_add(1, Ordering::Relaxed) % 64 == 63 {
             self.by_address.retain_recent();
@@ -52,7 +52,8 @@ impl SignInLimits {
         // The key is the form the account lookup uses: another spelling of the same address (full-width letters,
         // an ideographic full stop) counts against the same limit.
         let key: String = normalize_email(email).chars().take(254).collect();
-        self.by_client.check_key(&client).is_ok() && self.by_address.check_key(&key).is_ok()
+        super::limited(&self.by_client, &client)?;
+        super::limited(&self.by_address, &key)
     }
 }
 
@@ -153,12 +154,12 @@ pub(super) async fn sign_in(
     if !same_origin(&headers, &app.settings.web.base_url) {
         return forbidden(&web, Refusal::ForeignOrigin);
     }
-    if !web.limits.allow(&form.email, client.0) {
+    if let Err(wait) = web.limits.allow(&form.email, client.0) {
         tracing::info!(%client, "web: sign-in attempts over the limit, refused unchecked");
         let message = "ログインの試行が多すぎます。しばらく待ってから、もう一度お試しください。";
         let mut page = sign_in_page(&web, StatusCode::TOO_MANY_REQUESTS, &form.email, &form.next, message);
-        page.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        let (name, value) = super::retry_after(wait);
+        page.headers_mut().insert(name, value);
         return page;
     }
     let signed_in = match app.sign_in(&form.email, &form.password, &client.to_string()).await {

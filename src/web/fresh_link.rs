@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
@@ -35,15 +36,16 @@ impl LinkMailer {
         }
     }
 
-    /// Whether this client may ask for this address now (each check uses up one request of both).
-    fn allows(&self, address: &str, client: IpAddr) -> bool {
+    /// Whether this client may ask for this address now (each check uses up one request of both), or how
+    /// long until the limit that refused allows again.
+    fn allows(&self, address: &str, client: IpAddr) -> Result<(), Duration> {
         // Keys of clients and addresses that have been quiet long enough are forgotten: memory stays bounded.
         if self.per_client.len() > 10_000 {
             self.per_client.retain_recent();
             self.per_address.retain_recent();
         }
-        let client_ok = self.per_client.check_key(&client).is_ok();
-        client_ok && self.per_address.check_key(&address.to_owned()).is_ok()
+        super::limited(&self.per_client, &client)?;
+        super::limited(&self.per_address, &address.to_owned())
     }
 }
 
@@ -69,9 +71,10 @@ pub(super) async fn request_link(
         )
             .into_response();
     }
-    if !web.link_mailer.allows(&email, client.0) {
+    if let Err(wait) = web.link_mailer.allows(&email, client.0) {
         return (
             StatusCode::TOO_MANY_REQUESTS,
+            [super::retry_after(wait)],
             Html(web.pages.link_requested(&web.app, LinkAnswer::TooMany)),
         )
             .into_response();

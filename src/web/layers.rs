@@ -65,7 +65,8 @@ async fn stylesheet() -> impl IntoResponse {
 /// The stylesheet's and the script's routes and the layers, around all of `router`'s routes and `uploads'`
 /// (which get [`UPLOAD_LIMIT_BYTES`] instead of [`BODY_LIMIT_BYTES`]). A response that sets its own
 /// `Content-Security-Policy` and `X-Frame-Options` keeps them (only the staff pages' mail preview, framed by its
-/// own page, does); every other response gets the strict ones.
+/// own page, does); every other response gets the strict ones. Likewise `Cache-Control: no-store` unless a
+/// response sets its own (only the static files do).
 pub(super) fn protect(router: Router, uploads: Router) -> Router {
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -77,6 +78,9 @@ pub(super) fn protect(router: Router, uploads: Router) -> Router {
     let defaults = [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_FRAME_OPTIONS, "DENY"),
+        // Member pages, staff pages and API answers hold personal data or working member links: no browser
+        // or proxy keeps them. Only the versioned stylesheet and script set their own, long, cache.
+        (header::CACHE_CONTROL, "no-store"),
     ];
     let uploads = uploads
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES))

@@ -11,15 +11,18 @@ mod fresh_link;
 mod layers;
 mod ops;
 mod pages;
+mod server;
 mod session;
 mod staff;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Form, FromRef, Path, State};
+use axum::extract::{Form, FromRef, FromRequestParts, Path, State};
 use axum::http::StatusCode;
+use axum::http::header::{self, HeaderName, HeaderValue};
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
@@ -117,14 +120,41 @@ pub async fn serve(
         base_url = %crate::config::redact_url(&app.settings.web.base_url),
         "web: member pages listening"
     );
-    // The peer's address is the client's, unless it is a trusted proxy (see `ClientAddress`).
-    axum::serve(
-        listener,
-        router(app)?.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|e| AppError::Internal(format!("web: {e}")))
+    let limits = server::Limits::of(&app.settings.web);
+    server::run(router(app)?, listener, limits, shutdown).await;
+    Ok(())
+}
+
+/// Counts one request of `key` against `limiter`; refused, how long until it would be allowed.
+fn limited<K>(limiter: &governor::DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), Duration>
+where
+    K: Clone + Eq + std::hash::Hash,
+{
+    use governor::clock::Clock;
+    limiter
+        .check_key(key)
+        .map_err(|refused| refused.wait_time_from(limiter.clock().now()))
+}
+
+/// `Retry-After` for a 429: the seconds until the limit allows again, rounded up, at least one.
+fn retry_after(wait: Duration) -> (HeaderName, HeaderValue) {
+    let seconds = wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)).max(1);
+    (header::RETRY_AFTER, HeaderValue::from(seconds))
+}
+
+/// A member route's token. One that is not UTF-8 once decoded (`/u/%FF%FE`) gets the bilingual invalid-link
+/// page, like any broken link, instead of axum's plain-text rejection.
+struct LinkToken(String);
+
+impl FromRequestParts<Web> for LinkToken {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Response> {
+        match Path::<String>::from_request_parts(parts, web).await {
+            Ok(Path(token)) => Ok(LinkToken(token)),
+            Err(_) => Err(web.pages.invalid_link(&web.app, TokenError::Invalid)),
+        }
+    }
 }
 
 /// The token, if it verifies with the current key or the previous one, has not expired, and is a live one (a
@@ -149,7 +179,7 @@ fn unsubscribe_token(web: &Web, token: &str) -> Result<(i64, String), TokenError
     }
 }
 
-async fn confirm_leave(State(web): State<Web>, Path(token): Path<String>) -> Response {
+async fn confirm_leave(State(web): State<Web>, LinkToken(token): LinkToken) -> Response {
     let (member_id, theme) = match unsubscribe_token(&web, &token) {
         Ok(named) => named,
         Err(why) => return web.pages.invalid_link(&web.app, why),
@@ -160,7 +190,7 @@ async fn confirm_leave(State(web): State<Web>, Path(token): Path<String>) -> Res
     }
 }
 
-async fn leave(State(web): State<Web>, client: ClientAddress, Path(token): Path<String>) -> Response {
+async fn leave(State(web): State<Web>, client: ClientAddress, LinkToken(token): LinkToken) -> Response {
     let (member_id, theme) = match unsubscribe_token(&web, &token) {
         Ok(named) => named,
         Err(why) => return web.pages.invalid_link(&web.app, why),
@@ -202,7 +232,7 @@ fn preferences_token(web: &Web, token: &str) -> Result<i64, TokenError> {
     }
 }
 
-async fn preferences(State(web): State<Web>, Path(token): Path<String>) -> Response {
+async fn preferences(State(web): State<Web>, LinkToken(token): LinkToken) -> Response {
     let member_id = match preferences_token(&web, &token) {
         Ok(id) => id,
         Err(why) => return web.pages.invalid_link(&web.app, why),
@@ -225,7 +255,7 @@ struct PreferencesForm {
 async fn change_preferences(
     State(web): State<Web>,
     client: ClientAddress,
-    Path(token): Path<String>,
+    LinkToken(token): LinkToken,
     Form(form): Form<PreferencesForm>,
 ) -> Response {
     let member_id = match preferences_token(&web, &token) {

@@ -32,13 +32,13 @@ fn encoding(name: &str) -> Encoding {
     }
 }
 
-/// The response headers of a download named `name`.
-fn download(name: &'static str, body: Body) -> Response {
+/// The response headers of a download named `name`, in `encoding`.
+fn download(name: &'static str, encoding: Encoding, body: Body) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
+        HeaderValue::from_static(encoding.csv_content_type()),
     );
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
@@ -129,7 +129,7 @@ fn chunks(cursor: Cursor) -> impl futures::Stream<Item = Result<Bytes, AppError>
 /// A download of `table`, or why not.
 fn stream_of(web: &Web, name: &'static str, table: Table, encoding_name: &str, columns: &[&str]) -> Response {
     match Cursor::new(web, table, encoding_name, columns) {
-        Ok(cursor) => download(name, Body::from_stream(chunks(cursor))),
+        Ok(cursor) => download(name, encoding(encoding_name), Body::from_stream(chunks(cursor))),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }

@@ -279,7 +279,9 @@ both_backends!(
         .await
         .unwrap();
         let csv = "email,company,contact_name,themes,locale\nm@example.co.jp,株式会社,担当,telework,ja\n";
-        app.import_members(&tester(), csv.as_bytes(), false, false).await.unwrap();
+        app.import_members(&tester(), csv.as_bytes(), false, false)
+            .await
+            .unwrap();
         let request = outreach::services::CampaignRequest {
             name: "今すぐ".into(),
             title: None,

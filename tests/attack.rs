@@ -375,3 +375,85 @@ both_backends!(
         assert!(themes.contains("telework") && themes.contains("smooth-biz"), "{bob}");
     }
 );
+
+both_backends!(
+    secrets_files_caches_and_slow_clients_are_handled,
+    |env: TestEnv| async move {
+        use std::io::{Read, Write};
+        use std::os::unix::fs::PermissionsExt;
+        let s = served(env).await;
+        let admin = s.sign_in(ADMIN).await;
+        // The configuration page shows that a password is set, never the password.
+        let (status, html) = s.get(&admin.cookie, "/admin/config").await;
+        assert_eq!(status, 200);
+        assert!(!html.contains("smtp-secret-never-shown"), "{html}");
+
+        // Pages with personal data are not kept by caches: a member's page, a staff page, the API.
+        let staff = s.sign_in(STAFF).await;
+        assert_eq!(
+            s.http
+                .post(s.url("/link"))
+                .form(&[("email", ALICE)])
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        let mut mail = None;
+        for _ in 0..50 {
+            mail = s
+                .outbox()
+                .into_iter()
+                .find(|m| m.header("To").is_some_and(|t| t.contains(ALICE)));
+            if mail.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let prefs = member_links(&mail.expect("the fresh link").text, "p")[0].clone();
+        for (path, cookie) in [(prefs.as_str(), ""), ("/staff/members", staff.cookie.as_str())] {
+            let answer = s.http.get(s.url(path)).header("cookie", cookie).send().await.unwrap();
+            assert_eq!(answer.status(), 200, "{path}");
+            assert_eq!(answer.headers()["cache-control"], "no-store", "{path}");
+        }
+
+        // Everything the service wrote is its user's alone, though serve ran under umask 022.
+        let mut open_to_others = Vec::new();
+        let mut folders = vec![s.env.path().join("outbox")];
+        folders.push(s.env.path().to_path_buf());
+        for folder in folders {
+            for entry in std::fs::read_dir(&folder).unwrap().filter_map(Result::ok) {
+                let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let written_by_us = name.starts_with("outreach.db") || name.ends_with(".eml") || name == "outbox";
+                if written_by_us && mode & 0o077 != 0 {
+                    open_to_others.push(format!("{name}: {mode:o}"));
+                }
+            }
+        }
+        assert!(open_to_others.is_empty(), "{open_to_others:?}");
+
+        // A client that sends half a request header and stalls is cut off at the header timeout (2 s here).
+        let address = s.base.trim_start_matches("http://").to_owned();
+        let cut_off = tokio::task::spawn_blocking(move || {
+            let mut socket = std::net::TcpStream::connect(&address).unwrap();
+            socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            socket
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                .unwrap();
+            let started = std::time::Instant::now();
+            let mut rest = Vec::new();
+            let _ = socket.read_to_end(&mut rest);
+            (started.elapsed(), String::from_utf8_lossy(&rest).into_owned())
+        })
+        .await
+        .unwrap();
+        assert!(cut_off.0 < Duration::from_secs(8), "still open after {:?}", cut_off.0);
+        assert!(
+            cut_off.1.is_empty() || cut_off.1.starts_with("HTTP/1.1 408"),
+            "{}",
+            cut_off.1
+        );
+    }
+);

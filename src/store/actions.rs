@@ -111,7 +111,10 @@ impl Store {
             clauses.join(" AND ")
         );
         let mut query = sqlx::query(AssertSqlSafe(sql)).bind(cursor_id);
-        for v in [&filter.actor, &filter.action, &legacy, &filter.target].into_iter().flatten() {
+        for v in [&filter.actor, &filter.action, &legacy, &filter.target]
+            .into_iter()
+            .flatten()
+        {
             query = query.bind(v.clone());
         }
         for v in [filter.since_ms, filter.until_ms].into_iter().flatten() {

@@ -68,7 +68,12 @@ pub fn run_with_input(env: &TestEnv, args: &[&str], input: &str) -> (i32, String
 /// `init`, three accounts, two members (alice on telework, bob on telework and smooth-biz), a monthly
 /// telework newsletter, then `serve` on a free port.
 pub async fn served(mut env: TestEnv) -> Served {
-    env.set("OUTREACH_WEB__SIGNING_KEY", KEY);
+    env.set("OUTREACH_WEB__SIGNING_KEY", KEY)
+        // Short, so the attack on the header timeout takes seconds; the rest is the embedded defaults.
+        .set("OUTREACH_WEB__HEADER_READ_TIMEOUT_SECS", "2")
+        .set("OUTREACH_WEB__IDLE_TIMEOUT_SECS", "2")
+        // A secret that must never show: on the configuration page, in output, in the data folder's modes.
+        .set("OUTREACH_SMTP__PASSWORD", "smtp-secret-never-shown");
     let ok = |(code, out, err): (i32, String, String)| {
         assert_eq!(code, 0, "{out}{err}");
         out
@@ -91,8 +96,20 @@ pub async fn served(mut env: TestEnv) -> Served {
         .trim()
         .parse()
         .expect("campaign id");
-    let mut serve = env
-        .command(&["serve"])
+    // Under umask 022, as a service started by hand often is: the data folder must stay private anyway.
+    let binary = env.command(&["serve"]);
+    let mut serve = std::process::Command::new("sh");
+    serve
+        .args(["-c", "umask 022; exec \"$0\" serve"])
+        .arg(binary.get_program())
+        .current_dir(env.path())
+        .env_clear();
+    for (key, value) in binary.get_envs() {
+        if let Some(value) = value {
+            serve.env(key, value);
+        }
+    }
+    let mut serve = serve
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -340,18 +340,7 @@ both_backends!(
                 .status(),
             200
         );
-        let mut mail = None;
-        for _ in 0..50 {
-            mail = s
-                .outbox()
-                .into_iter()
-                .find(|m| m.header("To").is_some_and(|t| t.contains(BOB)));
-            if mail.is_some() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let live = member_links(&mail.expect("the fresh link").text, "p")[0].clone();
+        let live = member_links(&s.mail_to(BOB).await.text, "p")[0].clone();
         assert_eq!(s.http.get(s.url(&live)).send().await.unwrap().status(), 200);
         let (payload, signature) = live.trim_start_matches("/p/").split_once('.').unwrap();
         let flipped = if signature.ends_with('A') { "B" } else { "A" };
@@ -400,18 +389,7 @@ both_backends!(
                 .status(),
             200
         );
-        let mut mail = None;
-        for _ in 0..50 {
-            mail = s
-                .outbox()
-                .into_iter()
-                .find(|m| m.header("To").is_some_and(|t| t.contains(ALICE)));
-            if mail.is_some() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let prefs = member_links(&mail.expect("the fresh link").text, "p")[0].clone();
+        let prefs = member_links(&s.mail_to(ALICE).await.text, "p")[0].clone();
         for (path, cookie) in [(prefs.as_str(), ""), ("/staff/members", staff.cookie.as_str())] {
             let answer = s.http.get(s.url(path)).header("cookie", cookie).send().await.unwrap();
             assert_eq!(answer.status(), 200, "{path}");

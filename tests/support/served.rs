@@ -268,6 +268,21 @@ impl Served {
         }
     }
 
+    /// The first mail to `to` in the outbox, waiting up to 5 s for it (mail may go out after the answer).
+    pub async fn mail_to(&self, to: &str) -> Read {
+        for _ in 0..50 {
+            if let Some(mail) = self
+                .outbox()
+                .into_iter()
+                .find(|m| m.header("To").is_some_and(|t| t.contains(to)))
+            {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no mail to {to} in the outbox");
+    }
+
     /// The mails written to the outbox so far, decoded.
     pub fn outbox(&self) -> Vec<Read> {
         let Ok(dir) = std::fs::read_dir(self.env.path().join("outbox")) else {

@@ -10,6 +10,8 @@
 //! Below the command line and the web server, which both export: `outreach log export` writes to standard
 //! output, `/audit/log.csv` into the response a batch of rows at a time.
 
+pub mod svg;
+
 use std::io::Write;
 
 use clap::ValueEnum;

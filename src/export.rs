@@ -1,4 +1,4 @@
-//! CSV written for people: safe to open in Excel, in the encoding Excel in Japan reads.
+//! CSV written for people: safe to open in Excel, in the encoding Excel in Japan reads. (Charts as SVG: [`svg`].)
 //!
 //! - A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'` (OWASP's rule
 //!   against formula injection), so a spreadsheet shows it as text instead of running it. The member import

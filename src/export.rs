@@ -1,4 +1,4 @@
-//! CSV written for people: safe to open in Excel, in the encoding Excel in Japan reads.
+//! CSV written for people: safe to open in Excel, in the encoding Excel in Japan reads. (Charts as SVG: [`svg`].)
 //!
 //! - A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'` (OWASP's rule
 //!   against formula injection), so a spreadsheet shows it as text instead of running it. The member import
@@ -9,6 +9,8 @@
 //!
 //! Below the command line and the web server, which both export: `outreach log export` writes to standard
 //! output, `/audit/log.csv` into the response a batch of rows at a time.
+
+pub mod svg;
 
 use std::io::Write;
 

@@ -5,6 +5,7 @@ pub mod action;
 pub mod campaign;
 pub mod channel;
 pub mod delivery;
+pub mod fiscal;
 pub mod member;
 pub mod plan;
 pub mod states;

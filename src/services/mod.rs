@@ -4,6 +4,7 @@
 mod accounts;
 mod campaign_edit;
 mod campaigns;
+mod dashboard;
 mod link_mail;
 mod members;
 mod queries;
@@ -12,6 +13,7 @@ mod staff_tools;
 pub use accounts::{SIGN_IN_REFUSED, SignedIn};
 pub use campaign_edit::CampaignEdit;
 pub use campaigns::{Preview, audience_of};
+pub use dashboard::{ThemeFigures, YearFigures};
 pub use link_mail::LinkMail;
 pub use queries::RunReport;
 pub use staff_tools::{FailureGroup, TEST_SUBJECT_PREFIX};

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod campaigns;
+mod dashboard;
 mod dialect;
 mod health;
 mod instances;
@@ -26,6 +27,7 @@ use crate::config::files::{create_private_file, create_private_folder, sqlite_fi
 use crate::domain::campaign::CampaignState;
 use crate::domain::{Outcome, RunStatus, Trigger};
 
+pub use dashboard::MonthCount;
 pub use health::Gauges;
 pub use sql::{Store, Tx};
 

@@ -15,5 +15,6 @@ mod harness;
 mod member;
 mod staff;
 mod staff_campaigns;
+mod staff_dashboard;
 mod staff_pages;
 mod staff_runs;

@@ -1,7 +1,11 @@
-//! `GET /staff`, the dashboard: runs in progress with their progress (refreshed by the staff script from
-//! `GET /staff/runs/{id}/progress`; the figures are on the page without it), what fires in the next 14 days,
-//! campaigns paused and why, recent failures grouped by the mail server's reply, and the live instances.
+//! `GET /staff`, the dashboard: runs in progress and runs finished in the last 24 hours with their counts, the
+//! figures of the fiscal year (cards, a chart of mails per theme and month drawn as SVG, the same counts as a
+//! table), what fires in the next 14 days, campaigns paused and why, recent failures grouped by the mail
+//! server's reply, and the live instances. Everything is on the page without JavaScript; the staff script
+//! polls `GET /staff/runs/live` (the set of runs to watch) and adds, updates and removes runs without a reload.
 //! Staff and admins only: an auditor gets 403 (and lands on the send log after signing in).
+
+mod figures;
 
 use axum::Json;
 use axum::Router;
@@ -12,24 +16,30 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::super::Web;
-use super::super::auth::role_label;
 use super::super::session::SignedInUser;
 use super::campaigns::{failed, local_time, state_label};
 use super::{Lang, at_least, frame, page};
+use crate::Application;
 use crate::domain::RunStatus;
 use crate::domain::account::Role;
-use crate::domain::campaign::CampaignState;
+use crate::domain::campaign::{Campaign, CampaignState};
+use crate::error::AppError;
+use crate::export::svg::group_digits;
 use crate::services::RunReport;
 
 /// How far ahead the dashboard lists firings.
 const DAYS_AHEAD: i64 = 14;
 /// How far back it groups failures.
 const FAILURE_DAYS: i64 = 7;
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// How long a finished run stays on it.
+const FINISHED_HOURS: i64 = 24;
+const HOUR_MS: i64 = 60 * 60 * 1000;
+const DAY_MS: i64 = 24 * HOUR_MS;
 
 pub(super) fn routes() -> Router<Web> {
     Router::new()
         .route("/staff", get(dashboard))
+        .route("/staff/runs/live", get(live))
         .route("/staff/runs/{id}/progress", get(progress))
 }
 
@@ -49,20 +59,89 @@ fn figures(r: &RunReport) -> Value {
     })
 }
 
-/// `GET /staff/runs/{id}/progress`: the run's figures as JSON, for the dashboard's script.
+/// `GET /staff/runs/{id}/progress`: one run's figures as JSON.
 async fn progress(State(web): State<Web>, headers: HeaderMap, who: SignedInUser, Path(id): Path<i64>) -> Response {
     if let Some(refused) = at_least(&web, &who, Role::Staff) {
         return refused;
     }
     match web.app.run_report(id).await {
-        Ok(report) => {
-            let mut response = Json(figures(&report)).into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
-        }
+        Ok(report) => unstored(Json(figures(&report)).into_response()),
         Err(e) => failed(&web, &who, Lang::of(&headers), &e),
+    }
+}
+
+/// Kept out of caches: the figures change from one poll to the next.
+fn unstored(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The runs to watch as the page and the script show them: `active` (sending) and `finished` (in the last
+/// [`FINISHED_HOURS`], newest first), each with its campaign's name, its times in Tokyo time and its counts
+/// both as numbers (for the progress bar) and written with thousands separators.
+async fn runs_to_watch(app: &Application, lang: Lang, campaigns: &[Campaign]) -> Result<Value, AppError> {
+    let now = app.now();
+    let runs = app.runs_to_watch(now - FINISHED_HOURS * HOUR_MS).await?;
+    let card = |r: &RunReport| {
+        let mut v = figures(r);
+        let c = r.counts;
+        v["name"] = campaigns
+            .iter()
+            .find(|c| c.id == r.run.campaign_id)
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+            .into();
+        v["scheduled_for"] = local_time(app, lang, r.run.scheduled_for).into();
+        v["finished_at"] = r
+            .run
+            .finished_at
+            .map(|t| local_time(app, lang, t))
+            .unwrap_or_default()
+            .into();
+        v["finished"] = (c.sent + c.failed + c.cancelled).into();
+        v["max"] = r.run.audience.max(1).into();
+        v["text"] = json!({
+            "audience": group_digits(r.run.audience),
+            "sent": group_digits(c.sent),
+            "waiting": group_digits(c.queued + c.sending),
+            "failed": group_digits(c.failed),
+            "skipped": group_digits(c.cancelled),
+        });
+        v
+    };
+    let active: Vec<Value> = runs
+        .iter()
+        .filter(|r| r.run.status == RunStatus::Sending)
+        .map(card)
+        .collect();
+    let mut finished: Vec<&RunReport> = runs.iter().filter(|r| r.run.status == RunStatus::Done).collect();
+    finished.sort_by_key(|r| std::cmp::Reverse((r.run.finished_at, r.run.id)));
+    let finished: Vec<Value> = finished.into_iter().map(card).collect();
+    Ok(json!({"active": active, "finished": finished}))
+}
+
+/// `GET /staff/runs/live`: the runs to watch, as the page shows them on load, for the staff script to add,
+/// update and remove runs without reloading.
+async fn live(State(web): State<Web>, headers: HeaderMap, who: SignedInUser) -> Response {
+    if let Some(refused) = at_least(&web, &who, Role::Staff) {
+        return refused;
+    }
+    let lang = Lang::of(&headers);
+    let read = async { runs_to_watch(&web.app, lang, &web.app.campaigns().await?).await };
+    match read.await {
+        Ok(runs) => unstored(Json(runs).into_response()),
+        Err(e) => failed(&web, &who, lang, &e),
+    }
+}
+
+/// The instance's program in words.
+fn program_label(lang: Lang, role: &str) -> String {
+    match role {
+        "serve" => lang.pick("常駐サービス", "serve").to_owned(),
+        "send-due" => lang.pick("定時送信", "send-due").to_owned(),
+        other => other.to_owned(),
     }
 }
 
@@ -74,36 +153,26 @@ async fn dashboard(State(web): State<Web>, headers: HeaderMap, who: SignedInUser
     let app = &web.app;
     let now = app.now();
     let read = async {
-        Ok::<_, crate::error::AppError>((
-            app.campaigns().await?,
-            app.all_runs().await?,
+        let campaigns = app.campaigns().await?;
+        let runs = runs_to_watch(app, lang, &campaigns).await?;
+        Ok::<_, AppError>((
+            runs,
+            app.year_figures(now).await?,
+            app.plan(None).await.ok(),
             app.recent_failures(now - FAILURE_DAYS * DAY_MS, 10).await?,
             app.instances().await?,
+            campaigns,
         ))
     };
-    let (campaigns, runs, failures, instances) = match read.await {
+    let (runs, year, plan, failures, instances, campaigns) = match read.await {
         Ok(read) => read,
         Err(e) => return failed(&web, &who, lang, &e),
     };
-    let name_of = |id: i64| {
-        campaigns
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| c.name.clone())
-            .unwrap_or_default()
+    let theme_title = |slug: &str| {
+        plan.as_ref()
+            .and_then(|p| p.theme(slug))
+            .map_or_else(|| slug.to_owned(), |t| lang.pick(&t.title_ja, &t.title_en).to_owned())
     };
-    let in_progress: Vec<Value> = runs
-        .iter()
-        .filter(|r| r.run.status == RunStatus::Sending)
-        .map(|r| {
-            let mut v = figures(r);
-            v["name"] = name_of(r.run.campaign_id).into();
-            v["scheduled_for"] = local_time(app, lang, r.run.scheduled_for).into();
-            v["finished"] = (r.counts.sent + r.counts.failed + r.counts.cancelled).into();
-            v["max"] = r.run.audience.max(1).into();
-            v
-        })
-        .collect();
     let horizon = now + DAYS_AHEAD * DAY_MS;
     let mut due: Vec<(i64, Value)> = campaigns
         .iter()
@@ -113,9 +182,10 @@ async fn dashboard(State(web): State<Web>, headers: HeaderMap, who: SignedInUser
                 .into_iter()
                 .take_while(|t| *t <= horizon)
                 .map(|t| {
+                    let at = local_time(app, lang, t);
                     (
                         t,
-                        json!({"id": c.id, "name": c.name, "theme": c.theme_slug, "at": local_time(app, lang, t)}),
+                        json!({"id": c.id, "name": c.name, "theme": theme_title(&c.theme_slug), "at": at}),
                     )
                 })
         })
@@ -128,21 +198,28 @@ async fn dashboard(State(web): State<Web>, headers: HeaderMap, who: SignedInUser
         .collect();
     let failures: Vec<Value> = failures
         .iter()
-        .map(|f| json!({"code": f.smtp_code, "reply": f.reply, "attempts": f.attempts, "last": local_time(app, lang, f.last_at)}))
+        .map(|f| {
+            json!({"code": f.smtp_code, "reply": f.reply, "attempts": group_digits(f.attempts),
+                   "last": local_time(app, lang, f.last_at)})
+        })
         .collect();
     let live: Vec<Value> = instances
         .iter()
         .filter(|i| i.state == "live")
-        .map(|i| json!({"id": i.id, "host": i.host, "pid": i.pid, "role": i.role, "version": i.version, "holding": i.holding, "started": local_time(app, lang, i.started_at)}))
+        .map(|i| {
+            json!({"id": i.id, "host": i.host, "pid": i.pid, "program": program_label(lang, &i.role),
+                   "version": i.version, "holding": group_digits(i.holding), "started": local_time(app, lang, i.started_at)})
+        })
         .collect();
     let mut context = frame(&web, &who, lang, lang.pick("ダッシュボード", "Dashboard"), "/staff");
-    context["role_label"] = role_label(who.user.role).into();
-    context["runs"] = in_progress.into();
+    context["runs"] = runs;
+    context["figures"] = figures::context(lang, &year);
     context["due"] = due.into_iter().map(|(_, v)| v).collect::<Vec<_>>().into();
     context["held"] = held.into();
     context["failures"] = failures.into();
     context["instances"] = live.into();
     context["days"] = DAYS_AHEAD.into();
     context["failure_days"] = FAILURE_DAYS.into();
+    context["finished_hours"] = FINISHED_HOURS.into();
     page(&web, "staff/dashboard", &context)
 }

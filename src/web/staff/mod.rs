@@ -188,7 +188,12 @@ pub(super) fn frame(web: &Web, signed_in: &SignedInUser, lang: Lang, title: &str
         .collect();
     let mut context = super::pages::Pages::base(&web.app, lang.code(), title);
     context["en"] = (lang == Lang::En).into();
-    context["user"] = json!({"email": signed_in.user.email, "role": role.as_str()});
+    let role_label = match role {
+        Role::Admin => lang.pick("管理者", "admin"),
+        Role::Staff => lang.pick("スタッフ", "staff"),
+        Role::Auditor => lang.pick("監査", "auditor"),
+    };
+    context["user"] = json!({"email": signed_in.user.email, "role": role.as_str(), "role_label": role_label});
     context["csrf"] = signed_in.csrf.clone().into();
     context["menu"] = menu.into();
     context["script"] = super::layers::SCRIPT_URL.as_str().into();

@@ -1,0 +1,139 @@
+//! The dashboard's figures of the fiscal year as the page shows them: cards (mails this month and this year,
+//! failures, members and mails per theme), the chart of mails per theme and month drawn as SVG by
+//! [`crate::export::svg`], and the same counts as a table beside it.
+
+use serde_json::{Value, json};
+
+use super::super::Lang;
+use crate::domain::plan::fiscal_year_ja;
+use crate::export::svg::{Grid, GridRow, bar_rows, group_digits};
+use crate::services::YearFigures;
+
+const MONTHS_EN: [&str; 12] = [
+    "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb", "Mar",
+];
+
+/// The name of month `i` of the fiscal year (0 = April): `4月`, or `Apr`.
+fn month_name(lang: Lang, i: usize) -> String {
+    match lang {
+        Lang::Ja => format!("{}月", (i + 3) % 12 + 1),
+        Lang::En => MONTHS_EN.get(i).copied().unwrap_or_default().to_owned(),
+    }
+}
+
+/// `令和8年度（2026年度）`, or `FY2026`.
+fn year_name(lang: Lang, figures: &YearFigures) -> String {
+    let year = figures.fiscal_year.0;
+    match lang {
+        Lang::Ja => format!("{}（{year}年度）", fiscal_year_ja(year)),
+        Lang::En => format!("FY{year}"),
+    }
+}
+
+/// The context of the figures' part of the page.
+pub(super) fn context(lang: Lang, figures: &YearFigures) -> Value {
+    let year = year_name(lang, figures);
+    let month = month_name(lang, figures.this_month);
+    let title = |t: &crate::services::ThemeFigures| match lang {
+        Lang::Ja => t.title_ja.clone(),
+        Lang::En => t.title_en.clone(),
+    };
+    let cards = json!([
+        {
+            "label": lang.pick("今月の送信数", "Mails this month"),
+            "value": group_digits(figures.sent_in_month(figures.this_month)),
+            "note": month,
+        },
+        {
+            "label": lang.pick("今年度の送信数", "Mails this fiscal year"),
+            "value": group_digits(figures.sent_in_year()),
+            "note": year,
+        },
+        {
+            "label": lang.pick("今年度の送信失敗", "Failures this fiscal year"),
+            "value": group_digits(figures.failed_in_year()),
+            "note": lang.pick("送信ログで見る", "See the send log"),
+            "href": "/audit/log?outcome=failed",
+        },
+    ]);
+    let themes: Vec<Value> = figures
+        .themes
+        .iter()
+        .map(|t| {
+            json!({
+                "title": title(t),
+                "members": group_digits(t.members),
+                "month": group_digits(t.sent[figures.this_month]),
+                "year": group_digits(t.sent_in_year()),
+            })
+        })
+        .collect();
+    let columns: Vec<String> = (0..12).map(|i| month_name(lang, i)).collect();
+    let grid = Grid {
+        title: match lang {
+            Lang::Ja => format!("{year}のテーマ別・月別の送信数"),
+            Lang::En => format!("Mails sent per theme and month, {year}"),
+        },
+        description: lang
+            .pick(
+                "テーマごとに4月から3月までの月別の送信数を棒と数字で示します。すべてのテーマが同じ目盛りです。\
+                 同じ数字は下の表にもあります。",
+                "For each theme, the mails sent in each month from April to March, as bars with their numbers, \
+                 all on one scale. The table below gives the same numbers.",
+            )
+            .to_owned(),
+        columns: columns.clone(),
+        rows: figures
+            .themes
+            .iter()
+            .map(|t| GridRow {
+                label: title(t),
+                values: t.sent.to_vec(),
+            })
+            .collect(),
+        marked_column: Some(figures.this_month),
+    };
+    let rows: Vec<Value> = figures
+        .themes
+        .iter()
+        .map(|t| {
+            json!({
+                "title": title(t),
+                "cells": t.sent.iter().map(|n| group_digits(*n)).collect::<Vec<_>>(),
+                "total": group_digits(t.sent_in_year()),
+            })
+        })
+        .collect();
+    let totals: Vec<String> = (0..12).map(|m| group_digits(figures.sent_in_month(m))).collect();
+    json!({
+        "year": year,
+        "month": month,
+        "cards": cards,
+        "themes": themes,
+        "chart": bar_rows(&grid, "chart-mails"),
+        "table": {
+            "columns": columns
+                .iter()
+                .enumerate()
+                .map(|(i, name)| json!({"name": name, "now": i == figures.this_month}))
+                .collect::<Vec<_>>(),
+            "rows": rows,
+            "totals": totals,
+            "total": group_digits(figures.sent_in_year()),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_start_in_april() {
+        assert_eq!(month_name(Lang::Ja, 0), "4月");
+        assert_eq!(month_name(Lang::Ja, 8), "12月");
+        assert_eq!(month_name(Lang::Ja, 9), "1月");
+        assert_eq!(month_name(Lang::Ja, 11), "3月");
+        assert_eq!(month_name(Lang::En, 11), "Mar");
+    }
+}

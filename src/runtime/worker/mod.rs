@@ -10,25 +10,28 @@ use std::time::Duration;
 use futures::StreamExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use lettre::message::Mailbox;
-use rand::Rng;
 use serde::Serialize;
-use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::campaign::{Campaign, CampaignState};
 use crate::domain::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
-use crate::domain::member::Locale;
-use crate::domain::plan::Channel;
-use crate::domain::{Action, Actor};
 use crate::mail::Templates;
-use crate::mail::context::{CampaignContext, Links, Recipient, reading_locale, template_in};
-use crate::mail::message::{compose, message_id};
+use crate::mail::context::{reading_locale, template_in};
+use crate::mail::message::message_id;
 use crate::mail::reply::{Refusal, Reply};
-use crate::mail::token::expiry_day;
 use crate::mail::transport::Transport;
-use crate::store::{Lease, Store, StoreError, Transition};
+use crate::store::{Lease, Store, StoreError};
+
+mod claim;
+mod judge;
+mod record;
+mod render;
+mod send;
+
+use record::{Attempted, Commit, Tally, commit_loop, record_via};
+use render::{CampaignInfo, Unprepared};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -40,61 +43,6 @@ pub enum WorkerError {
     /// A delivery task panicked or was cancelled; its lease runs out and it is claimed again.
     #[error("delivery task: {0}")]
     Task(String),
-}
-
-/// An outcome on its way to the database, and where to say it is committed.
-type Commit = (AttemptRecord, oneshot::Sender<Result<(), String>>);
-
-/// Writes whatever outcomes are pending in one transaction (group commit). While the database is unavailable
-/// it keeps the group and tries again with backoff: the attempts waiting for it hold their send permits, so
-/// no new mail goes on the wire until outcomes are recorded again (at most `pool_size` unrecorded).
-async fn commit_loop(store: Store, mut pending: mpsc::Receiver<Commit>) {
-    while let Some(first) = pending.recv().await {
-        let mut group = vec![first];
-        while let Ok(next) = pending.try_recv() {
-            group.push(next);
-        }
-        let (records, replies): (Vec<_>, Vec<_>) = group.into_iter().unzip();
-        let mut pause = Duration::from_millis(200);
-        let mut outage = false;
-        let result = loop {
-            match store.record_attempts(&records).await {
-                Ok(()) => break Ok(()),
-                Err(e) if e.is_unavailable() => {
-                    if !outage {
-                        tracing::error!(
-                            error = %e,
-                            waiting = records.len(),
-                            "cannot record outcomes: the database is unavailable; no new mail goes out until \
-                             they are recorded"
-                        );
-                        outage = true;
-                    }
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(5));
-                }
-                Err(e) => break Err(e.to_string()),
-            }
-        };
-        if outage && result.is_ok() {
-            tracing::warn!(recorded = records.len(), "the database is back: outcomes recorded");
-        }
-        for reply in replies {
-            let _ = reply.send(result.clone());
-        }
-    }
-}
-
-async fn record_via(commits: &mpsc::Sender<Commit>, record: AttemptRecord) -> Result<(), WorkerError> {
-    let (done, committed) = oneshot::channel();
-    commits
-        .send((record, done))
-        .await
-        .map_err(|_| WorkerError::Record("committer stopped".into()))?;
-    committed
-        .await
-        .map_err(|_| WorkerError::Record("committer stopped".into()))?
-        .map_err(WorkerError::Record)
 }
 
 /// What one step did.
@@ -128,12 +76,6 @@ impl BatchSummary {
         self.released += other.released;
         self.unreachable += other.unreachable;
     }
-}
-
-struct CampaignInfo {
-    campaign: Campaign,
-    /// What every mail of the campaign shares, or why none can be rendered.
-    context: Result<CampaignContext, String>,
 }
 
 /// Cheap to clone: attempts run as tasks of their own, so rendering uses every core.
@@ -177,32 +119,6 @@ pub struct Inner {
     /// Set when an outcome could not be recorded for good: nothing more goes out in this step.
     unrecorded: AtomicBool,
     smtp_down: AtomicBool,
-}
-
-/// How one attempt ended for the step.
-enum Attempted {
-    Recorded {
-        run_id: i64,
-        campaign_id: i64,
-        outcome: Outcome,
-        unreachable: bool,
-    },
-    Released(i64),
-}
-
-/// Why a mail could not be prepared.
-enum Unprepared {
-    /// The campaign's mail does not render (template or plan): the campaign is held, nobody is failed.
-    Render(String),
-    /// This recipient's address cannot be used: this delivery fails.
-    Address(String),
-}
-
-/// Outcomes this worker recorded for one run: what the automatic pause judges, without scanning the run.
-#[derive(Debug, Default, Clone, Copy)]
-struct Tally {
-    done: u64,
-    failed: u64,
 }
 
 /// What a worker is made of.
@@ -309,18 +225,6 @@ impl Worker {
         }
     }
 
-    fn lease_duration(&self) -> Duration {
-        Duration::from_millis(u64::try_from(self.lease.ms).unwrap_or(0))
-    }
-
-    fn leases_hold_until(&self) -> Instant {
-        self.leases_until.lock().map_or_else(|_| Instant::now(), |t| *t)
-    }
-
-    fn is_halted(&self, campaign_id: i64) -> bool {
-        self.halted.lock().is_ok_and(|h| h.contains(&campaign_id))
-    }
-
     /// Claims one batch of due deliveries, sends it and records every outcome.
     pub async fn step(&self) -> Result<Step, WorkerError> {
         if self.is_stopping() {
@@ -415,40 +319,6 @@ impl Worker {
         Ok(Step::Batch(summary))
     }
 
-    /// Marks the runs with nothing left as done, with a line for the operator each.
-    async fn finish_runs(&self, now: i64) -> Result<(), StoreError> {
-        for id in self.store.finish_runs(now).await? {
-            let (Some(run), counts) = (self.store.run(id).await?, self.store.run_counts(id).await?) else {
-                continue;
-            };
-            tracing::info!(
-                run = id,
-                campaign = run.campaign_id,
-                sent = counts.sent,
-                failed = counts.failed,
-                not_sent = counts.cancelled,
-                took_secs = (now - run.created_at).max(0) / 1000,
-                "run finished"
-            );
-        }
-        Ok(())
-    }
-
-    /// How many deliveries to claim at once: the batch size, but no more than the rate limit lets out in half a
-    /// lease, so a batch is not still waiting for its turn when its lease runs out.
-    fn claim_size(&self) -> u32 {
-        let d = &self.settings.delivery;
-        match d.rate_per_second {
-            0 => d.batch_size,
-            rate => {
-                let in_half_lease = u64::from(rate).saturating_mul(d.lease_secs) / 2;
-                d.batch_size
-                    .min(u32::try_from(in_half_lease).unwrap_or(u32::MAX))
-                    .max(1)
-            }
-        }
-    }
-
     /// Steps until nothing is due now (deliveries waiting for a retry later are left for later).
     pub async fn drain(&self) -> Result<BatchSummary, WorkerError> {
         self.drain_with(|_| {}).await
@@ -502,35 +372,6 @@ impl Worker {
             }
         }
         Ok(())
-    }
-
-    async fn campaign_info(&self, campaign_id: i64) -> Result<Arc<CampaignInfo>, WorkerError> {
-        if let Some(info) = self.campaigns.lock().ok().and_then(|c| c.get(&campaign_id).cloned()) {
-            return Ok(info);
-        }
-        let campaign = self
-            .store
-            .campaign(campaign_id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("campaign {campaign_id}")))?;
-        let plan = self.store.plan(Some(campaign.fiscal_year)).await?;
-        let context = match plan.as_ref().map(|p| (p, p.theme(&campaign.theme_slug))) {
-            None => Err(format!("no plan for fiscal year {}", campaign.fiscal_year)),
-            Some((_, None)) => Err(format!("theme {} not in the plan", campaign.theme_slug)),
-            Some((plan, Some(theme))) => Ok(CampaignContext::new(
-                &self.settings.organization,
-                plan,
-                theme,
-                campaign.channel,
-                campaign.title.as_deref(),
-                campaign.issue.as_deref(),
-            )),
-        };
-        let info = Arc::new(CampaignInfo { campaign, context });
-        if let Ok(mut cache) = self.campaigns.lock() {
-            cache.insert(campaign_id, info.clone());
-        }
-        Ok(info)
     }
 
     async fn attempt(
@@ -671,160 +512,6 @@ impl Worker {
             return Err(e);
         }
         Ok(recorded(outcome, reply.is_unreachable()))
-    }
-
-    /// What a permanent refusal is about, with one more rule than the reply alone can give: the same mailbox
-    /// refusal for `refusal_streak` recipients in a row is the server refusing us.
-    fn judge(&self, reply: &Reply) -> Refusal {
-        match reply.refusal() {
-            Some(Refusal::Mailbox) => {
-                let in_a_row = self.refusals_in_a_row.fetch_add(1, Ordering::SeqCst).saturating_add(1);
-                if in_a_row >= self.settings.delivery.refusal_streak {
-                    Refusal::Transport
-                } else {
-                    Refusal::Mailbox
-                }
-            }
-            Some(other) => other,
-            None => Refusal::Message,
-        }
-    }
-
-    /// Once per outage: a mail server that cannot be reached is loud, and so is its return.
-    fn note_server(&self, reply: &Reply) {
-        if reply.is_unreachable() {
-            if !self.smtp_down.swap(true, Ordering::SeqCst) {
-                tracing::warn!(
-                    reply = reply.text(),
-                    "cannot reach the mail server; mail waits in the queue"
-                );
-            }
-        } else if self.smtp_down.swap(false, Ordering::SeqCst) {
-            tracing::warn!("the mail server answers again");
-        }
-    }
-
-    /// Gives one delivery back to the queue now, so a stop or a pause never leaves it leased.
-    async fn give_back(&self, delivery_id: i64) -> Result<Attempted, WorkerError> {
-        self.store
-            .release(&self.owner, Some(&[delivery_id]), self.clock.now_ms())
-            .await?;
-        Ok(Attempted::Released(delivery_id))
-    }
-
-    /// Pauses a campaign with the reason staff will read, and stops this step from sending more of it.
-    async fn halt(&self, campaign_id: i64, reason: &str) -> Result<(), WorkerError> {
-        if let Ok(mut halted) = self.halted.lock()
-            && !halted.insert(campaign_id)
-        {
-            return Ok(());
-        }
-        self.pause(campaign_id, reason).await
-    }
-
-    async fn pause(&self, campaign_id: i64, reason: &str) -> Result<(), WorkerError> {
-        let now = self.clock.now_ms();
-        if self
-            .store
-            .transition(
-                campaign_id,
-                &Transition {
-                    from: CampaignState::Paused.reachable_by(&Actor::Smtp),
-                    to: CampaignState::Paused,
-                    reason,
-                    settled_ms: None,
-                },
-                now,
-                Action::new(&Actor::Smtp, "campaign.pause", format!("campaign {campaign_id}")).with("reason", reason),
-            )
-            .await?
-        {
-            tracing::warn!(campaign = campaign_id, "{reason}");
-        }
-        Ok(())
-    }
-
-    fn prepare(
-        &self,
-        info: &CampaignInfo,
-        d: &ClaimedDelivery,
-        id: &str,
-        template: &str,
-        locale: Locale,
-    ) -> Result<(crate::mail::message::Composed, String), Unprepared> {
-        let c = &info.campaign;
-        let shared = info.context.as_ref().map_err(|e| Unprepared::Render(e.clone()))?;
-        let recipient = Recipient {
-            kind: d.recipient_kind.clone(),
-            email: d.email.clone(),
-            name: if d.recipient_kind == "editorial" {
-                "編集部".into()
-            } else {
-                d.name.clone()
-            },
-            company: d.company.clone(),
-            branch: d.branch.clone(),
-        };
-        let links = match (c.channel, d.recipient_id) {
-            (Channel::Newsletter, Some(member_id)) => Some(Links::for_member(
-                &self.settings.web.base_url,
-                &self.signing_key,
-                member_id,
-                &c.theme_slug,
-                expiry_day(self.clock.now_ms(), self.settings.web.link_ttl_days),
-            )),
-            _ => None,
-        };
-        let list_unsubscribe = links.as_ref().map(|l| l.unsubscribe.clone());
-        let context = shared.for_recipient(
-            &recipient,
-            d.scheduled_for,
-            self.settings.schedule.tz(),
-            links.as_ref(),
-            locale,
-        );
-        let templates = self
-            .templates
-            .read()
-            .map_err(|_| Unprepared::Render("templates unavailable".into()))?
-            .clone();
-        let mail = templates
-            .render(template, context)
-            .map_err(|e| Unprepared::Render(e.to_string()))?;
-        let composed = compose(&self.from, &d.email, &mail, id, list_unsubscribe.as_deref())
-            .map_err(|e| Unprepared::Address(e.to_string()))?;
-        Ok((composed, mail.sha256()))
-    }
-
-    /// retry_base × 2^(attempt−1), capped, plus up to 20% jitter so retries of one batch spread out.
-    fn backoff_ms(&self, attempt: i64) -> i64 {
-        let base = self.settings.delivery.retry_base_secs.saturating_mul(1000);
-        let exp = base.saturating_mul(1u64 << (attempt - 1).clamp(0, 30));
-        let capped = exp.min(self.settings.delivery.retry_max_secs.saturating_mul(1000));
-        let jitter = rand::rng().random_range(0..=capped / 5);
-        i64::try_from(capped + jitter).unwrap_or(i64::MAX)
-    }
-
-    async fn pause_if_failing(&self, run_id: i64, campaign_id: i64) -> Result<(), WorkerError> {
-        let Some(Tally { done, failed }) = self.tallies.lock().ok().and_then(|t| t.get(&run_id).copied()) else {
-            return Ok(());
-        };
-        let d = &self.settings.delivery;
-        if done < u64::from(d.failure_min_sample) || done == 0 {
-            return Ok(());
-        }
-        let rate = failed as f64 / done as f64;
-        if rate > d.failure_rate_pause {
-            let reason = format!(
-                "paused automatically: {} of {} deliveries of run {run_id} failed ({:.0}% > {:.0}%)",
-                failed,
-                done,
-                rate * 100.0,
-                d.failure_rate_pause * 100.0
-            );
-            self.pause(campaign_id, &reason).await?;
-        }
-        Ok(())
     }
 }
 

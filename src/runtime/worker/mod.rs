@@ -1,5 +1,12 @@
 //! The worker: one public step (claim a batch, send it, record every outcome) and a loop around it.
 //! No database transaction is open while a mail is on the wire: claim commits first, each outcome after.
+//!
+//! One delivery goes through a module per policy, in this order:
+//! - `claim`: leases and fencing (what this worker holds, and whether it may still start a mail);
+//! - `render`: the mail of one recipient, from what every mail of its campaign shares;
+//! - `send`: the call to the mail server or the outbox, and the turn it waits for;
+//! - `judge`: what a reply means (sent, deferred, failed, the member suppressed, the campaign paused);
+//! - `record`: the outcomes, written in group commits, and what a step counts of them.
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
@@ -7,31 +14,27 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use futures::StreamExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use lettre::message::Mailbox;
 use serde::Serialize;
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
 use crate::mail::Templates;
-use crate::mail::context::{reading_locale, template_in};
-use crate::mail::message::message_id;
-use crate::mail::reply::{Refusal, Reply};
 use crate::mail::transport::Transport;
 use crate::store::{Lease, Store, StoreError};
 
+mod attempt;
 mod claim;
 mod judge;
 mod record;
 mod render;
 mod send;
 
-use record::{Attempted, Commit, Tally, commit_loop, record_via};
-use render::{CampaignInfo, Unprepared};
+use record::{Counted, Tally};
+use render::CampaignInfo;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -230,17 +233,7 @@ impl Worker {
         if self.is_stopping() {
             return Ok(Step::NothingDue);
         }
-        // Between steps this worker holds nothing: whatever a failed step left leased is given back first.
-        self.store.release(&self.owner, None, self.clock.now_ms()).await?;
-        // A dead process of this machine is known dead now, not once its heartbeat has gone stale.
-        super::process::find_gone_neighbours(&self.store, &self.owner, self.lease.instance_timeout_ms).await?;
-        let now = self.clock.now_ms();
-        let lease = self.lease;
-        let claimed_at = Instant::now();
-        let claimed = self.store.claim(&self.owner, now, lease, self.claim_size()).await?;
-        if let Ok(mut until) = self.leases_until.lock() {
-            *until = claimed_at + self.lease_duration();
-        }
+        let (now, claimed) = self.claim_batch().await?;
         if claimed.is_empty() {
             self.finish_runs(now).await?;
             return Ok(Step::NothingDue);
@@ -256,62 +249,10 @@ impl Worker {
             claimed: claimed.len() as u64,
             ..Default::default()
         };
-        let parallel = self.settings.smtp.pool_size as usize;
-        // Outcomes go to one committer that writes whatever is pending in one transaction (group commit); each
-        // attempt waits for the commit holding its record. Twice as many attempts as connections run, so the
-        // next mails render while others wait on the server or the commit.
-        let (commits, pending) = mpsc::channel(parallel * 2);
-        let committer = tokio::spawn(commit_loop(self.store.clone(), pending));
-        let unrecorded = Arc::new(Semaphore::new(parallel));
-        let results: Vec<_> = futures::stream::iter(claimed)
-            .map(|d| {
-                let worker = self.clone();
-                let commits = commits.clone();
-                let unrecorded = unrecorded.clone();
-                tokio::spawn(async move { worker.attempt(d, &commits, &unrecorded).await })
-            })
-            .buffer_unordered(parallel * 2)
-            .collect()
-            .await;
-        drop(commits);
-        committer.await.map_err(|e| WorkerError::Task(e.to_string()))?;
-        let mut released = Vec::new();
-        let mut touched = HashSet::new();
-        for result in results {
-            let (run_id, campaign_id, outcome) = match result.map_err(|e| WorkerError::Task(e.to_string()))?? {
-                Attempted::Released(id) => {
-                    released.push(id);
-                    continue;
-                }
-                Attempted::Recorded {
-                    run_id,
-                    campaign_id,
-                    outcome,
-                    unreachable,
-                } => {
-                    summary.unreachable += u64::from(unreachable);
-                    (run_id, campaign_id, outcome)
-                }
-            };
-            match outcome {
-                Outcome::Sent => summary.sent += 1,
-                Outcome::Deferred => summary.deferred += 1,
-                Outcome::Failed => summary.failed += 1,
-                Outcome::Skipped => summary.skipped += 1,
-            }
-            if matches!(outcome, Outcome::Sent | Outcome::Failed) {
-                touched.insert((run_id, campaign_id));
-                if let Ok(mut tallies) = self.tallies.lock() {
-                    let tally = tallies.entry(run_id).or_default();
-                    tally.done += 1;
-                    tally.failed += u64::from(outcome == Outcome::Failed);
-                }
-            }
-        }
+        let results = self.attempt_all(claimed).await?;
+        let Counted { released, touched } = self.count_outcomes(results, &mut summary)?;
         summary.released = released.len() as u64;
-        self.store
-            .release(&self.owner, Some(&released), self.clock.now_ms())
-            .await?;
+        self.give_back_all(&released).await?;
         for (run_id, campaign_id) in touched {
             self.pause_if_failing(run_id, campaign_id).await?;
         }
@@ -372,146 +313,6 @@ impl Worker {
             }
         }
         Ok(())
-    }
-
-    async fn attempt(
-        &self,
-        d: ClaimedDelivery,
-        commits: &mpsc::Sender<Commit>,
-        unrecorded: &Semaphore,
-    ) -> Result<Attempted, WorkerError> {
-        if self.is_stopping() || self.is_halted(d.campaign_id) {
-            return self.give_back(d.id).await;
-        }
-        let info = self.campaign_info(d.campaign_id).await?;
-        let c = &info.campaign;
-        // The recipient's language picks the template; the send log names the one that went out.
-        let locale = reading_locale(c.channel, d.locale);
-        let template = template_in(&c.template, locale);
-        let id = message_id(
-            &self.installation,
-            d.run_id,
-            d.id,
-            &self.settings.delivery.message_id_domain,
-        );
-        let mut record = AttemptRecord {
-            delivery_id: d.id,
-            owner: self.owner.clone(),
-            at: 0,
-            attempt: d.attempt,
-            outcome: Outcome::Failed,
-            next_attempt_at: 0,
-            smtp_code: None,
-            smtp_reply: String::new(),
-            suppress_member: None,
-            run_id: d.run_id,
-            campaign_id: c.id,
-            theme_slug: c.theme_slug.clone(),
-            duty: c.duty.clone(),
-            channel: c.channel.slug().to_owned(),
-            recipient: d.email.clone(),
-            message_id: id.clone(),
-            template: template.clone(),
-            content_sha256: String::new(),
-        };
-        let recorded = |outcome, unreachable| Attempted::Recorded {
-            run_id: d.run_id,
-            campaign_id: d.campaign_id,
-            outcome,
-            unreachable,
-        };
-        if !d.still_wanted {
-            // The member left after the audience was frozen: their choice wins over the ledger.
-            record.at = self.clock.now_ms();
-            record.outcome = Outcome::Skipped;
-            record.smtp_reply = "not sent: the recipient left after the run started".into();
-            record_via(commits, record).await?;
-            return Ok(recorded(Outcome::Skipped, false));
-        }
-        let (composed, sha) = match self.prepare(&info, &d, &id, &template, locale) {
-            Ok(prepared) => prepared,
-            Err(Unprepared::Render(reason)) => {
-                // Nobody is failed for our own template: the campaign waits until it is fixed and resumed.
-                self.halt(c.id, &format!("held: the mail does not render: {reason}"))
-                    .await?;
-                return self.give_back(d.id).await;
-            }
-            Err(Unprepared::Address(reason)) => {
-                record.at = self.clock.now_ms();
-                record.smtp_reply = reason;
-                record_via(commits, record).await?;
-                return Ok(recorded(Outcome::Failed, false));
-            }
-        };
-        record.content_sha256 = sha;
-        // Held from the moment the mail may reach the server until its outcome is committed: this, not the
-        // number of tasks, bounds the mails a crash or a database outage can leave accepted but unrecorded.
-        let _unrecorded = tokio::select! {
-            permit = unrecorded.acquire() => match permit {
-                Ok(permit) => permit,
-                Err(_) => return self.give_back(d.id).await,
-            },
-            _ = self.until_stopped() => return self.give_back(d.id).await,
-        };
-        if let Some(limiter) = &self.limiter {
-            tokio::select! {
-                _ = limiter.until_ready() => {}
-                _ = self.until_stopped() => return self.give_back(d.id).await,
-            }
-        }
-        // Never start a mail whose lease could run out before the server answers (another instance could take
-        // it over and send it again), nor one of a campaign paused meanwhile, nor any after a lost record.
-        let answer_by = Instant::now() + Duration::from_secs(self.settings.smtp.timeout_secs);
-        if answer_by >= self.leases_hold_until()
-            || self.is_stopping()
-            || self.is_halted(d.campaign_id)
-            || self.unrecorded.load(Ordering::SeqCst)
-        {
-            return self.give_back(d.id).await;
-        }
-        let stem = format!("{}-{}", d.run_id, d.id);
-        let reply = self.transport.send(&composed.envelope, &composed.bytes, &stem).await;
-        self.note_server(&reply);
-        record.at = self.clock.now_ms();
-        record.smtp_code = reply.code().map(i64::from);
-        record.smtp_reply = reply.text().to_owned();
-        record.outcome = match &reply {
-            Reply::Accepted { .. } => {
-                self.refusals_in_a_row.store(0, Ordering::SeqCst);
-                Outcome::Sent
-            }
-            Reply::Transient { .. } if d.attempt < i64::from(self.settings.delivery.max_attempts) => {
-                record.next_attempt_at = record.at + self.backoff_ms(d.attempt);
-                Outcome::Deferred
-            }
-            Reply::Transient { .. } => Outcome::Failed,
-            Reply::Permanent { .. } => match self.judge(&reply) {
-                Refusal::Mailbox => {
-                    if d.recipient_kind == "member" {
-                        record.suppress_member = d.recipient_id;
-                    }
-                    Outcome::Failed
-                }
-                Refusal::Message => Outcome::Failed,
-                Refusal::Transport => {
-                    let reason = format!(
-                        "paused: the mail server refuses the sending, not a recipient: {} {}",
-                        reply.code().map(|c| c.to_string()).unwrap_or_default(),
-                        reply.text()
-                    );
-                    self.halt(c.id, &reason).await?;
-                    // Back to the queue as it was: the attempt is logged, the campaign waits for staff.
-                    record.next_attempt_at = record.at;
-                    Outcome::Deferred
-                }
-            },
-        };
-        let outcome = record.outcome;
-        if let Err(e) = record_via(commits, record).await {
-            self.unrecorded.store(true, Ordering::SeqCst);
-            return Err(e);
-        }
-        Ok(recorded(outcome, reply.is_unreachable()))
     }
 }
 

@@ -7,8 +7,8 @@ use crate::domain::campaign::Campaign;
 use crate::domain::delivery::ClaimedDelivery;
 use crate::domain::member::Locale;
 use crate::domain::plan::Channel;
-use crate::mail::context::{CampaignContext, Links, Recipient};
-use crate::mail::message::compose;
+use crate::mail::context::{CampaignContext, Links, Recipient, reading_locale, template_in};
+use crate::mail::message::{compose, message_id};
 use crate::mail::token::expiry_day;
 use crate::store::StoreError;
 
@@ -18,6 +18,13 @@ pub(super) struct CampaignInfo {
     pub(super) campaign: Campaign,
     /// What every mail of the campaign shares, or why none can be rendered.
     context: Result<CampaignContext, String>,
+}
+
+/// Which mail a delivery gets, named in its send-log row before anything is rendered.
+pub(super) struct Variant {
+    pub(super) locale: Locale,
+    pub(super) template: String,
+    pub(super) message_id: String,
 }
 
 /// Why a mail could not be prepared.
@@ -56,6 +63,23 @@ impl Worker {
             cache.insert(campaign_id, info.clone());
         }
         Ok(info)
+    }
+
+    /// The recipient's language picks the template; the send log names the one that went out.
+    pub(super) fn variant_for(&self, c: &Campaign, d: &ClaimedDelivery) -> Variant {
+        let locale = reading_locale(c.channel, d.locale);
+        let template = template_in(&c.template, locale);
+        let message_id = message_id(
+            &self.installation,
+            d.run_id,
+            d.id,
+            &self.settings.delivery.message_id_domain,
+        );
+        Variant {
+            locale,
+            template,
+            message_id,
+        }
     }
 
     pub(super) fn prepare(

@@ -29,6 +29,7 @@ impl Worker {
         record.smtp_reply = reply.text().to_owned();
         record.outcome = match reply {
             Reply::Accepted { .. } => {
+                // A mail accepted ends a streak of mailbox refusals: the server takes our mail (see `judge`).
                 self.refusals_in_a_row.store(0, Ordering::SeqCst);
                 Outcome::Sent
             }

@@ -7,6 +7,8 @@
 //! - `send`: the call to the mail server or the outbox, and the turn it waits for;
 //! - `judge`: what a reply means (sent, deferred, failed, the member suppressed, the campaign paused);
 //! - `record`: the outcomes, written in group commits, and what a step counts of them.
+//!
+//! `attempt` holds the path itself (one delivery through them, and a batch of deliveries side by side).
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;

@@ -651,6 +651,11 @@ both_backends!(
         let (auditor, _) = s.sign_in(AUDITOR).await;
         assert_eq!(location(&s.get(&staff, "/").await), "/staff");
         assert_eq!(location(&s.get(&auditor, "/").await), "/audit/log");
+        // A 403 leads back to `/`, the role's own first page, never to another page the role may not open.
+        let refused = s.get(&auditor, "/staff").await;
+        assert_eq!(refused.status(), 403);
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("<a href=\"/\">") && !html.contains("href=\"/staff\""), "{html}");
 
         // Two campaigns, each with its first run: each page says 第1回, whatever the runs' global ids.
         for _ in 0..2 {

@@ -655,7 +655,10 @@ both_backends!(
         let refused = s.get(&auditor, "/staff").await;
         assert_eq!(refused.status(), 403);
         let html = refused.text().await.unwrap();
-        assert!(html.contains("<a href=\"/\">") && !html.contains("href=\"/staff\""), "{html}");
+        assert!(
+            html.contains("<a href=\"/\">") && !html.contains("href=\"/staff\""),
+            "{html}"
+        );
 
         // Two campaigns, each with its first run: each page says 第1回, whatever the runs' global ids.
         for _ in 0..2 {

@@ -361,32 +361,40 @@ impl Browser {
     /// Sets the viewport (the page's inner size) to `width`×`height` CSS pixels.
     pub async fn viewport(&self, width: u32, height: u32) {
         let mut size = (width, height);
-        // The window's size includes whatever the browser draws around the page: correct by what it reports.
-        for _ in 0..3 {
-            self.client
-                .set_window_size(size.0, size.1)
-                .await
-                .unwrap_or_else(|e| panic!("set the window to {size:?}: {e}"));
+        let inner = || async {
             let inner = self
                 .client
                 .execute("return [window.innerWidth, window.innerHeight];", vec![])
                 .await
                 .unwrap_or_else(|e| panic!("read the viewport: {e}"));
-            let (w, h) = (inner[0].as_i64().unwrap_or(0), inner[1].as_i64().unwrap_or(0));
-            if (w, h) == (i64::from(width), i64::from(height)) {
-                return;
+            (inner[0].as_i64().unwrap_or(0), inner[1].as_i64().unwrap_or(0))
+        };
+        let wanted = (i64::from(width), i64::from(height));
+        // The window's size includes whatever the browser draws around the page: correct by what it reports. A
+        // loaded machine may apply a resize late: the viewport is read again after a pause before correcting.
+        for _ in 0..5 {
+            self.client
+                .set_window_size(size.0, size.1)
+                .await
+                .unwrap_or_else(|e| panic!("set the window to {size:?}: {e}"));
+            let mut seen = inner().await;
+            for _ in 0..5 {
+                if seen == wanted {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let again = inner().await;
+                if again == seen {
+                    break;
+                }
+                seen = again;
             }
             size = (
-                (i64::from(size.0) + i64::from(width) - w).max(1) as u32,
-                (i64::from(size.1) + i64::from(height) - h).max(1) as u32,
+                (i64::from(size.0) + wanted.0 - seen.0).max(1) as u32,
+                (i64::from(size.1) + wanted.1 - seen.1).max(1) as u32,
             );
         }
-        let inner = self
-            .client
-            .execute("return [window.innerWidth, window.innerHeight];", vec![])
-            .await
-            .unwrap_or_default();
-        panic!("the viewport is {inner}, not {width}×{height}");
+        panic!("the viewport is {:?}, not {width}×{height}", inner().await);
     }
 
     /// A phone-sized viewport (390×844, an iPhone 12 to 15).

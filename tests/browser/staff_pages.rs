@@ -46,12 +46,12 @@ async fn a_member_csv_with_one_bad_row_is_named_and_nothing_is_imported() {
     b.click("ファイルを確認する").await;
 
     // The dry run: line 3 named with its problem, no import button, nothing in the database.
-    b.wait_text("main", "誤りのある行: 1 行", WAIT).await;
+    b.wait_text("main", "誤りのある行：1 行", WAIT).await;
     let refused = table_rows(&b, "誤りのある行").await;
     assert_eq!(refused.len(), 1, "{refused:?}");
     assert_eq!(refused[0][0], "3", "the line of the bad row: {refused:?}");
     assert!(refused[0][1].contains("not-an-address"), "the problem: {refused:?}");
-    assert!(b.text("main").await.contains("取り込める行: 2 行"));
+    assert!(b.text("main").await.contains("取り込める行：2 行"));
     let confirm = run_js(&b, "return document.querySelectorAll('input[name=confirm]').length;").await;
     assert_eq!(confirm, 0, "no import button for a file with errors");
     assert!(app.members(None).await.expect("members").is_empty(), "nothing imported");

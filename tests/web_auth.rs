@@ -123,7 +123,7 @@ both_backends!(
         assert_eq!(page.status(), 200);
         assert_eq!(page.headers()["cache-control"], "no-store");
         let html = page.text().await.unwrap();
-        assert!(html.contains(STAFF) && html.contains("スタッフ staff"), "{html}");
+        assert!(html.contains(&format!("{STAFF}（スタッフ）")), "{html}");
 
         // Signing in again, with the live session's cookie, gives another id and ends the one brought.
         let again = s

@@ -53,6 +53,8 @@ pub enum Problem {
     PasswordCommon,
     PasswordLikeAddress,
     UnknownRole(String),
+    /// Not an outcome of the send log.
+    UnknownOutcome(String),
     /// The campaign's mail does not render for its audience (the template's error).
     DoesNotRender(String),
 }
@@ -133,6 +135,7 @@ impl FieldError {
             }
             Problem::PasswordLikeAddress => "the password is mostly the address; choose another".to_owned(),
             Problem::UnknownRole(given) => format!("{given:?} is not a role: admin, staff or auditor"),
+            Problem::UnknownOutcome(given) => format!("{f} {given:?}: expected sent, deferred, failed or skipped"),
             Problem::DoesNotRender(cause) => {
                 format!("the template does not render for this campaign's audience: {cause}")
             }
@@ -218,6 +221,7 @@ impl FieldError {
                 "The password is mostly the address; choose another.",
             ),
             Problem::UnknownRole(_) => pick("役割を選んでください。", "Choose a role."),
+            Problem::UnknownOutcome(_) => pick("結果を選んでください。", "Choose an outcome."),
             Problem::DoesNotRender(cause) if english => format!("The mail does not render for this audience: {cause}"),
             Problem::DoesNotRender(cause) => {
                 format!("この宛先に向けたメールを作れません（テンプレートの誤り）：{cause}")

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::domain::Actor;
 use crate::domain::plan::Channel;
-pub use request::{CampaignEdit, CampaignRequest, Zone, fires, schedule_of};
+pub use request::{CampaignEdit, CampaignRequest, Zone, fires, local_day, schedule_of};
 pub use schedule::{Schedule, ScheduleError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -88,10 +88,7 @@ impl CampaignRequest {
         });
         let schedule = found.take(schedule_of(self.at.as_deref(), self.cron.as_deref(), zone));
         let day = |field: Field, value: &Option<String>, end: bool| {
-            value
-                .as_deref()
-                .map(|d| parse_local_date(field.option(), d, zone.tz, end).map_err(|e| time_error(field, e)))
-                .transpose()
+            value.as_deref().map(|d| local_day(field, d, zone.tz, end)).transpose()
         };
         let from_ms = found.take(day(Field::From, &self.from, false));
         let until_ms = found.take(day(Field::Until, &self.until, true));
@@ -184,6 +181,12 @@ pub fn schedule_of(at: Option<&str>, cron: Option<&str>, zone: Zone<'_>) -> Resu
     }
 }
 
+/// The first instant of a local day typed in `field` (`2020-06-01`); with `end_of_day`, its last millisecond.
+pub fn local_day(field: Field, value: &str, tz: Tz, end_of_day: bool) -> Result<i64, FieldError> {
+    let value = field.check(value)?;
+    parse_local_date(field.option(), value, tz, end_of_day).map_err(|e| time_error(field, e))
+}
+
 /// The next `n` firing times after `after_ms` inside the `(from, until)` window, or the problem that there are
 /// none (named on the field that gave the schedule).
 pub fn fires(
@@ -231,4 +234,129 @@ fn time_error(field: Field, e: ScheduleError) -> FieldError {
         },
     };
     FieldError::new(field, problem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::plan::{PlanDuty, Theme};
+
+    fn plan() -> Plan {
+        let duty = PlanDuty {
+            text: "メールマガジンで周知".into(),
+            sub_items: Vec::new(),
+            channels: vec![Channel::Newsletter],
+        };
+        Plan {
+            fiscal_year: 2020,
+            title: String::new(),
+            sha256: String::new(),
+            themes: vec![Theme {
+                slug: "telework".into(),
+                title_ja: "テレワーク".into(),
+                title_en: "Telework".into(),
+                programmes: Vec::new(),
+                duties: vec![duty],
+            }],
+        }
+    }
+
+    fn request() -> CampaignRequest {
+        CampaignRequest {
+            name: " 月次 ".into(),
+            title: None,
+            issue: None,
+            theme_slug: "telework".into(),
+            channel: Channel::Newsletter,
+            at: None,
+            cron: Some("0 9 1 * *".into()),
+            from: None,
+            until: None,
+            fiscal_year: None,
+        }
+    }
+
+    const ZONE: Zone<'static> = Zone {
+        name: "Asia/Tokyo",
+        tz: chrono_tz::Asia::Tokyo,
+    };
+    /// 2020-05-01 00:00 UTC.
+    const NOW: i64 = 1_588_291_200_000;
+
+    fn fields(invalid: Invalid) -> Vec<(Option<Field>, Problem)> {
+        invalid
+            .problems()
+            .iter()
+            .map(|p| (p.field, p.problem.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_good_request_becomes_a_campaign() {
+        let new = request().check(&plan(), ZONE, NOW).unwrap();
+        assert_eq!(
+            (new.name.as_str(), new.template.as_str()),
+            ("月次", "newsletter/telework")
+        );
+        assert_eq!(new.duty, "メールマガジンで周知");
+    }
+
+    #[test]
+    fn every_problem_is_found_at_once_each_naming_its_field() {
+        let bad = CampaignRequest {
+            name: " ".into(),
+            issue: Some("6月1日号".into()),
+            channel: Channel::AdvisorHandout,
+            cron: Some("0 0 31 2 *".into()),
+            until: Some("June".into()),
+            ..request()
+        };
+        let found = fields(bad.check(&plan(), ZONE, NOW).unwrap_err());
+        assert_eq!(
+            found,
+            vec![
+                (Some(Field::Name), Problem::Empty),
+                (Some(Field::Issue), Problem::IssueForManuscripts),
+                (
+                    Some(Field::Channel),
+                    Problem::NoDuty {
+                        theme: "telework".into(),
+                        channel: "advisor-handout".into()
+                    }
+                ),
+                (Some(Field::Until), Problem::BadDate("June".into())),
+            ]
+        );
+        let never = CampaignRequest {
+            cron: Some("0 0 31 2 *".into()),
+            ..request()
+        };
+        let found = fields(never.check(&plan(), ZONE, NOW).unwrap_err());
+        assert!(
+            matches!(
+                &found[..],
+                [(Some(Field::Cron), Problem::NeverFires { once: false, .. })]
+            ),
+            "{found:?}"
+        );
+        let both = CampaignRequest {
+            at: Some("2020-06-01T09:00".into()),
+            ..request()
+        };
+        let found = fields(both.check(&plan(), ZONE, NOW).unwrap_err());
+        assert_eq!(found, vec![(Some(Field::Schedule), Problem::OneSchedule)]);
+    }
+
+    #[test]
+    fn a_schedule_as_typed() {
+        assert!(matches!(
+            schedule_of(Some(" "), Some("0 9 * * *"), ZONE),
+            Ok(Schedule::Cron { .. })
+        ));
+        assert_eq!(schedule_of(None, Some(""), ZONE).unwrap_err().problem, Problem::Empty);
+        let past = schedule_of(Some("2020-04-01T09:00"), None, ZONE).unwrap();
+        let e = fires(&past, ZONE.tz, NOW, 5, (None, None)).unwrap_err();
+        assert_eq!(e.field, Some(Field::At));
+        assert_eq!(e.explain(false), "この日時はもう過ぎています。");
+    }
 }

@@ -94,7 +94,8 @@ impl Field {
             Field::Until => "until",
             Field::Since => "since",
             Field::To => "to",
-            Field::Status => "status",
+            // The send log's outcome: `--status` at the command line.
+            Field::Status => "outcome",
             Field::FiscalYear => "fiscal_year",
             Field::Locale => "locale",
             Field::Reason => "reason",

@@ -94,6 +94,10 @@ impl FieldError {
             Naming::Api => ("at", "cron"),
         };
         match &self.problem {
+            // The schedule as a whole is two options (fields): say which.
+            Problem::Empty | Problem::OneSchedule if self.field == Some(Field::Schedule) => {
+                format!("give exactly one of {at} and {cron}")
+            }
             Problem::Empty => format!("{f} must not be empty"),
             Problem::Control(c) => format!(
                 "{f} must not contain control characters (U+{:04X} found)",
@@ -283,6 +287,9 @@ mod tests {
         let both = FieldError::new(Field::Schedule, Problem::OneSchedule);
         assert_eq!(both.to_string(), "give exactly one of --at and --cron");
         assert_eq!(both.english(Naming::Api), "give exactly one of at and cron");
+        let neither = FieldError::new(Field::Schedule, Problem::Empty);
+        assert_eq!(neither.english(Naming::Api), "give exactly one of at and cron");
+        assert_eq!(neither.explain(false), "スケジュールを入力してください。");
         let all = Invalid(vec![e, both]);
         assert_eq!(
             all.to_string(),

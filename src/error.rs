@@ -3,7 +3,7 @@
 //!
 //! | kind | exit code | HTTP |
 //! |---|---|---|
-//! | invalid input (a file, line and field are named) | 1 | 400 |
+//! | invalid input (a field, or a file and line, is named) | 1 | 400 |
 //! | not found | 1 | 404 |
 //! | conflict (the stored state refuses the request) | 1 | 409 |
 //! | configuration or usage | 2 | 500 |
@@ -14,6 +14,7 @@
 //! | not signed in, or the sign-in failed | 6 | 401 |
 
 use crate::config::ConfigError;
+use crate::domain::{FieldError, Invalid};
 use crate::store::StoreError;
 
 /// What went wrong, as the caller must react to it.
@@ -59,7 +60,10 @@ impl ErrorKind {
 pub enum AppError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// Bad input: the message says what and where.
+    /// Bad input in fields a person filled in, each problem naming its field: every way in words it itself.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// Bad input that is not one field's (a file's line, a command's usage): the message says what and where.
     #[error("{0}")]
     Input(String),
     #[error("{0}")]
@@ -104,9 +108,9 @@ impl From<StoreError> for AppError {
     }
 }
 
-impl From<crate::domain::text::TextError> for AppError {
-    fn from(e: crate::domain::text::TextError) -> Self {
-        AppError::Input(e.to_string())
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Invalid(e.into())
     }
 }
 
@@ -124,7 +128,7 @@ impl AppError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             AppError::Config(_) => ErrorKind::Config,
-            AppError::Input(_) => ErrorKind::Invalid,
+            AppError::Invalid(_) | AppError::Input(_) => ErrorKind::Invalid,
             AppError::NotFound(_) => ErrorKind::NotFound,
             AppError::Conflict(_) => ErrorKind::Conflict,
             AppError::Forbidden(_) => ErrorKind::Forbidden,
@@ -149,6 +153,11 @@ mod tests {
     fn kinds_map_once_to_exit_codes_and_statuses() {
         let cases = [
             (AppError::input("x.csv: line 3: email: not an address"), 1, 400),
+            (
+                crate::domain::FieldError::new(crate::domain::Field::Name, crate::domain::Problem::Empty).into(),
+                1,
+                400,
+            ),
             (StoreError::NotFound("campaign 9".into()).into(), 1, 404),
             (StoreError::Conflict("another plan file".into()).into(), 1, 409),
             (AppError::Forbidden("auditors read only".into()), 6, 403),

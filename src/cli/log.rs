@@ -3,8 +3,9 @@
 use std::io::Write;
 
 use crate::Application;
-use crate::domain::Outcome;
-use crate::domain::campaign::schedule::{format_iso, format_local, parse_local_date};
+use crate::domain::campaign::local_day;
+use crate::domain::campaign::schedule::{format_iso, format_local};
+use crate::domain::{Field, FieldError, Outcome, Problem};
 use crate::error::AppError;
 use crate::store::{ActionFilter, LogEntry, LogFilter};
 
@@ -74,9 +75,8 @@ pub(super) async fn actions(app: &Application, command: ActionsCommand, out: &mu
         } => {
             let since_ms = since
                 .as_deref()
-                .map(|d| parse_local_date("--since", d, tz, false))
-                .transpose()
-                .map_err(|e| AppError::input(e.to_string()))?;
+                .map(|d| local_day(Field::Since, d, tz, false))
+                .transpose()?;
             let filter = ActionFilter {
                 actor,
                 action,
@@ -114,20 +114,11 @@ pub(super) async fn actions(app: &Application, command: ActionsCommand, out: &mu
 
 fn log_filter(app: &Application, f: &LogFilterArgs) -> Result<LogFilter, AppError> {
     let tz = app.settings.schedule.tz();
-    let date = |field, value: &Option<String>, end| {
-        value
-            .as_deref()
-            .map(|v| parse_local_date(field, v, tz, end))
-            .transpose()
-            .map_err(|e| AppError::input(e.to_string()))
-    };
+    let date = |field, value: &Option<String>, end| value.as_deref().map(|v| local_day(field, v, tz, end)).transpose();
     let outcome = f
         .status
         .as_deref()
-        .map(|s| {
-            Outcome::parse(s)
-                .ok_or_else(|| AppError::input(format!("--status {s:?}: expected sent, deferred, failed or skipped")))
-        })
+        .map(|s| Outcome::parse(s).ok_or_else(|| FieldError::new(Field::Status, Problem::UnknownOutcome(s.to_owned()))))
         .transpose()?;
     Ok(LogFilter {
         campaign_id: f.campaign,
@@ -135,8 +126,8 @@ fn log_filter(app: &Application, f: &LogFilterArgs) -> Result<LogFilter, AppErro
         channel: f.channel.map(|c| c.slug().to_owned()),
         recipient: f.recipient.clone(),
         outcome,
-        from_ms: date("--from", &f.from, false)?,
-        to_ms: date("--to", &f.to, true)?.map(|t| t + 1),
+        from_ms: date(Field::From, &f.from, false)?,
+        to_ms: date(Field::To, &f.to, true)?.map(|t| t + 1),
     })
 }
 

@@ -64,7 +64,14 @@ pub async fn run() -> i32 {
         // The reader went away (`outreach log list | head`): not an error worth a word.
         Err(AppError::OutputClosed) => 0,
         Err(e) => {
-            eprintln!("error: {}", crate::domain::text::printable(&e.to_string()));
+            // Each problem of a request on its own line, naming the field by its option.
+            let lines = match &e {
+                AppError::Invalid(invalid) => invalid.problems().iter().map(ToString::to_string).collect(),
+                other => vec![other.to_string()],
+            };
+            for line in lines {
+                eprintln!("error: {}", crate::domain::text::printable(&line));
+            }
             e.exit_code()
         }
     }

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::problem::Problem;
+
 /// What a signed-in person may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -79,15 +81,16 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
 
 /// Why a password is refused, in words for the person choosing it.
-pub fn check_password(password: &str, email: &str) -> Result<(), String> {
+pub fn check_password(password: &str, email: &str) -> Result<(), Problem> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "the password is {chars} characters long; it must have at least {MIN_PASSWORD_CHARS}"
-        ));
+        return Err(Problem::PasswordShort {
+            chars,
+            min: MIN_PASSWORD_CHARS,
+        });
     }
     if password.chars().any(char::is_control) {
-        return Err("the password contains a control character".to_owned());
+        return Err(Problem::PasswordControl);
     }
     let lower = password.to_lowercase();
     if COMMON_PASSWORDS
@@ -96,11 +99,11 @@ pub fn check_password(password: &str, email: &str) -> Result<(), String> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .any(|common| common == lower)
     {
-        return Err("the password is on the list of the most common passwords; choose another".to_owned());
+        return Err(Problem::PasswordCommon);
     }
     let local = email.split('@').next().unwrap_or_default().to_lowercase();
     if !local.is_empty() && lower.contains(&local) && local.chars().count() * 2 >= chars {
-        return Err("the password is mostly the address; choose another".to_owned());
+        return Err(Problem::PasswordLikeAddress);
     }
     Ok(())
 }
@@ -122,12 +125,14 @@ mod tests {
 
     #[test]
     fn passwords_short_common_or_the_address_are_refused() {
-        assert!(check_password("short", "a@b.jp").unwrap_err().contains("at least 12"));
-        assert!(check_password("Password1234", "a@b.jp").unwrap_err().contains("common"));
-        assert!(
-            check_password("yamada.taro!", "yamada.taro@b.jp")
-                .unwrap_err()
-                .contains("address")
+        assert_eq!(
+            check_password("short", "a@b.jp"),
+            Err(Problem::PasswordShort { chars: 5, min: 12 })
+        );
+        assert_eq!(check_password("Password1234", "a@b.jp"), Err(Problem::PasswordCommon));
+        assert_eq!(
+            check_password("yamada.taro!", "yamada.taro@b.jp"),
+            Err(Problem::PasswordLikeAddress)
         );
         assert!(check_password("correct horse battery", "a@b.jp").is_ok());
     }

@@ -5,13 +5,17 @@ pub mod action;
 pub mod campaign;
 pub mod channel;
 pub mod delivery;
+pub mod field;
 pub mod fiscal;
 pub mod member;
 pub mod plan;
+pub mod problem;
 pub mod states;
 pub mod text;
 
 pub use action::{Action, ActionRecord, Actor};
 pub use channel::Channel;
 pub use delivery::Outcome;
+pub use field::Field;
+pub use problem::{FieldError, Invalid, Problem};
 pub use states::{MemberStatus, RunStatus, Trigger};

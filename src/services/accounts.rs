@@ -10,7 +10,7 @@ use super::Application;
 use crate::domain::account::{ApiToken, Role, User, check_password};
 use crate::domain::member::normalize_email;
 use crate::domain::text;
-use crate::domain::{Action, Actor};
+use crate::domain::{Action, Actor, Field, FieldError, Problem};
 use crate::error::AppError;
 use crate::store::accounts::{self as accounts_store, UserChange};
 
@@ -43,7 +43,7 @@ fn account_email(email: &str) -> Result<String, AppError> {
     if plausible {
         Ok(email)
     } else {
-        Err(AppError::input(format!("{email:?} is not an e-mail address")))
+        Err(FieldError::new(Field::Email, Problem::NotAnAddress(email)).into())
     }
 }
 
@@ -78,7 +78,7 @@ const DECOY_HASH: &str =
 impl Application {
     pub async fn add_user(&self, actor: &Actor, email: &str, role: Role, password: &str) -> Result<User, AppError> {
         let email = account_email(email)?;
-        check_password(password, &email).map_err(AppError::Input)?;
+        check_password(password, &email).map_err(|p| FieldError::new(Field::Password, p))?;
         let action = self
             .permitted(actor, "user.add", email.clone())?
             .with("role", role.as_str());
@@ -119,7 +119,7 @@ impl Application {
     /// Sets a new password (ending the account's sessions).
     pub async fn reset_password(&self, actor: &Actor, email: &str, password: &str) -> Result<bool, AppError> {
         let email = account_email(email)?;
-        check_password(password, &email).map_err(AppError::Input)?;
+        check_password(password, &email).map_err(|p| FieldError::new(Field::Password, p))?;
         let hash = hash_password(password).await?;
         self.change_user(actor, &email, "user.reset_password", UserChange::Password(&hash), None)
             .await
@@ -155,10 +155,10 @@ impl Application {
     /// recorded, with the client's address; the failure's message is the same for every cause.
     pub async fn sign_in(&self, email: &str, password: &str, address: &str) -> Result<SignedIn, AppError> {
         let now = self.now();
-        if let Err(refused) = text::EMAIL.check(email) {
+        if let Err(refused) = Field::Email.check(email) {
             // Never a valid address, so saying so tells nothing; the attempt is still on record, without the
             // characters no log should hold.
-            let typed = text::cleaned(email, text::EMAIL.max_chars);
+            let typed = text::cleaned(email, Field::Email.max_chars());
             let visitor = Actor::User {
                 email: typed.clone(),
                 role: Role::Auditor,
@@ -241,13 +241,13 @@ impl Application {
         expires_days: Option<u32>,
     ) -> Result<(i64, String), AppError> {
         let email = account_email(email)?;
-        let name = text::TOKEN_NAME.check(name)?;
+        let name = Field::TokenName.check(name)?;
         let expires_at = expires_days
             .map(|d| {
                 if (1..=3650).contains(&d) {
                     Ok(self.now().saturating_add(crate::config::millis(u64::from(d) * 86_400)))
                 } else {
-                    Err(AppError::input(format!("--expires {d}: give 1 to 3650 days")))
+                    Err(FieldError::new(Field::Expires, Problem::ExpiresDays(d)))
                 }
             })
             .transpose()?;

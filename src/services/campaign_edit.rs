@@ -6,25 +6,25 @@ use serde_json::{Value, json};
 
 use super::Application;
 use crate::domain::Actor;
-use crate::domain::campaign::schedule::parse_local_datetime;
-use crate::domain::campaign::{Campaign, CampaignState, Schedule};
-use crate::domain::plan::Channel;
-use crate::domain::text;
+use crate::domain::campaign::{Campaign, CampaignEdit, CampaignState};
 use crate::error::AppError;
 use crate::mail::Templates;
 use crate::store;
 
-/// What staff change; `None` in title or issue means the default (the theme's title, an upcoming issue).
-#[derive(Debug, Clone)]
-pub struct CampaignEdit {
-    pub name: String,
-    pub title: Option<String>,
-    pub issue: Option<String>,
-    pub at: Option<String>,
-    pub cron: Option<String>,
-}
-
 impl Application {
+    /// The campaign as it is and as the edit would make it, checked under the domain's rules; nothing is stored.
+    pub async fn check_edit(&self, id: i64, edit: &CampaignEdit) -> Result<(Campaign, Campaign), AppError> {
+        let old = self.campaign(id).await?;
+        if !matches!(old.state, CampaignState::Scheduled | CampaignState::Paused) {
+            return Err(AppError::Conflict(format!(
+                "campaign {id} is {}: only a scheduled or paused campaign can be edited",
+                old.state.as_str()
+            )));
+        }
+        let new = edit.apply(&old, self.zone(), self.now())?;
+        Ok((old, new))
+    }
+
     /// Changes a scheduled or paused campaign; false when nothing differs (nothing is recorded).
     pub async fn edit_campaign(
         &self,
@@ -34,48 +34,8 @@ impl Application {
         edit: &CampaignEdit,
     ) -> Result<bool, AppError> {
         let tz = self.settings.schedule.tz();
-        let old = self
-            .store
-            .campaign(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no campaign {id}")))?;
-        if !matches!(old.state, CampaignState::Scheduled | CampaignState::Paused) {
-            return Err(AppError::Conflict(format!(
-                "campaign {id} is {}: only a scheduled or paused campaign can be edited",
-                old.state.as_str()
-            )));
-        }
-        let name = text::CAMPAIGN_NAME.required(&edit.name)?;
-        let title = text::TITLE.optional(edit.title.as_deref())?.map(str::to_owned);
-        let issue = text::ISSUE.optional(edit.issue.as_deref())?.map(str::to_owned);
-        if issue.is_some() && old.channel != Channel::ToshoShimbun {
-            return Err(AppError::input(
-                "--issue names the Tosho Shimbun issue a manuscript is for: only for tosho-shimbun campaigns",
-            ));
-        }
-        let input = |e: crate::domain::campaign::ScheduleError| AppError::input(e.to_string());
-        let schedule = match (&edit.at, &edit.cron) {
-            (Some(at), None) => Schedule::Once {
-                at_ms: parse_local_datetime("--at", at, tz).map_err(input)?,
-            },
-            (None, Some(expr)) => Schedule::cron(expr, &self.settings.schedule.time_zone).map_err(input)?,
-            _ => return Err(AppError::input("give exactly one of --at and --cron")),
-        };
+        let (old, new) = self.check_edit(id, edit).await?;
         let now = self.now();
-        let new = Campaign {
-            name: name.to_owned(),
-            title,
-            issue,
-            schedule,
-            settled_ms: old.settled_ms.max(now),
-            ..old.clone()
-        };
-        if new.ticks_after(new.settled_ms, 1).is_empty() {
-            return Err(AppError::input(format!(
-                "the schedule {} never fires from now on",
-                new.schedule.describe(tz)
-            )));
-        }
         let changes = differences(&old, &new, tz);
         if changes.is_empty() {
             return Ok(false);

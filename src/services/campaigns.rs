@@ -1,7 +1,7 @@
 //! Campaigns: preview, create, pause, resume, cancel, send now, retry a run.
 
 use super::*;
-use crate::domain::text;
+use crate::domain::{Field, FieldError, Problem};
 
 impl Application {
     /// Renders one mail for a person to look at: to a named member (in their language), or to a sample recipient.
@@ -34,9 +34,7 @@ impl Application {
             .theme(p.theme_slug)
             .ok_or_else(|| unknown_theme(&plan, p.theme_slug))?;
         if p.locale == Some(Locale::En) && p.channel != Channel::Newsletter {
-            return Err(AppError::input(
-                "--locale en: only newsletters have English mails; advisors and the editorial desk read Japanese",
-            ));
+            return Err(FieldError::new(Field::Locale, Problem::EnglishForNewsletters).into());
         }
         let (recipient, member_id, chosen) = match p.member {
             Some(email) => {
@@ -86,6 +84,12 @@ impl Application {
         Ok(templates.render(&template, context)?)
     }
 
+    /// The campaign a request asks for, checked under the domain's rules against its plan; nothing is stored.
+    pub async fn check_campaign(&self, req: &CampaignRequest) -> Result<NewCampaign, AppError> {
+        let plan = self.plan(req.fiscal_year).await?;
+        Ok(req.check(&plan, self.zone(), self.now())?)
+    }
+
     /// Checks and stores a campaign; refuses one that would not render or never fires.
     pub async fn create_campaign(
         &self,
@@ -93,72 +97,9 @@ impl Application {
         templates: &Templates,
         req: &CampaignRequest,
     ) -> Result<i64, AppError> {
-        use crate::domain::campaign::schedule::{format_local, parse_local_date, parse_local_datetime};
         let tz = self.settings.schedule.tz();
-        let input = |e: crate::domain::campaign::ScheduleError| AppError::input(e.to_string());
-        let name = text::CAMPAIGN_NAME.required(&req.name)?;
-        let title = text::TITLE.optional(req.title.as_deref())?;
-        let issue = text::ISSUE.optional(req.issue.as_deref())?;
-        if issue.is_some() && req.channel != Channel::ToshoShimbun {
-            return Err(AppError::input(
-                "--issue names the Tosho Shimbun issue a manuscript is for: only with --channel tosho-shimbun",
-            ));
-        }
-        let plan = self.plan(req.fiscal_year).await?;
-        let theme = plan
-            .theme(&req.theme_slug)
-            .ok_or_else(|| unknown_theme(&plan, &req.theme_slug))?;
-        let duty = theme.duty_for(req.channel).ok_or_else(|| {
-            AppError::input(format!(
-                "the plan names no duty on channel {} for theme {}",
-                req.channel, theme.slug
-            ))
-        })?;
-        let schedule = match (&req.at, &req.cron) {
-            (Some(at), None) => Schedule::Once {
-                at_ms: parse_local_datetime("--at", at, tz).map_err(input)?,
-            },
-            (None, Some(expr)) => Schedule::cron(expr, &self.settings.schedule.time_zone).map_err(input)?,
-            _ => return Err(AppError::input("give exactly one of --at and --cron")),
-        };
-        let from_ms = req
-            .from
-            .as_deref()
-            .map(|d| parse_local_date("--from", d, tz, false))
-            .transpose()
-            .map_err(input)?;
-        let until_ms = req
-            .until
-            .as_deref()
-            .map(|d| parse_local_date("--until", d, tz, true))
-            .transpose()
-            .map_err(input)?;
-        let now = self.now();
-        let new = NewCampaign {
-            name: name.to_owned(),
-            title: title.map(str::to_owned),
-            issue: issue.map(str::to_owned),
-            fiscal_year: plan.fiscal_year,
-            theme_slug: theme.slug.clone(),
-            duty: duty.text.clone(),
-            channel: req.channel,
-            template: format!("{}/{}", req.channel.slug(), theme.slug),
-            schedule,
-            from_ms,
-            until_ms,
-            settled_ms: now,
-        };
-        if new.ticks_after(now, 1).is_empty() {
-            let bounds = format!(
-                "between {} and {}",
-                format_local(from_ms.unwrap_or(now).max(now), tz),
-                until_ms.map_or_else(|| "the end of time".to_owned(), |u| format_local(u, tz))
-            );
-            return Err(AppError::input(format!(
-                "the schedule {} never fires {bounds}",
-                new.schedule.describe(tz)
-            )));
-        }
+        let new = self.check_campaign(req).await?;
+        let now = new.settled_ms;
         if let Audience::Addresses(a) = audience_of(new.channel, &new.theme_slug, &self.settings)
             && a.is_empty()
         {
@@ -167,8 +108,15 @@ impl Application {
                 "no address of the Tosho Shimbun editorial desk is configured; a manuscript campaign needs one",
             )));
         }
-        self.check_renders(templates, &new.theme_slug, new.channel, new.fiscal_year, title, issue)
-            .await?;
+        self.check_renders(
+            templates,
+            &new.theme_slug,
+            new.channel,
+            new.fiscal_year,
+            new.title.as_deref(),
+            new.issue.as_deref(),
+        )
+        .await?;
         let mut action = self
             .permitted(actor, "campaign.create", "")?
             .with("name", new.name.clone())
@@ -227,10 +175,9 @@ impl Application {
                 issue,
                 campaign_id: None,
             };
-            self.render_preview(templates, &preview).await.map_err(|e| {
-                AppError::input(format!(
-                    "the template does not render for this campaign's audience: {e}"
-                ))
+            self.render_preview(templates, &preview).await.map_err(|e| FieldError {
+                field: None,
+                problem: Problem::DoesNotRender(e.to_string()),
             })?;
         }
         Ok(())

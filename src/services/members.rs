@@ -96,7 +96,7 @@ impl Application {
     /// Lifts a member's suppression (a refusal that was the server's fault, or a fixed address).
     pub async fn unsuppress(&self, actor: &Actor, email: &str, reason: &str) -> Result<(), AppError> {
         let email = typed_address(email)?;
-        let reason = text::REASON.required(reason)?;
+        let reason = Field::Reason.required(reason)?;
         let action = self
             .permitted(actor, "member.unsuppress", email)?
             .with("reason", reason);
@@ -130,7 +130,7 @@ impl Application {
         theme: Option<&str>,
         reason: &str,
     ) -> Result<bool, AppError> {
-        let reason = text::REASON.required(reason)?;
+        let reason = Field::Reason.required(reason)?;
         self.unsubscribe_from(actor, &self.client_address, email, theme, reason)
             .await
     }
@@ -167,7 +167,7 @@ impl Application {
     /// False when the member already was suppressed: nothing is recorded.
     pub async fn suppress(&self, actor: &Actor, email: &str, reason: &str) -> Result<bool, AppError> {
         let email = typed_address(email)?;
-        let reason = text::REASON.required(reason)?;
+        let reason = Field::Reason.required(reason)?;
         let action = self.permitted(actor, "member.suppress", email)?.with("reason", reason);
         let change = self
             .record_if_done(action, async move |tx, now| {

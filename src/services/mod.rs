@@ -10,8 +10,8 @@ mod members;
 mod queries;
 mod staff_tools;
 
+pub use crate::domain::campaign::{CampaignEdit, CampaignRequest};
 pub use accounts::{SIGN_IN_REFUSED, SignedIn};
-pub use campaign_edit::CampaignEdit;
 pub use campaigns::{Preview, audience_of};
 pub use dashboard::{ThemeFigures, YearFigures};
 pub use link_mail::LinkMail;
@@ -25,12 +25,12 @@ use crate::clock::Clock;
 use crate::config::files::{Tightened, create_private_file, create_private_folder};
 use crate::config::{Settings, TransportKind};
 use crate::domain::Trigger;
-use crate::domain::campaign::{Campaign, CampaignState, NewCampaign, Schedule};
+use crate::domain::campaign::Zone;
+use crate::domain::campaign::{Campaign, CampaignState, NewCampaign};
 use crate::domain::member::Locale;
 use crate::domain::member::{ImportReport, MemberSource};
 use crate::domain::plan::{Channel, Plan, PlanSaved};
-use crate::domain::text;
-use crate::domain::{Action, Actor};
+use crate::domain::{Action, Actor, Field, FieldError, Problem};
 use crate::error::AppError;
 use crate::import::csv::{self as recipients_csv, Parsed, RowError};
 use crate::import::plan::parse_plan;
@@ -43,10 +43,10 @@ use crate::store::{self, Audience, Store, Transition};
 pub const SHIPPED_PLAN: &str = include_str!("../../config/plans/fy2020.tsv");
 pub const SHIPPED_PLAN_YEAR: i32 = 2020;
 
-/// An address someone typed (to look up, change or mail), under the text rules of [`text::EMAIL`]: trimmed, and
+/// An address someone typed (to look up, change or mail), under the text rules of [`Field::Email`]: trimmed, and
 /// refused with a clear message before any query when it holds control characters.
 fn typed_address(email: &str) -> Result<&str, AppError> {
-    Ok(text::EMAIL.required(email)?)
+    Ok(Field::Email.required(email)?)
 }
 
 pub struct Application {
@@ -66,24 +66,6 @@ pub struct CsvImport {
     /// Rows that passed the checks (what a dry run would import).
     pub valid: usize,
     pub imported: bool,
-}
-
-/// A campaign as staff ask for it on the command line.
-#[derive(Debug, Clone)]
-pub struct CampaignRequest {
-    /// What staff call it; never shown to members.
-    pub name: String,
-    /// What members see in the mail's banner and `<title>` (default: the theme's title).
-    pub title: Option<String>,
-    /// The Tosho Shimbun issue a manuscript is meant for, e.g. `6月1日号` (default: an upcoming issue).
-    pub issue: Option<String>,
-    pub theme_slug: String,
-    pub channel: Channel,
-    pub at: Option<String>,
-    pub cron: Option<String>,
-    pub from: Option<String>,
-    pub until: Option<String>,
-    pub fiscal_year: Option<i32>,
 }
 
 impl Application {
@@ -123,6 +105,14 @@ impl Application {
 
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// The zone schedules are read in.
+    pub fn zone(&self) -> Zone<'_> {
+        Zone {
+            name: &self.settings.schedule.time_zone,
+            tz: self.settings.schedule.tz(),
+        }
     }
 
     /// Imports the shipped plan when none exists and creates the signing key file when no key is configured.
@@ -308,8 +298,15 @@ impl Application {
 }
 
 fn unknown_theme(plan: &Plan, slug: &str) -> AppError {
-    let known: Vec<&str> = plan.themes.iter().map(|t| t.slug.as_str()).collect();
-    AppError::input(format!("unknown theme {slug:?} (known: {})", known.join(", ")))
+    let known = plan.themes.iter().map(|t| t.slug.clone()).collect();
+    FieldError::new(
+        Field::Theme,
+        Problem::UnknownTheme {
+            slug: slug.to_owned(),
+            known,
+        },
+    )
+    .into()
 }
 
 fn title_line(text: &str) -> usize {

@@ -5,9 +5,9 @@ use super::typed_address;
 use crate::Application;
 use crate::config::millis;
 use crate::domain::ActionRecord;
+use crate::domain::Field;
 use crate::domain::campaign::Campaign;
 use crate::domain::member::{Advisor, Member, MemberEvent};
-use crate::domain::text;
 use crate::error::AppError;
 use crate::store::{ActionFilter, InstanceStatus, Keyset, LogEntry, LogFilter, Run, RunCounts, Waiting};
 
@@ -123,11 +123,11 @@ impl Application {
     /// The send log's typed filters under the text rules, before they reach a query.
     fn check_log_text(&self, filter: &LogFilter) -> Result<(), AppError> {
         if let Some(recipient) = &filter.recipient {
-            text::EMAIL.check(recipient).map_err(|e| e.named("--recipient"))?;
+            Field::Recipient.check(recipient)?;
         }
-        for (option, given) in [("--theme", &filter.theme_slug), ("--channel", &filter.channel)] {
+        for (field, given) in [(Field::Theme, &filter.theme_slug), (Field::Channel, &filter.channel)] {
             if let Some(given) = given {
-                text::SEARCH.check(given).map_err(|e| e.named(option))?;
+                field.check(given)?;
             }
         }
         Ok(())
@@ -141,8 +141,8 @@ impl Application {
     /// Members whose address, company or contact name contains `text`, by address, after `after_email` (the
     /// normalised address the previous page ended with).
     pub async fn search_members(&self, query: &str, after_email: &str, limit: u32) -> Result<Vec<Member>, AppError> {
-        let query = text::SEARCH.check(query)?;
-        let after_email = text::EMAIL.check(after_email)?;
+        let query = Field::Query.check(query)?;
+        let after_email = Field::Email.check(after_email)?;
         Ok(self.store.search_members(query, after_email, limit).await?)
     }
 
@@ -182,13 +182,13 @@ impl Application {
 
 /// The action log's filters are typed text like any other: the same rules before they reach a query.
 fn check_action_filter(filter: &ActionFilter) -> Result<(), AppError> {
-    for (option, given) in [
-        ("--actor", &filter.actor),
-        ("--action", &filter.action),
-        ("--target", &filter.target),
+    for (field, given) in [
+        (Field::Actor, &filter.actor),
+        (Field::Action, &filter.action),
+        (Field::Target, &filter.target),
     ] {
         if let Some(given) = given {
-            text::SEARCH.check(given).map_err(|e| e.named(option))?;
+            field.check(given)?;
         }
     }
     Ok(())

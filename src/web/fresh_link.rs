@@ -62,7 +62,7 @@ pub(super) async fn request_link(
 ) -> Response {
     // The limit counts the address in the form the member lookup uses, so another spelling of it (full-width
     // letters, an ideographic full stop) is the same address to both.
-    let typed = crate::domain::text::EMAIL.required(&form.email);
+    let typed = crate::domain::Field::Email.required(&form.email);
     let email = typed.map(normalize_email).unwrap_or_default();
     if email.is_empty() || email.len() > 254 || !email.contains('@') {
         return (

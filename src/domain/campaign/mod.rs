@@ -1,11 +1,13 @@
 //! Campaigns: a theme × channel × template on a one-time or recurring schedule, read in the configured zone.
 
+mod request;
 pub mod schedule;
 
 use serde::Serialize;
 
 use crate::domain::Actor;
 use crate::domain::plan::Channel;
+pub use request::{CampaignEdit, CampaignRequest, Zone, fires, local_day, schedule_of};
 pub use schedule::{Schedule, ScheduleError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

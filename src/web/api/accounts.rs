@@ -8,9 +8,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Admin, Api, ApiError, ApiResult, Body, Changed, ErrorBody, Segments, iso};
+use super::{Admin, Api, ApiResult, Body, Changed, ErrorBody, Segments, iso};
 use crate::Application;
 use crate::domain::account::{ApiToken, Role, User};
+use crate::domain::{Field, FieldError, Problem};
+use crate::error::AppError;
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
     OpenApiRouter::new()
@@ -104,7 +106,7 @@ async fn list_users(caller: Admin) -> ApiResult<Json<Vec<UserView>>> {
     ))]
 async fn add_user(caller: Admin, Body(req): Body<NewUserRequest>) -> ApiResult<(StatusCode, Json<UserView>)> {
     let role = Role::parse(&req.role)
-        .ok_or_else(|| ApiError::field("role", format!("unknown role {:?} (admin, staff, auditor)", req.role)))?;
+        .ok_or_else(|| AppError::from(FieldError::new(Field::Role, Problem::UnknownRole(req.role.clone()))))?;
     let app = &caller.app;
     let user = app.add_user(&caller.actor, &req.email, role, &req.password).await?;
     Ok((StatusCode::CREATED, Json(UserView::of(app, user))))

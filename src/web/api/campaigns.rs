@@ -7,10 +7,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Api, ApiError, ApiResult, Body, ErrorBody, Params, Reader, Segments, Staff, iso};
+use super::{Api, ApiResult, Body, ErrorBody, Params, Reader, Segments, Staff, iso};
 use crate::Application;
 use crate::domain::campaign::{Campaign, CampaignState};
 use crate::domain::plan::Channel;
+use crate::domain::{Field, FieldError, Problem};
+use crate::error::AppError;
 use crate::services::{CampaignRequest, RunReport};
 use crate::store::{Run, RunCounts};
 
@@ -227,10 +229,12 @@ async fn create_campaign(
     caller: Staff,
     Body(req): Body<NewCampaignRequest>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    let channel = req
-        .channel
-        .parse::<Channel>()
-        .map_err(|e| ApiError::field("channel", e.to_string()))?;
+    let channel = Channel::from_slug(&req.channel).ok_or_else(|| {
+        AppError::from(FieldError::new(
+            Field::Channel,
+            Problem::UnknownChannel(req.channel.clone()),
+        ))
+    })?;
     let request = CampaignRequest {
         name: req.name,
         title: req.title,

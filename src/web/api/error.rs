@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::Field;
+use crate::domain::problem::Naming;
 use crate::error::{AppError, ErrorKind};
 
 /// An error as the API answers it.
@@ -59,17 +61,6 @@ impl From<AppError> for ApiError {
     }
 }
 
-/// The request field an input error names: the services name it as a command-line option (`--reason must…`),
-/// and the API's fields have the same names.
-fn field_named(message: &str) -> Option<String> {
-    let option = message.strip_prefix("--")?;
-    let name: String = option
-        .chars()
-        .take_while(|c| c.is_ascii_lowercase() || *c == '-')
-        .collect();
-    (!name.is_empty()).then(|| name.replace('-', "_"))
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = match self {
@@ -112,8 +103,18 @@ impl IntoResponse for ApiError {
                         field: None,
                     }
                 } else {
-                    let message = e.to_string();
-                    let field = (kind == ErrorKind::Invalid).then(|| field_named(&message)).flatten();
+                    // A typed problem names its field as a value; the message words it with the API's names.
+                    let (message, field) = match &e {
+                        AppError::Invalid(invalid) => (
+                            invalid.english(Naming::Api),
+                            invalid
+                                .first()
+                                .and_then(|p| p.field)
+                                .and_then(Field::api_name)
+                                .map(str::to_owned),
+                        ),
+                        other => (other.to_string(), None),
+                    };
                     ErrorBody {
                         code: code.to_owned(),
                         message,
@@ -138,11 +139,29 @@ pub(crate) type ApiResult<T> = Result<T, ApiError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{FieldError, Problem};
 
-    #[test]
-    fn an_input_error_names_its_field_when_it_names_an_option() {
-        assert_eq!(field_named("--reason must say why").as_deref(), Some("reason"));
-        assert_eq!(field_named("--fiscal-year 3").as_deref(), Some("fiscal_year"));
-        assert_eq!(field_named("give exactly one of --at and --cron"), None);
+    async fn body(e: AppError) -> serde_json::Value {
+        let response = ApiError::App(e).into_response();
+        let bytes = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_input_error_names_its_field_as_the_api_does() {
+        let answer = body(FieldError::new(Field::FiscalYear, Problem::Empty).into()).await;
+        assert_eq!(answer["field"], "fiscal_year");
+        assert_eq!(answer["message"], "fiscal_year must not be empty");
+        let answer = body(FieldError::new(Field::Schedule, Problem::OneSchedule).into()).await;
+        assert_eq!(
+            (&answer["field"], &answer["message"]),
+            (&serde_json::Value::Null, &"give exactly one of at and cron".into())
+        );
+        let answer = body(AppError::input("x.csv: line 3: --email is bad")).await;
+        assert_eq!(
+            answer["field"],
+            serde_json::Value::Null,
+            "a message is never read for a field"
+        );
     }
 }

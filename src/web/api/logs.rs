@@ -6,9 +6,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Api, ApiError, ApiResult, ErrorBody, Params, Reader, cursor, iso, next_cursor, page_size, parse_time};
+use super::{Api, ApiResult, ErrorBody, Params, Reader, cursor, iso, next_cursor, page_size, parse_time};
 use crate::domain::plan::Plan;
-use crate::domain::{ActionRecord, Outcome};
+use crate::domain::{ActionRecord, Field, FieldError, Outcome, Problem};
+use crate::error::AppError;
 use crate::store::{ActionFilter, LogEntry, LogFilter};
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
@@ -214,21 +215,18 @@ async fn send_log(caller: Reader, Params(q): Params<LogQuery>) -> ApiResult<Json
     let after = cursor(q.after)?;
     let channel = q
         .channel
-        .map(|c| {
-            c.parse::<crate::domain::Channel>()
-                .map(|c| c.slug().to_owned())
-                .map_err(|e| ApiError::field("channel", e.to_string()))
+        .map(|c| match crate::domain::Channel::from_slug(&c) {
+            Some(channel) => Ok(channel.slug().to_owned()),
+            None => Err(AppError::from(FieldError::new(
+                Field::Channel,
+                Problem::UnknownChannel(c),
+            ))),
         })
         .transpose()?;
     let outcome = q
         .outcome
         .map(|o| {
-            Outcome::parse(&o).ok_or_else(|| {
-                ApiError::field(
-                    "outcome",
-                    format!("unknown outcome {o:?} (sent, deferred, failed, skipped)"),
-                )
-            })
+            Outcome::parse(&o).ok_or_else(|| AppError::from(FieldError::new(Field::Status, Problem::UnknownOutcome(o))))
         })
         .transpose()?;
     let filter = LogFilter {

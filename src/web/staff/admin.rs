@@ -14,8 +14,9 @@ use super::super::client::ClientAddress;
 use super::super::session::{SignedInUser, StaffForm};
 use super::kit::{actor, failure, given, page_with, when};
 use super::{Lang, at_least, frame, page};
+use crate::domain::Field;
 use crate::domain::account::Role;
-use crate::error::ErrorKind;
+use crate::error::{AppError, ErrorKind};
 
 pub(super) fn routes() -> Router<Web> {
     Router::new()
@@ -109,13 +110,31 @@ async fn add_user(
         .await
     {
         Ok(_) => Redirect::to("/admin/users").into_response(),
-        Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Conflict) => {
-            let message = e.to_string();
-            let errors = if message.to_lowercase().contains("password") {
-                json!({"email": "", "password": message})
-            } else {
-                json!({"email": message, "password": ""})
-            };
+        // Each problem beside the field it names, in the reader's language; the password's own field is known
+        // from the error, never read from its message.
+        Err(AppError::Invalid(invalid)) => {
+            let (mut email, mut password) = (String::new(), String::new());
+            for problem in invalid.problems() {
+                let slot = if problem.field == Some(Field::Password) {
+                    &mut password
+                } else {
+                    &mut email
+                };
+                if slot.is_empty() {
+                    *slot = problem.explain(lang == Lang::En);
+                }
+            }
+            users_page(
+                &web,
+                &signed_in,
+                lang,
+                &form,
+                json!({"email": email, "password": password}),
+            )
+            .await
+        }
+        Err(e) if e.kind() == ErrorKind::Conflict => {
+            let errors = json!({"email": e.to_string(), "password": ""});
             users_page(&web, &signed_in, lang, &form, errors).await
         }
         Err(e) => failure(&web, &signed_in, lang, "/admin/users", &e),
@@ -251,6 +270,10 @@ async fn create_token(
         .await
     {
         Ok((_, secret)) => tokens_page(&web, &signed_in, lang, &TokenForm::default(), "", Some(&secret)).await,
+        Err(AppError::Invalid(invalid)) => {
+            let message: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
+            tokens_page(&web, &signed_in, lang, &form, &message.join(" "), None).await
+        }
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound) => {
             tokens_page(&web, &signed_in, lang, &form, &e.to_string(), None).await
         }

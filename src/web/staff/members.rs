@@ -17,7 +17,7 @@ use super::kit::{actor, failure, given, page_with, when};
 use super::{Lang, at_least, frame, page};
 use crate::domain::account::Role;
 use crate::domain::member::Member;
-use crate::domain::text;
+use crate::error::AppError;
 use crate::store::{ActionFilter, Keyset, LogFilter};
 
 /// Members per page of the search.
@@ -206,16 +206,6 @@ async fn change(
     if !ACTIONS.contains(&what.as_str()) {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    // The reason's rules are every way in's (`domain::text`); said here beside the field, in the reader's language.
-    if let Err(e) = text::REASON.required(&form.reason) {
-        let message = match e.problem {
-            text::Problem::Empty => lang
-                .pick("理由を入力してください。", "Please give a reason.")
-                .to_owned(),
-            _ => e.explain(lang == Lang::En),
-        };
-        return member_page(&web, &signed_in, lang, id, Some((&what, &form, &message))).await;
-    }
     let member = match web.app.member_by_id(id).await {
         Ok(m) => m,
         Err(e) => return failure(&web, &signed_in, lang, "/staff/members", &e),
@@ -234,6 +224,11 @@ async fn change(
     };
     match done {
         Ok(()) => Redirect::to(&format!("/staff/members/{id}")).into_response(),
+        // The reason's rules are the service's; its problem is said beside the field, in the reader's language.
+        Err(AppError::Invalid(invalid)) => {
+            let message: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
+            member_page(&web, &signed_in, lang, id, Some((&what, &form, &message.join(" ")))).await
+        }
         Err(e)
             if matches!(
                 e.kind(),

@@ -11,12 +11,11 @@ use super::super::super::Web;
 use super::super::super::client::ClientAddress;
 use super::super::super::session::{SignedInUser, StaffForm};
 use super::super::{Lang, at_least};
-use super::form::{CampaignForm, Errors, check, render, schedule_fields};
+use super::form::{CampaignForm, Errors, firings, render, schedule_fields, typed};
 use crate::domain::Actor;
 use crate::domain::account::Role;
-use crate::domain::campaign::{Campaign, CampaignState, Schedule};
-use crate::error::ErrorKind;
-use crate::services::CampaignEdit;
+use crate::domain::campaign::{Campaign, CampaignEdit, CampaignState, Schedule};
+use crate::error::{AppError, ErrorKind};
 
 /// The form as the stored campaign fills it.
 fn filled(web: &Web, c: &Campaign) -> CampaignForm {
@@ -125,46 +124,47 @@ pub(super) async fn save(
     if form.kind != "at" && form.cron.trim().is_empty() && !form.preset.is_empty() {
         form.cron = form.preset.clone();
     }
-    let plan = web.app.plan(Some(campaign.fiscal_year)).await.ok();
-    let (mut errors, ticks) = check(&web.app, lang, plan.as_ref(), &form);
-    if errors.any() || form.preview.is_some() {
-        let status = if errors.any() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        };
-        return render(&web, &who, lang, &form, &errors, Some(ticks), status, Some(id)).await;
-    }
     let (at, cron) = schedule_fields(&form);
-    let optional = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+    let ticks = firings(&web.app, lang, at, cron).ok();
     let edit = CampaignEdit {
-        name: form.name.trim().to_owned(),
-        title: optional(&form.title),
-        issue: optional(&form.issue),
-        at: optional(at),
-        cron: optional(cron),
+        name: form.name.clone(),
+        title: typed(&form.title),
+        issue: typed(&form.issue),
+        at: typed(at),
+        cron: typed(cron),
     };
     let app = web.app.for_client(&client.to_string());
     let actor = Actor::User {
         email: who.user.email.clone(),
         role: who.user.role,
     };
-    let saved = match app.templates() {
-        Ok(templates) => app.edit_campaign(&actor, &templates, id, &edit).await,
-        Err(e) => Err(e),
+    let saved = if form.preview.is_some() {
+        // The preview button: the service's checks, nothing stored.
+        app.check_edit(id, &edit).await.map(|_| None)
+    } else {
+        match app.templates() {
+            Ok(templates) => app.edit_campaign(&actor, &templates, id, &edit).await.map(Some),
+            Err(e) => Err(e),
+        }
     };
-    match saved {
-        Ok(true) => Redirect::to(&format!("/staff/campaigns/{id}?done=edit")).into_response(),
-        Ok(false) => Redirect::to(&format!("/staff/campaigns/{id}?done=edit-same")).into_response(),
+    let (errors, status) = match saved {
+        Ok(Some(true)) => return Redirect::to(&format!("/staff/campaigns/{id}?done=edit")).into_response(),
+        Ok(Some(false)) => return Redirect::to(&format!("/staff/campaigns/{id}?done=edit-same")).into_response(),
+        Ok(None) => (Errors::default(), StatusCode::OK),
+        Err(AppError::Invalid(invalid)) => (Errors::of(lang, &invalid), StatusCode::UNPROCESSABLE_ENTITY),
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Conflict | ErrorKind::Config) => {
-            errors.form = e.to_string();
             let status = if e.kind() == ErrorKind::Conflict {
                 StatusCode::CONFLICT
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            render(&web, &who, lang, &form, &errors, Some(ticks), status, Some(id)).await
+            let errors = Errors {
+                form: e.to_string(),
+                ..Errors::default()
+            };
+            (errors, status)
         }
-        Err(e) => super::failed(&web, &who, lang, &e),
-    }
+        Err(e) => return super::failed(&web, &who, lang, &e),
+    };
+    render(&web, &who, lang, &form, &errors, ticks, status, Some(id)).await
 }

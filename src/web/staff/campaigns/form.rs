@@ -18,12 +18,10 @@ use super::{NEXT_FIRINGS, channel_options, local_time, options};
 use crate::Application;
 use crate::domain::Actor;
 use crate::domain::account::Role;
-use crate::domain::campaign::Schedule;
-use crate::domain::campaign::schedule::parse_local_datetime;
-use crate::domain::plan::{Channel, Plan};
-use crate::domain::text;
-use crate::error::ErrorKind;
-use crate::services::CampaignRequest;
+use crate::domain::campaign::{CampaignRequest, fires, schedule_of};
+use crate::domain::plan::Channel;
+use crate::domain::{Field, FieldError, Invalid, Problem};
+use crate::error::{AppError, ErrorKind};
 
 /// Schedules staff use most, as cron in Tokyo time: `(cron, 日本語, English)`.
 const PRESETS: &[(&str, &str, &str)] = &[
@@ -59,45 +57,13 @@ pub(super) struct CampaignForm {
     pub(super) preview: Option<String>,
 }
 
-/// The next firing times of a schedule as typed, or a plain message saying why there are none.
+/// The next firing times of a schedule as typed, or why there are none in the reader's language: the domain's
+/// schedule rules, the same the service applies.
 pub(super) fn firings(app: &Application, lang: Lang, at: &str, cron: &str) -> Result<Vec<i64>, String> {
-    let tz = app.settings.schedule.tz();
-    let schedule = if !at.trim().is_empty() {
-        let at_ms = parse_local_datetime("at", at, tz).map_err(|_| {
-            lang.pick(
-                "日時を 2020-06-01T09:00 の形（東京時間）で入力してください。",
-                "Enter the date and time, Tokyo time, as 2020-06-01T09:00.",
-            )
-            .to_owned()
-        })?;
-        Schedule::Once { at_ms }
-    } else if !cron.trim().is_empty() {
-        Schedule::cron(cron, &app.settings.schedule.time_zone).map_err(|_| {
-            lang.pick(
-                "cron の書式が正しくありません。「分 時 日 月 曜日」の5項目で書いてください（例：0 9 * * MON#1 は毎月第1月曜 9:00）。",
-                "The cron expression does not parse. Write five fields, minute hour day month weekday \
-                 (e.g. 0 9 * * MON#1 is the first Monday of each month at 9:00).",
-            )
-            .to_owned()
-        })?
-    } else {
-        return Err(lang
-            .pick("スケジュールを入力してください。", "Enter a schedule.")
-            .to_owned());
-    };
-    let ticks = schedule.ticks_within(app.now(), NEXT_FIRINGS, None, None);
-    if ticks.is_empty() {
-        return Err(if schedule.is_once() {
-            lang.pick("この日時はもう過ぎています。", "That time has passed.")
-        } else {
-            lang.pick(
-                "このスケジュールでは、今後一度も配信されません（たとえば 2月31日は来ません）。",
-                "This schedule never fires from now on (February 31st, for one, never comes).",
-            )
-        }
-        .to_owned());
-    }
-    Ok(ticks)
+    let zone = app.zone();
+    let explain = |e: FieldError| e.explain(lang == Lang::En);
+    let schedule = schedule_of(Some(at), Some(cron), zone).map_err(explain)?;
+    fires(&schedule, zone.tz, app.now(), NEXT_FIRINGS, (None, None)).map_err(explain)
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -172,62 +138,52 @@ impl Errors {
         .iter()
         .any(|e| !e.is_empty())
     }
+
+    /// Each problem beside the form field it names (the first one per field), in the reader's language; one
+    /// that names no field of this form goes above it.
+    pub(super) fn of(lang: Lang, invalid: &Invalid) -> Errors {
+        let mut errors = Errors::default();
+        for problem in invalid.problems() {
+            let slot = match problem.field {
+                Some(Field::Theme) => &mut errors.theme,
+                Some(Field::Channel) => &mut errors.channel,
+                Some(Field::Name) => &mut errors.name,
+                Some(Field::Title) => &mut errors.title,
+                Some(Field::Issue) => &mut errors.issue,
+                Some(Field::Schedule | Field::At | Field::Cron | Field::From | Field::Until) => &mut errors.schedule,
+                _ => &mut errors.form,
+            };
+            if slot.is_empty() {
+                *slot = problem.explain(lang == Lang::En);
+            }
+        }
+        errors
+    }
 }
 
-/// A text field's problem under the rules every way in shares (`domain::text`), if any, in the reader's language.
-fn text_problem(lang: Lang, field: text::Field, value: &str) -> String {
-    field
-        .check(value)
-        .err()
-        .map(|e| e.explain(lang == Lang::En))
-        .unwrap_or_default()
+/// A text field as the form sends it: left empty (or only spaces) is not given, so the default applies.
+pub(super) fn typed(value: &str) -> Option<String> {
+    let blank = value.chars().all(|c| c.is_whitespace() && !c.is_control());
+    (!blank).then(|| value.to_owned())
 }
 
-/// The form's checks, field by field.
-pub(super) fn check(app: &Application, lang: Lang, plan: Option<&Plan>, form: &CampaignForm) -> (Errors, Vec<i64>) {
-    let mut errors = Errors::default();
-    if plan.and_then(|p| p.theme(&form.theme)).is_none() {
-        errors.theme = lang.pick("テーマを選んでください。", "Choose a theme.").to_owned();
-    }
-    let channel = Channel::from_slug(&form.channel);
-    if channel.is_none() {
-        errors.channel = lang.pick("配信経路を選んでください。", "Choose a channel.").to_owned();
-    }
-    if form.name.trim().is_empty() {
-        errors.name = lang
-            .pick("管理用の名前を入力してください。", "Enter the internal name.")
-            .to_owned();
-    } else {
-        errors.name = text_problem(lang, text::CAMPAIGN_NAME, &form.name);
-    }
-    errors.title = text_problem(lang, text::TITLE, &form.title);
-    errors.issue = text_problem(lang, text::ISSUE, &form.issue);
-    if errors.issue.is_empty() && !form.issue.trim().is_empty() && channel != Some(Channel::ToshoShimbun) {
-        errors.issue = lang
-            .pick(
-                "号は東商新聞のときだけ入力します。",
-                "The issue is for Tosho Shimbun only.",
-            )
-            .to_owned();
-    }
+/// The request the form makes; the domain checks it (the channel is a choice of the form's, read here).
+fn request_of(form: &CampaignForm) -> Result<CampaignRequest, Invalid> {
+    let channel = Channel::from_slug(&form.channel)
+        .ok_or_else(|| FieldError::new(Field::Channel, Problem::UnknownChannel(form.channel.clone())))?;
     let (at, cron) = schedule_fields(form);
-    let ticks = firings(app, lang, at, cron).unwrap_or_else(|e| {
-        errors.schedule = e;
-        Vec::new()
-    });
-    if channel.is_some()
-        && errors.theme.is_empty()
-        && let Some(theme) = plan.and_then(|p| p.theme(&form.theme))
-        && channel.and_then(|c| theme.duty_for(c)).is_none()
-    {
-        errors.channel = lang
-            .pick(
-                "計画では、このテーマのこの配信経路に事業がありません。",
-                "The plan names no duty for this theme on this channel.",
-            )
-            .to_owned();
-    }
-    (errors, ticks)
+    Ok(CampaignRequest {
+        name: form.name.clone(),
+        title: typed(&form.title),
+        issue: typed(&form.issue),
+        theme_slug: form.theme.clone(),
+        channel,
+        at: typed(at),
+        cron: typed(cron),
+        from: None,
+        until: None,
+        fiscal_year: None,
+    })
 }
 
 /// The schedule as the form gives it: `(at, cron)`, one of them empty; a preset stands in for an empty cron.
@@ -256,65 +212,36 @@ pub(super) async fn create(
     if form.kind != "at" && form.cron.trim().is_empty() && !form.preset.is_empty() {
         form.cron = form.preset.clone();
     }
-    let plan = web.app.plan(None).await.ok();
-    let (mut errors, ticks) = check(&web.app, lang, plan.as_ref(), &form);
-    if errors.any() {
-        return render(
-            &web,
-            &who,
-            lang,
-            &form,
-            &errors,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-        )
-        .await;
-    }
-    if form.preview.is_some() {
-        return render(&web, &who, lang, &form, &errors, Some(ticks), StatusCode::OK, None).await;
-    }
     let (at, cron) = schedule_fields(&form);
-    let optional = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
-    let request = CampaignRequest {
-        name: form.name.trim().to_owned(),
-        title: optional(&form.title),
-        issue: optional(&form.issue),
-        theme_slug: form.theme.clone(),
-        channel: Channel::from_slug(&form.channel).unwrap_or(Channel::Newsletter),
-        at: optional(at),
-        cron: optional(cron),
-        from: None,
-        until: None,
-        fiscal_year: None,
-    };
+    let ticks = firings(&web.app, lang, at, cron).ok();
     let app = web.app.for_client(&client.to_string());
     let actor = Actor::User {
         email: who.user.email.clone(),
         role: who.user.role,
     };
-    let created = match app.templates() {
-        Ok(templates) => app.create_campaign(&actor, &templates, &request).await,
-        Err(e) => Err(e),
+    let done = match request_of(&form) {
+        Err(invalid) => Err(invalid.into()),
+        // The preview button: the service's checks, nothing stored.
+        Ok(request) if form.preview.is_some() => app.check_campaign(&request).await.map(|_| None),
+        Ok(request) => match app.templates() {
+            Ok(templates) => app.create_campaign(&actor, &templates, &request).await.map(Some),
+            Err(e) => Err(e),
+        },
     };
-    match created {
-        Ok(id) => Redirect::to(&format!("/staff/campaigns/{id}")).into_response(),
+    let (errors, status) = match done {
+        Ok(Some(id)) => return Redirect::to(&format!("/staff/campaigns/{id}")).into_response(),
+        Ok(None) => (Errors::default(), StatusCode::OK),
+        Err(AppError::Invalid(invalid)) => (Errors::of(lang, &invalid), StatusCode::UNPROCESSABLE_ENTITY),
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound | ErrorKind::Config) => {
-            errors.form = e.to_string();
-            render(
-                &web,
-                &who,
-                lang,
-                &form,
-                &errors,
-                Some(ticks),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-            )
-            .await
+            let errors = Errors {
+                form: e.to_string(),
+                ..Errors::default()
+            };
+            (errors, StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Err(e) => super::failed(&web, &who, lang, &e),
-    }
+        Err(e) => return super::failed(&web, &who, lang, &e),
+    };
+    render(&web, &who, lang, &form, &errors, ticks, status, None).await
 }
 
 /// The form with what was typed, the messages, the firing times and the plan's duties.

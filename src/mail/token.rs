@@ -58,6 +58,17 @@ pub fn key_id(key: &[u8]) -> String {
 }
 
 impl MemberToken {
+    /// A live link to a member's preferences page, working for `ttl_days` from `now_ms` (a fresh link by mail,
+    /// the way back after a one-click leave).
+    pub fn preferences(member_id: i64, now_ms: i64, ttl_days: u32) -> Self {
+        Self {
+            member_id,
+            purpose: Purpose::Preferences,
+            expires_day: expiry_day(now_ms, ttl_days),
+            inert: false,
+        }
+    }
+
     pub fn sign(&self, key: &[u8]) -> String {
         let kid = key_id(key);
         let inert = if self.inert { "x" } else { "" };

@@ -11,7 +11,7 @@ use super::Application;
 use crate::domain::{Actor, MemberStatus};
 use crate::error::AppError;
 use crate::mail::message::compose;
-use crate::mail::token::{MemberToken, Purpose, expiry_day};
+use crate::mail::token::MemberToken;
 use crate::mail::transport::{Reply, Transport};
 
 /// What became of a request for a fresh link (never shown to the one who asked).
@@ -38,12 +38,7 @@ impl Application {
         }
         let settings = &self.settings;
         let ttl = settings.web.link_ttl_days;
-        let token = MemberToken {
-            member_id: member.id,
-            purpose: Purpose::Preferences,
-            expires_day: expiry_day(self.now(), ttl),
-            inert: false,
-        };
+        let token = MemberToken::preferences(member.id, self.now(), ttl);
         let preferences_url = format!(
             "{}/p/{}",
             settings.web.base_url.trim_end_matches('/'),

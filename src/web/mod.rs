@@ -211,12 +211,7 @@ fn preferences_path(web: &Web, member_id: i64) -> String {
     let Some(key) = web.keys.first() else {
         return String::new();
     };
-    let token = MemberToken {
-        member_id,
-        purpose: Purpose::Preferences,
-        expires_day: token::expiry_day(web.app.now(), web.app.settings.web.link_ttl_days),
-        inert: false,
-    };
+    let token = MemberToken::preferences(member_id, web.app.now(), web.app.settings.web.link_ttl_days);
     format!("../p/{}", token.sign(key))
 }
 

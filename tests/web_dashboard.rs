@@ -300,7 +300,7 @@ both_backends!(
         assert!(ids(&runs, "active").is_empty(), "{runs}");
         assert_eq!(ids(&runs, "finished"), [run], "{runs}");
         assert_eq!(runs["finished"][0]["sent"], 2);
-        assert_eq!(runs["finished"][0]["finished_at"], "2020-05-20 (水) 10:01 JST");
+        assert_eq!(runs["finished"][0]["finished_at"], "2020年5月20日(水) 10:01");
         let (_, html) = s.get(&cookie, "/staff").await;
         assert!(html.contains(&format!("<tr data-run=\"{run}\">")), "{html}");
 

@@ -131,11 +131,11 @@ both_backends!(
         let (status, html) = s.get(&staff, &page).await;
         assert_eq!(status, 200);
         assert!(
-            html.contains("created") && html.contains("import") && html.contains("2020-06-01"),
+            html.contains("登録") && html.contains("CSV取り込み") && html.contains("2020年6月1日"),
             "history"
         );
         assert!(
-            html.contains("/audit/log/") && html.contains("sent") && html.contains("telework"),
+            html.contains("/audit/log/") && html.contains("送信済み") && html.contains("テレワークの推進"),
             "mail"
         );
 
@@ -195,7 +195,11 @@ both_backends!(
         );
         assert!(done.summary.contains("電話で依頼あり") && done.address == "127.0.0.1");
         let (_, html) = s.get(&staff, &page).await;
-        assert!(html.contains("suppressed") && html.contains("staff@example.org") && html.contains("電話で依頼あり"));
+        assert!(
+            html.contains("配信停止（抑止）")
+                && html.contains("staff@example.org が c@example.co.jp へのすべての送信を抑止しました")
+                && html.contains("電話で依頼あり")
+        );
         // And lifted again.
         let (status, _) = s
             .post(&staff, &format!("{page}/unsuppress"), &[("reason", "誤り")])
@@ -429,6 +433,9 @@ both_backends!(
             !html.contains(SIGNING_KEY) && !html.contains(smtp_password),
             "secrets masked"
         );
-        assert!(html.contains("Secret(redacted)"));
+        assert!(
+            html.contains("<code class=\"value\">***</code>"),
+            "the masked key is shown as masked"
+        );
     }
 );

@@ -48,11 +48,11 @@ const ROUTES: &[(&str, &str)] = &[
 
 /// The first five firings of "09:00 on the 1st of each month" after 2020-05-20, as the pages write them.
 const MONTHLY: [&str; 5] = [
-    "2020-06-01 (月) 09:00 JST",
-    "2020-07-01 (水) 09:00 JST",
-    "2020-08-01 (土) 09:00 JST",
-    "2020-09-01 (火) 09:00 JST",
-    "2020-10-01 (木) 09:00 JST",
+    "2020年6月1日(月) 09:00",
+    "2020年7月1日(水) 09:00",
+    "2020年8月1日(土) 09:00",
+    "2020年9月1日(火) 09:00",
+    "2020年10月1日(木) 09:00",
 ];
 
 struct Site {
@@ -212,7 +212,7 @@ both_backends!(
         for field in ["theme", "channel", "name", "title", "issue", "preset", "cron", "at"] {
             assert!(form.contains(&format!("<label for=\"{field}\"")), "{field}");
         }
-        assert!(form.contains("毎月第1月曜 9:00 (0 9 * * MON#1)"), "{form}");
+        assert!(form.contains("毎月第1月曜 9:00（0 9 * * MON#1）"), "{form}");
 
         // The preview button shows the firings and the plan's duty and creates nothing.
         let mut fields = monthly("月次テレワーク案内");
@@ -294,17 +294,17 @@ both_backends!(
         assert_eq!(
             times,
             [
-                "2020-06-01 (月) 09:00 JST",
-                "2020-07-06 (月) 09:00 JST",
-                "2020-08-03 (月) 09:00 JST",
-                "2020-09-07 (月) 09:00 JST",
-                "2020-10-05 (月) 09:00 JST"
+                "2020年6月1日(月) 09:00",
+                "2020年7月6日(月) 09:00",
+                "2020年8月3日(月) 09:00",
+                "2020年9月7日(月) 09:00",
+                "2020年10月5日(月) 09:00"
             ]
         );
         assert!(json["error"].is_null());
         let at = s.get(&staff, "/staff/schedule/preview?at=2020-06-01T09%3A00").await;
         let json: serde_json::Value = at.json().await.unwrap();
-        assert_eq!(json["times"], serde_json::json!(["2020-06-01 (月) 09:00 JST"]));
+        assert_eq!(json["times"], serde_json::json!(["2020年6月1日(月) 09:00"]));
         for (query, says) in [
             ("cron=0+0+31+2+*", "一度も配信されません"),
             ("cron=every+monday", "cron の書式が正しくありません"),
@@ -433,7 +433,7 @@ both_backends!(
         );
         assert!(s.page(&staff, &location(&done)).await.contains("一時停止しました。"));
         // The dashboard says it is paused and why; resume the same way.
-        assert!(s.page(&staff, "/staff").await.contains("paused by staff"));
+        assert!(s.page(&staff, "/staff").await.contains("職員が一時停止しました"));
         assert!(
             s.page(&staff, &format!("/staff/campaigns/{id}/confirm/resume"))
                 .await

@@ -116,6 +116,8 @@ pub enum MemberSource {
 }
 
 impl MemberSource {
+    pub const ALL: [MemberSource; 4] = [Self::Import, Self::Staff, Self::Member, Self::Smtp];
+
     pub fn as_str(self) -> &'static str {
         match self {
             MemberSource::Import => "import",

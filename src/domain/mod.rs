@@ -18,4 +18,4 @@ pub use channel::Channel;
 pub use delivery::Outcome;
 pub use field::Field;
 pub use problem::{FieldError, Invalid, Problem};
-pub use states::{MemberStatus, RunStatus, Trigger};
+pub use states::{MemberEventKind, MemberStatus, RunStatus, Trigger};

@@ -81,6 +81,20 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// One change in a member's history (`member_events.event`).
+    MemberEventKind {
+        Created => "created",
+        Updated => "updated",
+        Subscribed => "subscribed",
+        Unsubscribed => "unsubscribed",
+        /// Back on a theme after leaving everything.
+        Resubscribed => "resubscribed",
+        Suppressed => "suppressed",
+        Unsuppressed => "unsuppressed",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::sql::*;
 use super::*;
+use crate::domain::MemberEventKind;
 use crate::domain::MemberStatus;
 use crate::domain::member::{
     Advisor, AdvisorRow, ImportReport, Member, MemberEvent, MemberRow, MemberSource, ThemeSelection, normalize_email,
@@ -15,7 +16,7 @@ pub(super) async fn member_event(
     tx: &mut Tx,
     member_id: i64,
     theme: Option<&str>,
-    event: &str,
+    event: MemberEventKind,
     source: MemberSource,
     reason: &str,
     now: i64,
@@ -25,7 +26,7 @@ pub(super) async fn member_event(
     )
     .bind(member_id)
     .bind(theme.map(str::to_owned))
-    .bind(event.to_owned())
+    .bind(event.as_str())
     .bind(source.as_str())
     .bind(reason.to_owned())
     .bind(now)
@@ -54,7 +55,11 @@ async fn set_theme(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    let event = if subscribed { "subscribed" } else { "unsubscribed" };
+    let event = if subscribed {
+        MemberEventKind::Subscribed
+    } else {
+        MemberEventKind::Unsubscribed
+    };
     member_event(tx, member_id, Some(theme), event, source, "", now).await
 }
 
@@ -87,7 +92,7 @@ async fn import_member(
             .fetch_one(&mut **tx)
             .await?
             .try_get("id")?;
-            member_event(tx, id, None, "created", MemberSource::Import, "", now).await?;
+            member_event(tx, id, None, MemberEventKind::Created, MemberSource::Import, "", now).await?;
             (id, true, true)
         }
         Some(r) => {
@@ -109,7 +114,7 @@ async fn import_member(
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
-                member_event(tx, id, None, "updated", MemberSource::Import, "", now).await?;
+                member_event(tx, id, None, MemberEventKind::Updated, MemberSource::Import, "", now).await?;
             }
             (id, !same, false)
         }
@@ -283,7 +288,7 @@ pub(super) async fn suppress_member(
     .await?
     .rows_affected();
     if changed == 1 {
-        member_event(tx, member_id, None, "suppressed", source, reason, now).await?;
+        member_event(tx, member_id, None, MemberEventKind::Suppressed, source, reason, now).await?;
     }
     Ok(changed == 1)
 }
@@ -407,7 +412,7 @@ pub async fn unsubscribe(
                         .await?;
                 }
             }
-            member_event(tx, id, None, "unsubscribed", source, "", now).await?;
+            member_event(tx, id, None, MemberEventKind::Unsubscribed, source, "", now).await?;
         }
     }
     Ok(MemberChange::Done)
@@ -454,7 +459,7 @@ pub async fn unsuppress(
     .rows_affected()
         == 1;
     if changed {
-        member_event(tx, id, None, "unsuppressed", source, reason, now).await?;
+        member_event(tx, id, None, MemberEventKind::Unsuppressed, source, reason, now).await?;
     }
     if !changed {
         return Ok(Some(false));
@@ -566,7 +571,16 @@ pub async fn join(tx: &mut Tx, member_id: i64, theme: &str, now: i64) -> StoreRe
             .bind(theme.to_owned())
             .execute(&mut **tx)
             .await?;
-            member_event(tx, member_id, None, "resubscribed", MemberSource::Member, theme, now).await?;
+            member_event(
+                tx,
+                member_id,
+                None,
+                MemberEventKind::Resubscribed,
+                MemberSource::Member,
+                theme,
+                now,
+            )
+            .await?;
             set_theme(tx, member_id, theme, true, MemberSource::Member, now).await?;
             return Ok(MemberChange::Done);
         }

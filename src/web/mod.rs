@@ -6,6 +6,7 @@
 
 mod api;
 mod auth;
+mod catalogue;
 mod client;
 mod fresh_link;
 mod layers;

@@ -21,11 +21,12 @@ impl Pages {
     pub(super) fn load() -> Result<Self, AppError> {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
-        // The folder's files and its subfolders' (`staff/layout`) are templates; static/ holds the stylesheet
-        // and the script.
+        hb.register_helper("t", Box::new(super::catalogue::Translate));
+        // The folder's templates and its subfolders' (`staff/layout`); static/ holds the stylesheet and the
+        // script, locales/ the message catalogues.
         let folders = PAGES.dirs().filter(|d| d.path() != std::path::Path::new("static"));
         let files = PAGES.files().chain(folders.flat_map(|d| d.files()));
-        for file in files {
+        for file in files.filter(|f| f.path().extension().is_some_and(|e| e == "hbs")) {
             let name = file.path().with_extension("").display().to_string();
             let text = file
                 .contents_utf8()

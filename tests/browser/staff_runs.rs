@@ -136,14 +136,16 @@ both_backends!(
         b.wait_text("h1", LEAVES, WAIT).await;
         let history = table_rows(&b, "変更履歴").await;
         assert!(
-            history.iter().any(|r| r[1] == "unsubscribed" && r[2] == "telework"),
+            history
+                .iter()
+                .any(|r| r[1] == "配信を停止" && r[2] == "テレワークの推進"),
             "the unsubscribe in the history: {history:?}"
         );
         let mails = table_rows(&b, "この会員への送信").await;
         assert_eq!(
             mails
                 .iter()
-                .filter(|r| r.get(4).map(String::as_str) == Some("sent"))
+                .filter(|r| r.get(4).map(String::as_str) == Some("送信済み"))
                 .count(),
             1,
             "one mail sent to them: {mails:?}"
@@ -165,7 +167,7 @@ both_backends!(
         assert!(
             changes
                 .iter()
-                .any(|r| r[4] == "member.unsubscribe" && r[5].contains(LEAVES) && r[6].contains("telework")),
+                .any(|r| r[2].contains("会員本人 が") && r[2].contains(&format!("{LEAVES} への配信を停止しました"))),
             "the member's unsubscribe in the log of changes: {changes:?}"
         );
         b.axe().await;
@@ -185,7 +187,7 @@ both_backends!(
             "only their rows: {rows:?}"
         );
         assert_eq!(
-            rows.iter().filter(|r| r[6] == "sent").count(),
+            rows.iter().filter(|r| r[6] == "送信済み").count(),
             1,
             "the first run's mail, and no second: {rows:?}"
         );

@@ -48,7 +48,7 @@ pub async fn rig_on(env: &mut TestEnv, port: u16, start: &str, extra: &[(&str, &
 
 /// A worker of its own registered instance, as `serve` and `send-due` make one.
 pub async fn worker_of(app: &Application) -> Worker {
-    let instance = Instance::register(app.store.clone(), "test").await.unwrap();
+    let instance = Instance::register(app.store.clone(), "send-due").await.unwrap();
     app.worker(app.transport().unwrap(), &instance.id).await.unwrap()
 }
 

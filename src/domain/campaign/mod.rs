@@ -20,6 +20,8 @@ pub enum CampaignState {
 }
 
 impl CampaignState {
+    pub const ALL: [CampaignState; 4] = [Self::Scheduled, Self::Paused, Self::Cancelled, Self::Finished];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CampaignState::Scheduled => "scheduled",
@@ -30,9 +32,7 @@ impl CampaignState {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Scheduled, Self::Paused, Self::Cancelled, Self::Finished]
-            .into_iter()
-            .find(|st| st.as_str() == s)
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
     /// The campaign state machine, in one place: the states from which `by` may move a campaign to `self`

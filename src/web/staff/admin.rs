@@ -58,11 +58,11 @@ async fn users_page(web: &Web, signed_in: &SignedInUser, lang: Lang, typed: &Use
         Ok(list) => list,
         Err(e) => return failure(web, signed_in, lang, "/admin/users", &e),
     };
-    let mut context = frame(web, signed_in, lang, lang.pick("ユーザー", "Users"), "/admin/users");
+    let mut context = frame(web, signed_in, lang, &lang.t("users"), "/admin/users");
     context["users"] = list
         .iter()
         .map(|u| {
-            json!({"email": u.email, "role": u.role.as_str(), "active": u.active, "created": when(web, u.created_at),
+            json!({"email": u.email, "role": u.role.as_str(), "active": u.active, "created": when(web, lang, u.created_at),
                    "roles": roles(u.role.as_str())})
         })
         .collect::<Vec<_>>()
@@ -219,18 +219,12 @@ async fn tokens_page(
         Ok(list) => list,
         Err(e) => return failure(web, signed_in, lang, "/admin/tokens", &e),
     };
-    let mut context = frame(
-        web,
-        signed_in,
-        lang,
-        lang.pick("APIトークン", "API tokens"),
-        "/admin/tokens",
-    );
-    let at = |ms: Option<i64>| ms.map(|ms| when(web, ms)).unwrap_or_default();
+    let mut context = frame(web, signed_in, lang, &lang.t("api-tokens"), "/admin/tokens");
+    let at = |ms: Option<i64>| ms.map(|ms| when(web, lang, ms)).unwrap_or_default();
     context["tokens"] = list
         .iter()
         .map(|t| {
-            json!({"id": t.id, "email": t.user_email, "name": t.name, "created": when(web, t.created_at),
+            json!({"id": t.id, "email": t.user_email, "name": t.name, "created": when(web, lang, t.created_at),
                    "expires": at(t.expires_at), "revoked": at(t.revoked_at), "used": at(t.last_used_at)})
         })
         .collect::<Vec<_>>()
@@ -260,8 +254,8 @@ async fn create_token(
         None => None,
         Some(Ok(d)) => Some(d),
         Some(Err(_)) => {
-            let message = lang.pick("日数は 1〜3650 の数で入力してください。", "Give 1 to 3650 days.");
-            return tokens_page(&web, &signed_in, lang, &form, message, None).await;
+            let message = lang.t("give-1-to-3650-days");
+            return tokens_page(&web, &signed_in, lang, &form, &message, None).await;
         }
     };
     let app = web.app.for_client(&client.to_string());
@@ -301,24 +295,12 @@ async fn revoke_token(
     }
 }
 
-/// The settings as loaded, every secret masked: `Secret` values print as `Secret(redacted)`, and URLs go
-/// through the one redaction (passwords and `password=`-style parameters as `***`).
-fn masked_settings(settings: &crate::config::Settings) -> String {
-    format!("{:#?}", settings.redacted())
-}
-
 async fn config(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
     if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
         return refused;
     }
     let lang = Lang::of(&headers);
-    let mut context = frame(
-        &web,
-        &signed_in,
-        lang,
-        lang.pick("設定", "Configuration"),
-        "/admin/config",
-    );
-    context["settings"] = masked_settings(&web.app.settings).into();
+    let mut context = frame(&web, &signed_in, lang, &lang.t("configuration"), "/admin/config");
+    context["config"] = super::config_view::view(lang, &web.app.settings);
     page(&web, "staff/admin-config", &context)
 }

@@ -13,7 +13,9 @@ use serde_json::{Map, Value, json};
 use super::super::Web;
 use super::super::session::SignedInUser;
 use super::audit_csv;
-use super::kit::{failure, given, page_with, when};
+use super::campaigns::{channel_options, options};
+use super::kit::{ThemeNames, failure, given, page_with, when};
+use super::sentences::{CampaignNames, sentence};
 use super::{Lang, frame, page};
 use crate::domain::Outcome;
 use crate::domain::campaign::schedule::parse_local_date;
@@ -83,11 +85,7 @@ fn day(web: &Web, errors: &mut FieldErrors, field: &'static str, value: &str, en
         // The end of the "to" day is its last millisecond; the store's bound is exclusive.
         Ok(ms) => Some(if end { ms + 1 } else { ms }),
         Err(_) => {
-            errors.insert(
-                field.into(),
-                lang.pick("YYYY-MM-DD の形式で入力してください。", "Use YYYY-MM-DD.")
-                    .into(),
-            );
+            errors.insert(field.into(), lang.t("use-yyyy-mm-dd").into());
             None
         }
     }
@@ -100,10 +98,7 @@ impl LogQuery {
         let campaign_id = given(&self.campaign).and_then(|c| match c.parse::<i64>() {
             Ok(id) => Some(id),
             Err(_) => {
-                errors.insert(
-                    "campaign".into(),
-                    lang.pick("番号で入力してください。", "Give a number.").into(),
-                );
+                errors.insert("campaign".into(), lang.t("give-a-number").into());
                 None
             }
         });
@@ -175,12 +170,26 @@ async fn log(
     Query(q): Query<LogQuery>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let mut context = frame(&web, &signed_in, lang, lang.pick("送信ログ", "Send log"), "/audit/log");
+    let mut context = frame(&web, &signed_in, lang, &lang.t("send-log"), "/audit/log");
     context["q"] = serde_json::to_value(&q).unwrap_or_default();
     context["rows"] = Value::Array(Vec::new());
     context["prev"] = "".into();
     context["next"] = "".into();
     context["csv"] = q.with_cursor(None, None).into();
+    let themes = match ThemeNames::of(&web.app, lang).await {
+        Ok(t) => t,
+        Err(e) => return failure(&web, &signed_in, lang, "/audit/log", &e),
+    };
+    // What is stored is chosen from names: nobody types a slug to filter.
+    context["themes"] = themes.options(&q.theme).into();
+    context["channels"] = channel_options(lang, &q.channel).into();
+    context["outcomes"] = options(
+        Outcome::ALL
+            .iter()
+            .map(|o| (o.as_str().to_owned(), lang.label("outcome", o.as_str()))),
+        &q.outcome,
+    )
+    .into();
     let filter = match q.filter(&web, lang) {
         Ok(filter) => filter,
         Err(errors) => {
@@ -205,8 +214,9 @@ async fn log(
     context["rows"] = rows
         .iter()
         .map(|r| {
-            json!({"id": r.id, "at": when(&web, r.at), "campaign": r.campaign_id, "theme": r.theme_slug,
-                   "channel": r.channel, "recipient": r.recipient, "outcome": r.outcome.as_str(),
+            json!({"id": r.id, "at": when(&web, lang, r.at), "campaign": r.campaign_id, "theme": themes.name(&r.theme_slug),
+                   "channel": lang.label("channel", &r.channel), "recipient": r.recipient,
+                   "outcome": lang.label("outcome", r.outcome.as_str()),
                    "code": r.smtp_code.map(|c| c.to_string()).unwrap_or_default()})
         })
         .collect::<Vec<_>>()
@@ -220,20 +230,25 @@ async fn entry(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderM
         Ok(found) => found,
         Err(e) => return failure(&web, &signed_in, lang, "/audit/log", &e),
     };
-    let title = format!("{} #{id}", lang.pick("送信記録", "Mail record"));
+    let themes = match ThemeNames::of(&web.app, lang).await {
+        Ok(t) => t,
+        Err(e) => return failure(&web, &signed_in, lang, "/audit/log", &e),
+    };
+    let title = format!("{} #{id}", lang.t("mail-record"));
     let mut context = frame(&web, &signed_in, lang, &title, "/audit/log");
     let view = |r: &crate::store::LogEntry| {
-        json!({"id": r.id, "at": when(&web, r.at), "attempt": r.attempt, "outcome": r.outcome.as_str(),
+        json!({"id": r.id, "at": when(&web, lang, r.at), "attempt": r.attempt,
+               "outcome": lang.label("outcome", r.outcome.as_str()),
                "code": r.smtp_code.map(|c| c.to_string()).unwrap_or_default(), "reply": r.smtp_reply,
                "sender": r.sender, "current": r.id == id})
     };
     context["entry"] = json!({
-        "id": entry.id, "at": when(&web, entry.at), "delivery": entry.delivery_id, "attempt": entry.attempt,
-        "run": entry.run_id, "campaign": entry.campaign_id, "theme": entry.theme_slug, "duty": entry.duty,
-        "channel": entry.channel, "recipient": entry.recipient, "message_id": entry.message_id,
+        "id": entry.id, "at": when(&web, lang, entry.at), "delivery": entry.delivery_id, "attempt": entry.attempt,
+        "run": entry.run_id, "campaign": entry.campaign_id, "theme": themes.name(&entry.theme_slug), "duty": entry.duty,
+        "channel": lang.label("channel", &entry.channel), "recipient": entry.recipient, "message_id": entry.message_id,
         "template": entry.template, "content_sha256": entry.content_sha256,
         "code": entry.smtp_code.map(|c| c.to_string()).unwrap_or_default(), "reply": entry.smtp_reply,
-        "sender": entry.sender, "outcome": entry.outcome.as_str(),
+        "sender": entry.sender, "outcome": lang.label("outcome", entry.outcome.as_str()),
     });
     context["attempts"] = attempts.iter().map(view).collect::<Vec<_>>().into();
     page(&web, "staff/audit-entry", &context)
@@ -289,13 +304,7 @@ async fn actions(
     Query(q): Query<ActionQuery>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let mut context = frame(
-        &web,
-        &signed_in,
-        lang,
-        lang.pick("操作ログ", "Staff actions"),
-        "/audit/actions",
-    );
+    let mut context = frame(&web, &signed_in, lang, &lang.t("staff-actions"), "/audit/actions");
     context["q"] = serde_json::to_value(&q).unwrap_or_default();
     context["rows"] = Value::Array(Vec::new());
     context["prev"] = "".into();
@@ -322,11 +331,15 @@ async fn actions(
     if let (true, Some(last)) = (has_next, rows.last()) {
         context["next"] = q.with_cursor(Some(last.id), None).into();
     }
+    let campaigns: CampaignNames = match web.app.campaigns().await {
+        Ok(all) => all.into_iter().map(|c| (c.id, c.name)).collect(),
+        Err(e) => return failure(&web, &signed_in, lang, "/audit/actions", &e),
+    };
     context["rows"] = rows
         .iter()
         .map(|a| {
-            json!({"id": a.id, "at": when(&web, a.at), "actor": a.actor, "kind": a.actor_kind, "address": a.address,
-                   "action": a.action, "target": a.target, "summary": a.summary})
+            json!({"id": a.id, "at": when(&web, lang, a.at), "address": a.address,
+                   "sentence": sentence(lang, a, &campaigns), "canonical": a.canonical()})
         })
         .collect::<Vec<_>>()
         .into();

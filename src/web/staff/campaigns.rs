@@ -12,15 +12,16 @@ use axum::http::StatusCode;
 use axum::http::header::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{Datelike, TimeZone};
 use serde_json::{Value, json};
 
 use super::super::Web;
 use super::super::client::ClientAddress;
 use super::super::session::SignedInUser;
+use super::kit::{ThemeNames, local_time};
 use super::{Lang, at_least, frame, page};
 use crate::Application;
 use crate::domain::account::Role;
+use crate::domain::campaign::schedule::Schedule;
 use crate::domain::campaign::{Campaign, CampaignState};
 use crate::domain::plan::Channel;
 use crate::error::{AppError, ErrorKind};
@@ -43,21 +44,6 @@ pub(super) fn routes() -> Router<Web> {
 /// How many firing times a campaign shows.
 pub(super) const NEXT_FIRINGS: usize = 5;
 
-/// `2020-06-01（月）09:00 JST` in the configured zone (Tokyo), with the weekday in the page's language.
-pub(super) fn local_time(app: &Application, lang: Lang, ms: i64) -> String {
-    const JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
-    const EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    let tz = app.settings.schedule.tz();
-    match tz.timestamp_millis_opt(ms).single() {
-        Some(t) => {
-            let day = t.weekday().num_days_from_monday() as usize;
-            let weekday = lang.pick(JA[day], EN[day]);
-            format!("{} ({weekday}) {}", t.format("%Y-%m-%d"), t.format("%H:%M %Z"))
-        }
-        None => ms.to_string(),
-    }
-}
-
 /// A campaign's next firing times from now (none unless it is scheduled).
 pub(super) fn next_firings(app: &Application, c: &Campaign, n: usize) -> Vec<i64> {
     if c.state == CampaignState::Scheduled {
@@ -67,27 +53,88 @@ pub(super) fn next_firings(app: &Application, c: &Campaign, n: usize) -> Vec<i64
     }
 }
 
-pub(super) fn state_label(lang: Lang, state: CampaignState) -> &'static str {
-    match state {
-        CampaignState::Scheduled => lang.pick("予定どおり配信", "Scheduled"),
-        CampaignState::Paused => lang.pick("一時停止中", "Paused"),
-        CampaignState::Cancelled => lang.pick("中止", "Cancelled"),
-        CampaignState::Finished => lang.pick("終了", "Finished"),
+pub(super) fn state_label(lang: Lang, state: CampaignState) -> String {
+    lang.label("campaign-state", state.as_str())
+}
+
+/// Why a campaign is in its state, in the page's language. The reasons the service writes are named; a mail
+/// server's reply inside one is shown as the server gave it.
+pub(super) fn reason_label(lang: Lang, reason: &str) -> String {
+    const SMTP: &str = "paused: the mail server refuses the sending, not a recipient: ";
+    const RENDER: &str = "held: the mail does not render: ";
+    const RATE: &str = "paused automatically: ";
+    match reason {
+        "" => String::new(),
+        "paused by staff" => lang.t("reason-paused-by-staff"),
+        "cancelled by staff" => lang.t("reason-cancelled-by-staff"),
+        "no firing time left inside the campaign's bounds" => lang.t("reason-no-firing-left"),
+        _ => {
+            if let Some(reply) = reason.strip_prefix(SMTP) {
+                lang.t_with("reason-server-refuses-sending", &[("reply", reply)])
+            } else if let Some(error) = reason.strip_prefix(RENDER) {
+                lang.t_with("reason-does-not-render", &[("error", error)])
+            } else if let Some(rest) = reason.strip_prefix(RATE) {
+                failure_rate_label(lang, rest).unwrap_or_else(|| reason.to_owned())
+            } else {
+                reason.to_owned()
+            }
+        }
     }
 }
 
-pub(super) fn channel_label(lang: Lang, channel: Channel) -> &'static str {
-    match channel {
-        Channel::Newsletter => lang.pick("メールマガジン", "Newsletter"),
-        Channel::ToshoShimbun => lang.pick("東商新聞", "Tosho Shimbun"),
-        Channel::AdvisorHandout => lang.pick("経営指導員による資料配布", "Advisor handout"),
+/// `3 of 10 deliveries of run 5 failed (30% > 20%)`, as the worker writes it.
+fn failure_rate_label(lang: Lang, rest: &str) -> Option<String> {
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let [
+        failed,
+        "of",
+        done,
+        "deliveries",
+        "of",
+        "run",
+        run,
+        "failed",
+        rate,
+        ">",
+        limit,
+    ] = words.as_slice()
+    else {
+        return None;
+    };
+    let rate = rate.trim_start_matches('(');
+    let limit = limit.trim_end_matches(')');
+    Some(lang.t_with(
+        "reason-failure-rate",
+        &[
+            ("failed", failed),
+            ("done", done),
+            ("run", run),
+            ("rate", rate),
+            ("limit", limit),
+        ],
+    ))
+}
+
+/// A schedule in words: the one time, or the name of a repeating schedule the form offers (any other cron
+/// expression is shown beside it as typed).
+fn schedule_label(app: &Application, lang: Lang, schedule: &Schedule) -> String {
+    match schedule {
+        Schedule::Once { at_ms } => lang.t_with("schedule-once", &[("at", &local_time(app, lang, *at_ms))]),
+        Schedule::Cron { expr, .. } => form::PRESETS
+            .iter()
+            .find(|(cron, _)| cron == expr)
+            .map_or_else(|| lang.t("schedule-cron"), |(_, key)| lang.t(key)),
     }
+}
+
+pub(super) fn channel_label(lang: Lang, channel: Channel) -> String {
+    lang.label("channel", channel.slug())
 }
 
 /// A page that only says something (a failure, a missing campaign), with `status`.
 pub(super) fn message(web: &Web, who: &SignedInUser, lang: Lang, status: StatusCode, text: &str) -> Response {
-    let title = lang.pick("お知らせ", "Notice");
-    let mut context = frame(web, who, lang, title, "/staff/campaigns");
+    let title = lang.t("notice");
+    let mut context = frame(web, who, lang, &title, "/staff/campaigns");
     context["message"] = text.into();
     (status, page(web, "staff/message", &context)).into_response()
 }
@@ -95,20 +142,14 @@ pub(super) fn message(web: &Web, who: &SignedInUser, lang: Lang, status: StatusC
 /// A service's failure as the staff pages show it: the user's mistake (400/404/409) or ours (503, logged).
 pub(super) fn failed(web: &Web, who: &SignedInUser, lang: Lang, e: &AppError) -> Response {
     let (status, text) = match e.kind() {
-        ErrorKind::NotFound => (
-            StatusCode::NOT_FOUND,
-            lang.pick("見つかりません。", "Not found.").to_owned(),
-        ),
+        ErrorKind::NotFound => (StatusCode::NOT_FOUND, lang.t("not-found").to_owned()),
         ErrorKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
         ErrorKind::Conflict => (StatusCode::CONFLICT, e.to_string()),
         ErrorKind::Forbidden => (StatusCode::FORBIDDEN, e.to_string()),
         ErrorKind::Config | ErrorKind::MailServer => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         _ => {
             tracing::error!(error = %e, "web: a staff request failed");
-            let text = lang.pick(
-                "ただいま処理できません。しばらくしてからお試しください。",
-                "Try again later.",
-            );
+            let text = lang.t("try-again-later");
             (StatusCode::SERVICE_UNAVAILABLE, text.to_owned())
         }
     };
@@ -154,21 +195,21 @@ pub(super) fn channel_options(lang: Lang, chosen: &str) -> Vec<Value> {
 }
 
 /// A campaign as a row of the list and the head of its page.
-fn summary(app: &Application, lang: Lang, c: &Campaign) -> Value {
-    let tz = app.settings.schedule.tz();
+fn summary(app: &Application, lang: Lang, themes: &ThemeNames, c: &Campaign) -> Value {
     json!({
         "id": c.id,
         "name": c.name,
         "title": c.title.clone().unwrap_or_default(),
         "issue": c.issue.clone().unwrap_or_default(),
-        "theme": c.theme_slug,
+        "theme": themes.name(&c.theme_slug),
         "duty": c.duty,
         "channel": channel_label(lang, c.channel),
         "fiscal_year": c.fiscal_year,
-        "schedule": c.schedule.describe(tz),
+        "schedule": schedule_label(app, lang, &c.schedule),
+        "cron": match &c.schedule { Schedule::Cron { expr, .. } => expr.as_str(), Schedule::Once { .. } => "" },
         "state": c.state.as_str(),
         "state_label": state_label(lang, c.state),
-        "state_reason": c.state_reason,
+        "state_reason": reason_label(lang, &c.state_reason),
         "next": next_firings(app, c, NEXT_FIRINGS).into_iter().map(|t| local_time(app, lang, t)).collect::<Vec<_>>(),
     })
 }
@@ -184,7 +225,7 @@ async fn list(
     }
     let lang = Lang::of(&headers);
     let app = &web.app;
-    let (campaigns, themes) = match (app.campaigns().await, app.theme_slugs().await) {
+    let (campaigns, themes) = match (app.campaigns().await, ThemeNames::of(app, lang).await) {
         (Ok(c), Ok(t)) => (c, t),
         (Err(e), _) | (_, Err(e)) => return failed(&web, &who, lang, &e),
     };
@@ -194,7 +235,7 @@ async fn list(
     let rows: Vec<Value> = campaigns
         .iter()
         .filter(|c| filters.keeps(c))
-        .map(|c| summary(app, lang, c))
+        .map(|c| summary(app, lang, &themes, c))
         .collect();
     let states = [
         CampaignState::Scheduled,
@@ -202,15 +243,9 @@ async fn list(
         CampaignState::Cancelled,
         CampaignState::Finished,
     ];
-    let mut context = frame(
-        &web,
-        &who,
-        lang,
-        lang.pick("キャンペーン", "Campaigns"),
-        "/staff/campaigns",
-    );
+    let mut context = frame(&web, &who, lang, &lang.t("campaigns-2"), "/staff/campaigns");
     context["campaigns"] = rows.into();
-    context["themes"] = options(themes.into_iter().map(|t| (t.clone(), t)), &filters.theme).into();
+    context["themes"] = themes.options(&filters.theme).into();
     context["channels"] = channel_options(lang, &filters.channel).into();
     context["states"] = options(
         states.map(|s| (s.as_str().to_owned(), state_label(lang, s).to_owned())),
@@ -284,8 +319,8 @@ async fn show(
                 "scheduled_for": local_time(app, lang, r.run.scheduled_for),
                 "started": local_time(app, lang, r.run.created_at),
                 "finished": r.run.finished_at.map(|t| local_time(app, lang, t)).unwrap_or_default(),
-                "trigger": r.run.trigger.as_str(),
-                "status": r.run.status.as_str(),
+                "trigger": lang.label("trigger", r.run.trigger.as_str()),
+                "status": lang.label("run-status", r.run.status.as_str()),
                 "audience": r.run.audience,
                 "sent": c.sent,
                 "waiting": c.queued + c.sending,
@@ -296,7 +331,11 @@ async fn show(
         })
         .collect();
     let mut context = frame(&web, &who, lang, &campaign.name, "/staff/campaigns");
-    context["campaign"] = summary(app, lang, &campaign);
+    let themes = match ThemeNames::of(app, lang).await {
+        Ok(t) => t,
+        Err(e) => return failed(&web, &who, lang, &e),
+    };
+    context["campaign"] = summary(app, lang, &themes, &campaign);
     context["audience"] = audience.into();
     context["runs"] = runs.into();
     context["can_pause"] = (campaign.state == CampaignState::Scheduled).into();

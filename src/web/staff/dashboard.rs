@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 
 use super::super::Web;
 use super::super::session::SignedInUser;
-use super::campaigns::{failed, local_time, state_label};
+use super::campaigns::{failed, reason_label, state_label};
+use super::kit::local_time;
 use super::{Lang, at_least, frame, page};
 use crate::Application;
 use crate::domain::RunStatus;
@@ -139,8 +140,8 @@ async fn live(State(web): State<Web>, headers: HeaderMap, who: SignedInUser) -> 
 /// The instance's program in words.
 fn program_label(lang: Lang, role: &str) -> String {
     match role {
-        "serve" => lang.pick("常駐サービス", "serve").to_owned(),
-        "send-due" => lang.pick("定時送信", "send-due").to_owned(),
+        "serve" => lang.t("serve").to_owned(),
+        "send-due" => lang.t("send-due").to_owned(),
         other => other.to_owned(),
     }
 }
@@ -194,7 +195,7 @@ async fn dashboard(State(web): State<Web>, headers: HeaderMap, who: SignedInUser
     let held: Vec<Value> = campaigns
         .iter()
         .filter(|c| c.state == CampaignState::Paused)
-        .map(|c| json!({"id": c.id, "name": c.name, "state": state_label(lang, c.state), "reason": c.state_reason}))
+        .map(|c| json!({"id": c.id, "name": c.name, "state": state_label(lang, c.state), "reason": reason_label(lang, &c.state_reason)}))
         .collect();
     let failures: Vec<Value> = failures
         .iter()
@@ -211,7 +212,7 @@ async fn dashboard(State(web): State<Web>, headers: HeaderMap, who: SignedInUser
                    "version": i.version, "holding": group_digits(i.holding), "started": local_time(app, lang, i.started_at)})
         })
         .collect();
-    let mut context = frame(&web, &who, lang, lang.pick("ダッシュボード", "Dashboard"), "/staff");
+    let mut context = frame(&web, &who, lang, &lang.t("dashboard"), "/staff");
     context["runs"] = runs;
     context["figures"] = figures::context(lang, &year);
     context["due"] = due.into_iter().map(|(_, v)| v).collect::<Vec<_>>().into();

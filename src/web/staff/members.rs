@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use super::super::Web;
 use super::super::client::ClientAddress;
 use super::super::session::{SignedInUser, StaffForm};
-use super::kit::{actor, failure, given, page_with, when};
+use super::kit::{ThemeNames, actor, failure, given, page_with, when};
+use super::sentences::{CampaignNames, sentence};
 use super::{Lang, at_least, frame, page};
 use crate::domain::account::Role;
 use crate::domain::member::Member;
@@ -56,13 +57,13 @@ async fn list(
         return refused;
     }
     let lang = Lang::of(&headers);
-    let mut context = frame(&web, &signed_in, lang, lang.pick("会員", "Members"), "/staff/members");
+    let mut context = frame(&web, &signed_in, lang, &lang.t("members-2"), "/staff/members");
     let found = match web.app.search_members(&s.q, &s.after, PAGE + 1).await {
         Ok(found) => found,
         Err(e) => return failure(&web, &signed_in, lang, "/staff/members", &e),
     };
     let more = found.len() > PAGE as usize;
-    let rows: Vec<Value> = found.iter().take(PAGE as usize).map(member_row).collect();
+    let rows: Vec<Value> = found.iter().take(PAGE as usize).map(|m| member_row(lang, m)).collect();
     let next = more.then(|| found.get(PAGE as usize - 1)).flatten().map(|m| {
         serde_urlencoded::to_string([
             ("q", s.q.as_str()),
@@ -77,8 +78,9 @@ async fn list(
     page(&web, "staff/members-list", &context)
 }
 
-fn member_row(m: &Member) -> Value {
-    json!({"id": m.id, "email": m.email, "company": m.company, "contact": m.contact_name, "status": m.status.as_str()})
+fn member_row(lang: Lang, m: &Member) -> Value {
+    json!({"id": m.id, "email": m.email, "company": m.company, "contact": m.contact_name,
+           "status": lang.label("member-status", m.status.as_str())})
 }
 
 /// What a staff form on the member page sent: the theme (empty: all) and the reason.
@@ -130,9 +132,11 @@ async fn member_page(
         Ok(all) => all,
         Err(e) => return failure(web, signed_in, lang, current, &e),
     };
-    let title = format!("{} {}", lang.pick("会員", "Member"), member.email);
+    let title = format!("{} {}", lang.t("member"), member.email);
     let mut context = frame(web, signed_in, lang, &title, current);
-    context["member"] = member_row(&member);
+    context["member"] = member_row(lang, &member);
+    let names = plan.as_ref().map(|p| ThemeNames::new(p, lang));
+    let theme_name = |slug: &str| names.as_ref().map_or_else(|| slug.to_owned(), |n| n.name(slug));
     let themes: Vec<Value> = plan
         .iter()
         .flat_map(|p| &p.themes)
@@ -155,14 +159,18 @@ async fn member_page(
                 .find(|a| a.at == e.at && a.action.starts_with("member."))
                 .map(|a| a.actor.clone())
                 .unwrap_or_default();
-            json!({"at": when(web, e.at), "theme": e.theme_slug.clone().unwrap_or_default(), "event": e.event,
-                   "source": e.source, "by": by, "reason": e.reason})
+            json!({"at": when(web, lang, e.at), "theme": e.theme_slug.as_deref().map(theme_name).unwrap_or_default(),
+                   "event": lang.label("member-event", &e.event), "source": lang.label("member-source", &e.source),
+                   "by": by, "reason": e.reason})
         })
         .collect();
     context["history"] = history.into();
     context["actions"] = actions
         .iter()
-        .map(|a| json!({"at": when(web, a.at), "actor": a.actor, "action": a.action, "summary": a.summary}))
+        .map(|a| {
+            json!({"at": when(web, lang, a.at), "sentence": sentence(lang, a, &CampaignNames::new()),
+                        "canonical": a.canonical()})
+        })
         .collect::<Vec<_>>()
         .into();
     context["more_mails"] = (sent.len() > SHOWN as usize).into();
@@ -170,8 +178,9 @@ async fn member_page(
         .iter()
         .take(SHOWN as usize)
         .map(|r| {
-            json!({"id": r.id, "at": when(web, r.at), "campaign": r.campaign_id, "theme": r.theme_slug,
-                   "channel": r.channel, "outcome": r.outcome.as_str(), "reply": r.smtp_reply})
+            json!({"id": r.id, "at": when(web, lang, r.at), "campaign": r.campaign_id, "theme": theme_name(&r.theme_slug),
+                   "channel": lang.label("channel", &r.channel), "outcome": lang.label("outcome", r.outcome.as_str()),
+                   "reply": r.smtp_reply})
         })
         .collect::<Vec<_>>()
         .into();
@@ -250,13 +259,7 @@ async fn advisors(State(web): State<Web>, signed_in: SignedInUser, headers: Head
         Ok(list) => list,
         Err(e) => return failure(&web, &signed_in, lang, "/staff/advisors", &e),
     };
-    let mut context = frame(
-        &web,
-        &signed_in,
-        lang,
-        lang.pick("経営指導員", "Business advisors"),
-        "/staff/advisors",
-    );
+    let mut context = frame(&web, &signed_in, lang, &lang.t("business-advisors"), "/staff/advisors");
     context["advisors"] = list
         .iter()
         .map(|a| json!({"email": a.email, "name": a.name, "branch": a.branch, "active": a.active}))

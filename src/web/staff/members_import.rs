@@ -78,13 +78,7 @@ async fn form(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMa
 }
 
 fn context(web: &Web, signed_in: &SignedInUser, lang: Lang) -> Value {
-    let mut context = frame(
-        web,
-        signed_in,
-        lang,
-        lang.pick("会員CSVの取り込み", "Import members"),
-        "/staff/members",
-    );
+    let mut context = frame(web, signed_in, lang, &lang.t("import-members"), "/staff/members");
     context["message"] = "".into();
     context["checked"] = Value::Null;
     context["done"] = Value::Null;
@@ -134,11 +128,7 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
         Ok(upload) => upload,
         Err(why) => {
             let mut context = context(&web, &signed_in, lang);
-            context["message"] = format!(
-                "{} ({why})",
-                lang.pick("ファイルを読み込めませんでした。", "The file could not be read.")
-            )
-            .into();
+            context["message"] = format!("{} ({why})", lang.t("the-file-could-not-be-read")).into();
             return page_with(&web, StatusCode::BAD_REQUEST, "staff/members-import", &context);
         }
     };
@@ -178,19 +168,12 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
         return page_with(&web, status, "staff/members-import", &context);
     }
     if upload.confirm.is_empty() {
-        context["message"] = lang
-            .pick("CSVファイルを選んでください。", "Please choose a CSV file.")
-            .into();
+        context["message"] = lang.t("please-choose-a-csv-file").into();
         return page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/members-import", &context);
     }
     // Step 2: the import of the file checked in step 1.
     let Some(content) = take(&signed_in, &upload.confirm) else {
-        context["message"] = lang
-            .pick(
-                "確認したファイルの保存期限が切れました。もう一度アップロードしてください。",
-                "The checked file is no longer kept. Please upload it again.",
-            )
-            .into();
+        context["message"] = lang.t("the-checked-file-is-no-longer").into();
         return page_with(&web, StatusCode::CONFLICT, "staff/members-import", &context);
     };
     match app.import_members(&actor(&signed_in), &content, false, false).await {
@@ -207,7 +190,7 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
             page(&web, "staff/members-import", &context)
         }
         Ok(_) => {
-            context["message"] = lang.pick("取り込めませんでした。", "Nothing was imported.").into();
+            context["message"] = lang.t("nothing-was-imported").into();
             page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/members-import", &context)
         }
         Err(e) => failure(&web, &signed_in, lang, "/staff/members", &e),

@@ -8,10 +8,12 @@ mod admin;
 mod audit;
 mod audit_csv;
 mod campaigns;
+mod config_view;
 mod dashboard;
 mod kit;
 mod members;
 mod members_import;
+mod sentences;
 
 use axum::Router;
 use axum::extract::{Path, Query};
@@ -42,16 +44,12 @@ pub(super) fn upload_routes() -> Router<Web> {
     members_import::routes()
 }
 
-/// The language of the staff pages: Japanese unless the user switched to English (a cookie).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Lang {
-    Ja,
-    En,
-}
+pub(super) use super::catalogue::Lang;
 
 const LANG_COOKIE: &str = "outreach_lang";
 
 impl Lang {
+    /// The language of the staff pages: Japanese unless the user switched to English (a cookie).
     pub(super) fn of(headers: &HeaderMap) -> Lang {
         let en = headers
             .get_all(header::COOKIE)
@@ -61,13 +59,6 @@ impl Lang {
             .filter_map(|pair| pair.trim().split_once('='))
             .any(|(name, value)| name == LANG_COOKIE && value == "en");
         if en { Lang::En } else { Lang::Ja }
-    }
-
-    pub(super) fn code(self) -> &'static str {
-        match self {
-            Lang::Ja => "ja",
-            Lang::En => "en",
-        }
     }
 
     /// `ja` or `en` of the two, as the language asks.
@@ -100,64 +91,55 @@ async fn switch_language(Path(lang): Path<String>, Query(back): Query<Back>) -> 
 /// One entry of the menu: shown to roles at or above `least`.
 struct MenuItem {
     path: &'static str,
-    ja: &'static str,
-    en: &'static str,
+    /// Its label in the message catalogue.
+    key: &'static str,
     least: Role,
 }
 
 const MENU: &[MenuItem] = &[
     MenuItem {
         path: "/staff",
-        ja: "ダッシュボード",
-        en: "Dashboard",
+        key: "menu-dashboard",
         least: Role::Staff,
     },
     MenuItem {
         path: "/staff/campaigns",
-        ja: "キャンペーン",
-        en: "Campaigns",
+        key: "menu-campaigns",
         least: Role::Staff,
     },
     MenuItem {
         path: "/staff/members",
-        ja: "会員",
-        en: "Members",
+        key: "menu-members",
         least: Role::Staff,
     },
     MenuItem {
         path: "/staff/advisors",
-        ja: "経営指導員",
-        en: "Advisors",
+        key: "menu-advisors",
         least: Role::Staff,
     },
     MenuItem {
         path: "/audit/log",
-        ja: "送信ログ",
-        en: "Send log",
+        key: "menu-send-log",
         least: Role::Auditor,
     },
     MenuItem {
         path: "/audit/actions",
-        ja: "操作ログ",
-        en: "Staff actions",
+        key: "menu-staff-actions",
         least: Role::Auditor,
     },
     MenuItem {
         path: "/admin/users",
-        ja: "ユーザー",
-        en: "Users",
+        key: "menu-users",
         least: Role::Admin,
     },
     MenuItem {
         path: "/admin/tokens",
-        ja: "APIトークン",
-        en: "API tokens",
+        key: "menu-api-tokens",
         least: Role::Admin,
     },
     MenuItem {
         path: "/admin/config",
-        ja: "設定",
-        en: "Configuration",
+        key: "menu-configuration",
         least: Role::Admin,
     },
 ];
@@ -184,15 +166,11 @@ pub(super) fn frame(web: &Web, signed_in: &SignedInUser, lang: Lang, title: &str
     let menu: Vec<Value> = MENU
         .iter()
         .filter(|m| role >= m.least)
-        .map(|m| json!({"path": m.path, "label": lang.pick(m.ja, m.en), "current": m.path == current}))
+        .map(|m| json!({"path": m.path, "label": lang.t(m.key), "current": m.path == current}))
         .collect();
     let mut context = super::pages::Pages::base(&web.app, lang.code(), title);
     context["en"] = (lang == Lang::En).into();
-    let role_label = match role {
-        Role::Admin => lang.pick("管理者", "admin"),
-        Role::Staff => lang.pick("スタッフ", "staff"),
-        Role::Auditor => lang.pick("監査", "auditor"),
-    };
+    let role_label = lang.label("role", role.as_str());
     context["user"] = json!({"email": signed_in.user.email, "role": role.as_str(), "role_label": role_label});
     context["csrf"] = signed_in.csrf.clone().into();
     context["menu"] = menu.into();

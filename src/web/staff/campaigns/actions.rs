@@ -53,12 +53,12 @@ impl Move {
         }
     }
 
-    fn title(self, lang: Lang) -> &'static str {
+    fn title(self, lang: Lang) -> String {
         match self {
-            Move::Pause => lang.pick("一時停止", "Pause"),
-            Move::Resume => lang.pick("再開", "Resume"),
-            Move::Cancel => lang.pick("中止", "Cancel"),
-            Move::SendNow => lang.pick("今すぐ送信", "Send now"),
+            Move::Pause => lang.t("pause-2"),
+            Move::Resume => lang.t("resume-2"),
+            Move::Cancel => lang.t("cancel-2"),
+            Move::SendNow => lang.t("send-now-2"),
         }
     }
 
@@ -94,23 +94,17 @@ impl Move {
 }
 
 /// What the campaign page says after a move (`?done=…`).
-pub(super) fn done_text(lang: Lang, done: &str) -> &'static str {
+pub(super) fn done_text(lang: Lang, done: &str) -> String {
     match done {
-        "pause" => lang.pick("一時停止しました。", "Paused."),
-        "resume" => lang.pick("再開しました。", "Resumed."),
-        "cancel" => lang.pick("中止しました。", "Cancelled."),
-        "send-now" => lang.pick("送信を開始しました。", "The run has started."),
-        "send-now-exists" => lang.pick(
-            "この時刻の送信はすでにあります。",
-            "A run for this instant exists already.",
-        ),
-        "edit" => lang.pick("変更を保存しました。", "The changes are saved."),
-        "edit-same" => lang.pick("変更はありませんでした。", "Nothing was changed."),
-        "send-test" => lang.pick(
-            "テストメールをあなたのアドレスに送りました。",
-            "The test mail was sent to your address.",
-        ),
-        _ => "",
+        "pause" => lang.t("paused-2"),
+        "resume" => lang.t("resumed"),
+        "cancel" => lang.t("cancelled-2"),
+        "send-now" => lang.t("the-run-has-started"),
+        "send-now-exists" => lang.t("a-run-for-this-instant-exists"),
+        "edit" => lang.t("the-changes-are-saved"),
+        "edit-same" => lang.t("nothing-was-changed"),
+        "send-test" => lang.t("the-test-mail-was-sent-to"),
+        _ => String::new(),
     }
 }
 
@@ -153,7 +147,7 @@ pub(super) async fn with_preview(
         }),
         Err(e) => json!({
             "subject": "", "text": "", "src": "",
-            "error": format!("{}: {e}", lang.pick("プレビューを表示できません", "The preview failed")),
+            "error": format!("{}: {e}", lang.t("the-preview-failed")),
         }),
     };
 }
@@ -210,13 +204,7 @@ pub(super) async fn confirm(
     }
     let lang = Lang::of(&headers);
     let Some(the_move) = Move::parse(&action) else {
-        return message(
-            &web,
-            &who,
-            lang,
-            StatusCode::NOT_FOUND,
-            lang.pick("見つかりません。", "Not found."),
-        );
+        return message(&web, &who, lang, StatusCode::NOT_FOUND, &lang.t("not-found"));
     };
     let campaign = match web.app.campaign(id).await {
         Ok(c) => c,
@@ -264,13 +252,7 @@ pub(super) async fn act(
         }
     } else {
         let Some(the_move) = Move::parse(&action) else {
-            return message(
-                &web,
-                &who,
-                lang,
-                StatusCode::NOT_FOUND,
-                lang.pick("見つかりません。", "Not found."),
-            );
+            return message(&web, &who, lang, StatusCode::NOT_FOUND, &lang.t("not-found"));
         };
         let state = |to| app.set_campaign_state(&actor, id, to);
         match the_move {

@@ -60,10 +60,7 @@ async fn editable(web: &Web, who: &SignedInUser, lang: Lang, id: i64) -> Result<
             who,
             lang,
             StatusCode::CONFLICT,
-            lang.pick(
-                "中止または終了したキャンペーンは編集できません。",
-                "A cancelled or finished campaign cannot be edited.",
-            ),
+            &lang.t("a-cancelled-or-finished-campaign-cannot"),
         ))
     }
 }

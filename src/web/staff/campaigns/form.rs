@@ -13,8 +13,9 @@ use serde_json::{Value, json};
 use super::super::super::Web;
 use super::super::super::client::ClientAddress;
 use super::super::super::session::{SignedInUser, StaffForm};
+use super::super::kit::local_time;
 use super::super::{Lang, at_least, frame, page};
-use super::{NEXT_FIRINGS, channel_options, local_time, options};
+use super::{NEXT_FIRINGS, channel_options, options};
 use crate::Application;
 use crate::domain::Actor;
 use crate::domain::account::Role;
@@ -24,10 +25,11 @@ use crate::domain::{Field, FieldError, Invalid, Problem};
 use crate::error::{AppError, ErrorKind};
 
 /// Schedules staff use most, as cron in Tokyo time: `(cron, 日本語, English)`.
-const PRESETS: &[(&str, &str, &str)] = &[
-    ("0 9 * * MON#1", "毎月第1月曜 9:00", "First Monday of each month, 9:00"),
-    ("0 9 * * MON", "毎週月曜 9:00", "Every Monday, 9:00"),
-    ("0 9 1 * *", "毎月1日 9:00", "The 1st of each month, 9:00"),
+/// Repeating schedules offered in the form: the cron expression and its name in the catalogue.
+pub(super) const PRESETS: &[(&str, &str)] = &[
+    ("0 9 * * MON#1", "preset-first-monday"),
+    ("0 9 * * MON", "preset-every-monday"),
+    ("0 9 1 * *", "preset-first-of-month"),
 ];
 
 /// What the form sends; every field kept as typed to show again.
@@ -268,7 +270,7 @@ pub(super) async fn render(
             } else {
                 &t.title_ja
             };
-            (t.slug.clone(), format!("{title} ({})", t.slug))
+            (t.slug.clone(), title.clone())
         })
         .collect();
     let channel = Channel::from_slug(&form.channel);
@@ -284,19 +286,29 @@ pub(super) async fn render(
         .flat_map(|p| &p.themes)
         .flat_map(|t| t.duties.iter().map(move |d| (t, d)))
         .map(|(t, d)| {
-            let channels: Vec<&str> = d.channels.iter().map(|c| super::channel_label(lang, *c)).collect();
-            json!({"theme": t.slug, "channels": channels.join(", "), "duty": d.text})
+            let channels: Vec<String> = d.channels.iter().map(|c| super::channel_label(lang, *c)).collect();
+            let title = if lang == Lang::En && !t.title_en.is_empty() {
+                &t.title_en
+            } else {
+                &t.title_ja
+            };
+            json!({"theme": title, "channels": channels.join(&lang.t("list-separator")), "duty": d.text})
         })
         .collect();
     let presets: Vec<(String, String)> = PRESETS
         .iter()
-        .map(|(cron, ja, en)| ((*cron).to_owned(), format!("{} ({cron})", lang.pick(ja, en))))
+        .map(|(cron, key)| {
+            (
+                (*cron).to_owned(),
+                lang.t_with("preset-with-cron", &[("name", &lang.t(key)), ("cron", cron)]),
+            )
+        })
         .collect();
     let title = match editing {
-        Some(_) => lang.pick("キャンペーンの編集", "Edit the campaign"),
-        None => lang.pick("キャンペーンの作成", "New campaign"),
+        Some(_) => lang.t("edit-the-campaign"),
+        None => lang.t("new-campaign-2"),
     };
-    let mut context = frame(web, who, lang, title, "/staff/campaigns");
+    let mut context = frame(web, who, lang, &title, "/staff/campaigns");
     context["form"] = json!({
         "theme": form.theme, "channel": form.channel, "name": form.name, "title": form.title,
         "issue": form.issue, "at": form.at, "cron": form.cron, "kind_at": form.kind == "at",
@@ -316,7 +328,13 @@ pub(super) async fn render(
         .map(|t| local_time(app, lang, t))
         .collect::<Vec<_>>()
         .into();
-    context["zone"] = app.settings.schedule.time_zone.clone().into();
+    let zone = &app.settings.schedule.time_zone;
+    context["zone"] = if zone == "Asia/Tokyo" {
+        lang.t("tokyo-time")
+    } else {
+        zone.clone()
+    }
+    .into();
     context["editing"] = editing.is_some().into();
     context["action"] = editing
         .map_or_else(

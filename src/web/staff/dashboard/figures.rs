@@ -40,19 +40,19 @@ pub(super) fn context(lang: Lang, figures: &YearFigures) -> Value {
     };
     let cards = json!([
         {
-            "label": lang.pick("今月の送信数", "Mails this month"),
+            "label": lang.t("mails-this-month"),
             "value": group_digits(figures.sent_in_month(figures.this_month)),
             "note": month,
         },
         {
-            "label": lang.pick("今年度の送信数", "Mails this fiscal year"),
+            "label": lang.t("mails-this-fiscal-year"),
             "value": group_digits(figures.sent_in_year()),
             "note": year,
         },
         {
-            "label": lang.pick("今年度の送信失敗", "Failures this fiscal year"),
+            "label": lang.t("failures-this-fiscal-year"),
             "value": group_digits(figures.failed_in_year()),
-            "note": lang.pick("送信ログで見る", "See the send log"),
+            "note": lang.t("see-the-send-log"),
             "href": "/audit/log?outcome=failed",
         },
     ]);
@@ -74,14 +74,7 @@ pub(super) fn context(lang: Lang, figures: &YearFigures) -> Value {
             Lang::Ja => format!("{year}のテーマ別・月別の送信数"),
             Lang::En => format!("Mails sent per theme and month, {year}"),
         },
-        description: lang
-            .pick(
-                "テーマごとに4月から3月までの月別の送信数を棒と数字で示します。すべてのテーマが同じ目盛りです。\
-                 同じ数字は下の表にもあります。",
-                "For each theme, the mails sent in each month from April to March, as bars with their numbers, \
-                 all on one scale. The table below gives the same numbers.",
-            )
-            .to_owned(),
+        description: lang.t("for-each-theme-the-mails-sent").to_owned(),
         columns: columns.clone(),
         rows: figures
             .themes

@@ -547,6 +547,82 @@ both_backends!(
 );
 
 both_backends!(
+    test_mails_go_to_up_to_ten_addresses_and_their_links_change_nothing,
+    |mut env: TestEnv| async move {
+        let s = site(&mut env).await;
+        import(&s.app, &[("member@example.jp", "telework")]).await;
+        let id = campaign(&s.app, Channel::Newsletter, None, Some("0 9 1 * *")).await;
+        let (staff, _) = s.sign_in(STAFF).await;
+        let path = format!("/staff/campaigns/{id}/send-test");
+        // Eleven addresses, or one that is not an address: refused in the page's language, nothing sent.
+        let eleven: Vec<String> = (0..11).map(|i| format!("t{i}@example.jp")).collect();
+        let refused = s.post(&staff, &path, &[("to", &eleven.join(","))]).await;
+        assert_eq!(refused.status(), 422);
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("宛先は10件までです（11件あります）")
+        );
+        let refused = s.post(&staff, &path, &[("to", "a@example.jp, not-an-address")]).await;
+        assert_eq!(refused.status(), 422);
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("not-an-address はメールアドレスの形になっていません")
+        );
+        assert!(s.smtp.messages().is_empty() && s.recorded("campaign.send_test").await.is_empty());
+        // Two addresses, one of them typed twice in another spelling: two mails, one record naming both.
+        let sent = s
+            .post(&staff, &path, &[("to", "a@example.jp、 b@example.jp\nA@EXAMPLE.JP")])
+            .await;
+        assert_eq!(sent.status(), 303);
+        assert!(location(&sent).contains("done=send-test"));
+        assert!(s.smtp.wait_for(2, Duration::from_secs(10)));
+        let messages = s.smtp.messages();
+        let mut to: Vec<&str> = messages
+            .iter()
+            .flat_map(|m| m.rcpt_to.iter().map(String::as_str))
+            .collect();
+        to.sort_unstable();
+        assert_eq!(to, ["a@example.jp", "b@example.jp"]);
+        let recorded = s.recorded("campaign.send_test").await;
+        assert_eq!(recorded.len(), 1);
+        assert!(
+            recorded[0].summary.contains("a@example.jp, b@example.jp"),
+            "{}",
+            recorded[0].summary
+        );
+        // Its links open the page that says so, and change nothing for anyone.
+        let mail = support::mime::read(&messages[0].data);
+        let links: Vec<&str> = mail
+            .text
+            .split_whitespace()
+            .filter_map(|w| w.strip_prefix("https://outreach.example.org"))
+            .collect();
+        assert!(!links.is_empty(), "{}", mail.text);
+        for link in links {
+            let answer = s
+                .http
+                .post(format!("{}{link}", s.base))
+                .form(&[("do", "leave-all")])
+                .send()
+                .await
+                .unwrap();
+            let body = answer.text().await.unwrap();
+            assert!(body.contains("これはプレビュー用のリンクです"), "{link}: {body}");
+        }
+        let member = s.app.store.member("member@example.jp").await.unwrap().unwrap();
+        assert_eq!(member.status.as_str(), "active");
+        assert!(member.themes.contains(&"telework".to_owned()));
+        assert!(s.app.all_runs().await.unwrap().is_empty(), "no run, no member mailed");
+    }
+);
+
+both_backends!(
     the_progress_json_reflects_a_runs_counts,
     |mut env: TestEnv| async move {
         let s = site(&mut env).await;

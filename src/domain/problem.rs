@@ -15,6 +15,11 @@ pub enum Problem {
         max: usize,
     },
     NotAnAddress(String),
+    /// More values than allowed (test mails go to at most ten addresses).
+    TooMany {
+        given: usize,
+        max: usize,
+    },
     /// Not a local date and time (`2020-06-01T09:00`).
     BadDateTime(String),
     /// Not a local date (`2020-06-01`).
@@ -107,6 +112,7 @@ impl FieldError {
                 format!("{f} is {chars} characters long, longer than the limit of {max}")
             }
             Problem::NotAnAddress(given) => format!("{given:?} is not an e-mail address"),
+            Problem::TooMany { given, max } => format!("{f}: {given} given, at most {max}"),
             Problem::BadDateTime(given) => format!("invalid {f} {given:?}: expected YYYY-MM-DDTHH:MM[:SS]"),
             Problem::BadDate(given) => format!("invalid {f} {given:?}: expected YYYY-MM-DD"),
             Problem::BadCron { expr, reason } => format!("invalid cron expression {expr:?}: {reason}"),
@@ -157,7 +163,10 @@ impl FieldError {
             Problem::Control(_) => pick("改行や制御文字は使えません。", "No line breaks or control characters."),
             Problem::TooLong { max, .. } if english => format!("At most {max} characters."),
             Problem::TooLong { max, .. } => format!("{max}文字以内で入力してください。"),
-            Problem::NotAnAddress(_) => pick("メールアドレスの形になっていません。", "This is not an e-mail address."),
+            Problem::NotAnAddress(given) if english => format!("{given} is not an e-mail address."),
+            Problem::NotAnAddress(given) => format!("{given} はメールアドレスの形になっていません。"),
+            Problem::TooMany { given, max } if english => format!("At most {max} addresses ({given} given)."),
+            Problem::TooMany { given, max } => format!("宛先は{max}件までです（{given}件あります）。"),
             Problem::BadDateTime(_) => pick(
                 "日時を 2020-06-01T09:00 の形（東京時間）で入力してください。",
                 "Enter the date and time, Tokyo time, as 2020-06-01T09:00.",

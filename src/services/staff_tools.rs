@@ -1,5 +1,5 @@
 //! What the staff pages need beyond the command line's services: a campaign's audience size before any run,
-//! its mail rendered as a chosen member (or a sample recipient) would get it, a test mail to oneself, and the
+//! its mail rendered as a chosen member (or a sample recipient) would get it, test mails, and the
 //! recent failures grouped by the mail server's reply.
 
 use std::str::FromStr;
@@ -14,6 +14,39 @@ use crate::store::LogFilter;
 
 /// The subject of a test mail starts with this, so nobody takes it for the real one.
 pub const TEST_SUBJECT_PREFIX: &str = "[テスト] ";
+
+/// A test mail goes to at most this many addresses at once.
+pub const TEST_MAIL_MAX: usize = 10;
+
+/// The addresses typed for a test mail (separated by commas, Japanese commas, spaces or lines), each checked
+/// and normalised, each once.
+fn test_recipients(typed: &str) -> Result<Vec<String>, AppError> {
+    let mut to: Vec<String> = Vec::new();
+    let given = typed
+        .split(|c: char| c == ',' || c == '、' || c == ';' || c.is_whitespace())
+        .filter(|s| !s.is_empty());
+    for address in given {
+        let normal = crate::domain::member::normalize_email(address);
+        if lettre::Address::from_str(&normal).is_err() {
+            return Err(FieldError::new(Field::Recipient, Problem::NotAnAddress(address.to_owned())).into());
+        }
+        if !to.contains(&normal) {
+            to.push(normal);
+        }
+    }
+    match to.len() {
+        0 => Err(FieldError::new(Field::Recipient, Problem::Empty).into()),
+        n if n > TEST_MAIL_MAX => Err(FieldError::new(
+            Field::Recipient,
+            Problem::TooMany {
+                given: n,
+                max: TEST_MAIL_MAX,
+            },
+        )
+        .into()),
+        _ => Ok(to),
+    }
+}
 
 /// Failed attempts that got the same reply from the mail server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,45 +86,60 @@ impl Application {
     }
 
     /// Sends the campaign's mail, as a sample recipient would get it and marked as a test in its subject, to
-    /// `to` (the signed-in user's own address) at once; recorded as `campaign.send_test`.
+    /// the addresses typed in `to` (commas, spaces or lines between them; at most [`TEST_MAIL_MAX`]) at once; its
+    /// links are inert. Recorded as one `campaign.send_test` naming every address. A refusal stops at the
+    /// address refused, which the error names (the ones before it got their mail, as the record says).
     pub async fn send_test(
         &self,
         actor: &Actor,
         templates: &Templates,
         campaign_id: i64,
         to: &str,
-    ) -> Result<(), AppError> {
+    ) -> Result<usize, AppError> {
+        let to = test_recipients(to)?;
         let campaign = self.campaign(campaign_id).await?;
-        let action = self
-            .permitted(actor, "campaign.send_test", format!("campaign {campaign_id}"))?
-            .with("to", to.to_owned());
+        let mut action = self.permitted(actor, "campaign.send_test", format!("campaign {campaign_id}"))?;
         let mut mail = self.campaign_mail(actor, templates, &campaign, None).await?;
         mail.subject = format!("{TEST_SUBJECT_PREFIX}{}", mail.subject);
         let settings = &self.settings;
         let from = Mailbox::from_str(&settings.delivery.from)
             .map_err(|e| AppError::Config(crate::config::ConfigError::new("delivery.from", e.to_string())))?;
-        let nonce = format!("{:016x}", rand::random::<u64>());
-        let message_id = format!(
-            "<outreach.test.{campaign_id}.{nonce}@{}>",
-            settings.delivery.message_id_domain
-        );
-        let composed = compose(&from, to, &mail, &message_id, None).map_err(|e| AppError::input(e.to_string()))?;
-        let reply = self
-            .transport()?
-            .send(
-                &composed.envelope,
-                &composed.bytes,
-                &format!("test-{campaign_id}-{nonce}"),
-            )
-            .await;
-        if !matches!(reply, Reply::Accepted { .. }) {
-            return Err(AppError::Unavailable(format!(
-                "the mail server did not take the test mail: {}",
-                reply.text()
-            )));
+        let transport = self.transport()?;
+        let mut sent: Vec<&str> = Vec::new();
+        let mut refused = None;
+        for address in &to {
+            let nonce = format!("{:016x}", rand::random::<u64>());
+            let message_id = format!(
+                "<outreach.test.{campaign_id}.{nonce}@{}>",
+                settings.delivery.message_id_domain
+            );
+            let composed =
+                compose(&from, address, &mail, &message_id, None).map_err(|e| AppError::input(e.to_string()))?;
+            let reply = transport
+                .send(
+                    &composed.envelope,
+                    &composed.bytes,
+                    &format!("test-{campaign_id}-{nonce}"),
+                )
+                .await;
+            if matches!(reply, Reply::Accepted { .. }) {
+                sent.push(address);
+            } else {
+                refused = Some(format!(
+                    "the mail server did not take the test mail to {address}: {}",
+                    reply.text()
+                ));
+                break;
+            }
         }
-        self.store.change(self.now(), async |_| Ok(((), Some(action)))).await?;
-        Ok(())
+        if !sent.is_empty() {
+            action = action.with("to", sent.join(", "));
+            self.store.change(self.now(), async |_| Ok(((), Some(action)))).await?;
+        }
+        match refused {
+            Some(why) => Err(AppError::Unavailable(why)),
+            None => Ok(sent.len()),
+        }
     }
 
     /// One run with its counts (and why its unsent mail waits).

@@ -5,6 +5,7 @@
 mod actions;
 mod edit;
 mod form;
+mod test_mail;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -38,6 +39,7 @@ pub(super) fn routes() -> Router<Web> {
         .route("/staff/campaigns/{id}/edit", get(edit::edit_form).post(edit::save))
         .route("/staff/campaigns/{id}/preview.html", get(actions::preview_html))
         .route("/staff/campaigns/{id}/confirm/{action}", get(actions::confirm))
+        .route("/staff/campaigns/{id}/send-test", post(test_mail::send))
         .route("/staff/campaigns/{id}/{action}", post(actions::act))
 }
 

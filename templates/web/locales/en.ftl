@@ -126,7 +126,7 @@ pause = Pause…
 resume = Resume…
 send-now = Send now…
 cancel = Cancel…
-send-a-test-to-me-test = Send a test to me ({ $test_to })
+send-a-test-to-me-test = Send a test
 as-the-member-with-address-empty = As the member with address (empty: a sample)
 show = Show
 this-member-does-not-receive-this = This member does not receive this theme: the mail below is what they would get if they joined it; no run sends it to them.
@@ -363,7 +363,7 @@ the-run-has-started = The run has started.
 a-run-for-this-instant-exists = A run for this instant exists already.
 the-changes-are-saved = The changes are saved.
 nothing-was-changed = Nothing was changed.
-the-test-mail-was-sent-to = The test mail was sent to your address.
+the-test-mail-was-sent-to = The test mail was sent; its subject starts with [テスト] and its links change nothing.
 the-preview-failed = The preview failed
 
 ## src/web/staff/campaigns/form.rs
@@ -552,3 +552,7 @@ config-organization-email = Contact address in every mail.
 config-organization-phone = Contact telephone number.
 config-organization-website = The organisation's web site.
 config-tosho-shimbun-editorial-desk = Addresses of the editorial desk who receive the manuscripts.
+
+## Test mails (src/web/staff/campaigns/test_mail.rs)
+test-mail-to = Test mail to
+test-mail-to-note = Up to 10 addresses, separated by commas or spaces. The mail is the sample recipient's, its subject starts with [テスト], and its links change nothing.

@@ -126,7 +126,7 @@ pause = 一時停止…
 resume = 再開…
 send-now = 今すぐ送信…
 cancel = 中止…
-send-a-test-to-me-test = 自分にテスト送信（{ $test_to }）
+send-a-test-to-me-test = テスト送信する
 as-the-member-with-address-empty = 会員のメールアドレス（空欄なら見本）
 show = 表示
 this-member-does-not-receive-this = この会員はこのテーマの配信を受けていません。下のメールは、配信を受けた場合の内容です（実際の配信では送られません）。
@@ -363,7 +363,7 @@ the-run-has-started = 送信を開始しました。
 a-run-for-this-instant-exists = この時刻の送信はすでにあります。
 the-changes-are-saved = 変更を保存しました。
 nothing-was-changed = 変更はありませんでした。
-the-test-mail-was-sent-to = テストメールをあなたのアドレスに送りました。
+the-test-mail-was-sent-to = テストメールを送信しました。件名の先頭に［テスト］と付き、メール内のリンクを押しても何も変わりません。
 the-preview-failed = プレビューを表示できません
 
 ## src/web/staff/campaigns/form.rs
@@ -552,3 +552,7 @@ config-organization-email = メールに記載する連絡先アドレス。
 config-organization-phone = 連絡先の電話番号。
 config-organization-website = 団体のWebサイト。
 config-tosho-shimbun-editorial-desk = 原稿を受け取る東商新聞編集部のアドレス。
+
+## Test mails (src/web/staff/campaigns/test_mail.rs)
+test-mail-to = テストメールの宛先
+test-mail-to-note = 最大10件。カンマまたは空白で区切ってください。見本の宛先向けの内容で、件名の先頭に［テスト］と付き、リンクを押しても何も変わりません。

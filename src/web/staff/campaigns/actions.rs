@@ -242,15 +242,7 @@ pub(super) async fn act(
         email: who.user.email.clone(),
         role: who.user.role,
     };
-    let done = if action == "send-test" {
-        match app.templates() {
-            Ok(t) => app
-                .send_test(&actor, &t, id, &who.user.email)
-                .await
-                .map(|()| "send-test"),
-            Err(e) => Err(e),
-        }
-    } else {
+    let done = {
         let Some(the_move) = Move::parse(&action) else {
             return message(&web, &who, lang, StatusCode::NOT_FOUND, &lang.t("not-found"));
         };

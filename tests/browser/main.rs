@@ -18,3 +18,4 @@ mod staff_campaigns;
 mod staff_dashboard;
 mod staff_pages;
 mod staff_runs;
+mod tour;

@@ -37,7 +37,8 @@ pub(super) fn view(lang: Lang, settings: &Settings) -> Value {
                     })
                 })
                 .collect();
-            Some(json!({"id": section, "title": lang.label("config-section", section), "rows": rows}))
+            let title = lang.t(&format!("config-section-{}", section.replace('_', "-")));
+            Some(json!({"id": section, "title": title, "rows": rows}))
         })
         .collect();
     let themes: Vec<Value> = all
@@ -84,6 +85,11 @@ mod tests {
             assert!(!text.contains("hunter2"), "a secret is shown");
             let sections = view["sections"].as_array().unwrap();
             assert_eq!(sections.len(), SECTIONS.len());
+            for section in sections {
+                let title = section["title"].as_str().unwrap();
+                let named = !title.starts_with("config-") && section["id"] != title;
+                assert!(named, "no title for the section {}", section["id"]);
+            }
             for row in sections.iter().flat_map(|s| s["rows"].as_array().unwrap()) {
                 let description = row["description"].as_str().unwrap();
                 assert!(

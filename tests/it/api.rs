@@ -3,7 +3,7 @@
 //! send log, JSON errors, and the committed OpenAPI document.
 //!
 //! After changing the API, regenerate the committed document with
-//! `OUTREACH_WRITE_OPENAPI=1 cargo test --test api openapi`.
+//! `OUTREACH_WRITE_OPENAPI=1 cargo test --test it api::openapi`.
 
 use crate::common;
 use crate::support;
@@ -554,7 +554,7 @@ async fn openapi_document_is_the_committed_one() {
     assert!(
         committed == served,
         "docs/openapi.json differs from the document the API serves: regenerate it with \
-         `OUTREACH_WRITE_OPENAPI=1 cargo test --test api openapi` and commit it"
+         `OUTREACH_WRITE_OPENAPI=1 cargo test --test it api::openapi` and commit it"
     );
 }
 

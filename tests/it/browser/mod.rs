@@ -4,7 +4,7 @@
 //! (`staff_campaigns`), send a run and watch it, then find what happened as auditors (`staff_runs`), check a
 //! CSV file and meet the role checks (`staff_pages`).
 //!
-//! `.ci/run` requires every test of this file to have passed: add a new test's name to its `browser` count.
+//! `.ci/run` requires every test of this module to have passed: add a new test's name to its `browser` count.
 
 mod harness;
 mod member;

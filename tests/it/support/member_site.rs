@@ -1,5 +1,5 @@
 //! The staff pages' test site with a member whose links work and an API token: what the member pages, the
-//! staff pages and the API answer about one person (tests/web_hardening.rs).
+//! staff pages and the API answer about one person (tests/it/web_hardening.rs).
 #![allow(dead_code)]
 
 use crate::common::{TestEnv, tester};

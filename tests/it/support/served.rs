@@ -1,6 +1,6 @@
 //! A served instance as users run it: the real binary's `serve`, started in the test's empty folder with only
 //! environment variables, with accounts, members and a campaign made through the binary too. The attack suite
-//! (tests/attack.rs) works against it over HTTP, raw sockets and the command line.
+//! (tests/it/attack.rs) works against it over HTTP, raw sockets and the command line.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};

@@ -1,4 +1,4 @@
-//! Raw TCP clients for the connection limits of the web server (tests/web_hardening.rs): half a request
+//! Raw TCP clients for the connection limits of the web server (tests/it/web_hardening.rs): half a request
 //! header, a connection that sends nothing, several requests on one kept-alive connection. A browser or
 //! reqwest would hide all of these. And the `outreach web` process they are aimed at.
 #![allow(dead_code)]

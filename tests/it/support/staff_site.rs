@@ -1,5 +1,5 @@
 //! The staff pages' test site: an application served on a free port with one account per role, and a
-//! signed-in browser that posts forms with its session's CSRF token (tests/web_pages.rs).
+//! signed-in browser that posts forms with its session's CSRF token (tests/it/web_pages.rs).
 #![allow(dead_code)]
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Scripted SMTP server for CI (aiosmtpd), same rules as tests/support/smtp.rs.
+"""Scripted SMTP server for CI (aiosmtpd), same rules as tests/it/support/smtp.rs.
 
 Usage:
     /usr/bin/python3 tests/smtp/scripted_server.py --port 2526 --capture-dir DIR [--slow-seconds 2]

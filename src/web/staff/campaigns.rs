@@ -27,7 +27,7 @@ use crate::domain::campaign::{Campaign, CampaignState};
 use crate::domain::plan::Channel;
 use crate::error::{AppError, ErrorKind};
 
-/// Staff or admin only, every one (tests/web_staff.rs lists them all and checks an auditor gets 403). In
+/// Staff or admin only, every one (tests/it/web_staff.rs lists them all and checks an auditor gets 403). In
 /// `POST /staff/campaigns/{id}/{action}`, `{action}` is pause, resume, cancel, send-now (each after its
 /// confirmation page) or send-test (the test mail to oneself).
 pub(super) fn routes() -> Router<Web> {

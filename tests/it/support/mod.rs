@@ -1,0 +1,9 @@
+pub mod auth_smtp;
+pub mod external;
+pub mod member_site;
+pub mod mime;
+pub mod rig;
+pub mod served;
+pub mod smtp;
+pub mod sockets;
+pub mod staff_site;

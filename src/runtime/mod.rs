@@ -140,7 +140,7 @@ async fn heartbeat(app: Arc<Application>, instance: String, worker: Worker, tran
 
 /// Compiles the templates anew; one that no longer compiles is refused and the set in use stays.
 pub fn reload_templates(app: &Application, worker: &Worker) {
-    match app.templates() {
+    match app.reload_templates() {
         Ok(templates) => {
             worker.set_templates(templates);
             tracing::info!("templates reloaded");

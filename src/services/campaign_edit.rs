@@ -40,8 +40,10 @@ impl Application {
         if changes.is_empty() {
             return Ok(false);
         }
+        let plan = self.plan(Some(new.fiscal_year)).await?;
         self.check_renders(
             templates,
+            &plan,
             &new.theme_slug,
             new.channel,
             new.fiscal_year,

@@ -30,9 +30,14 @@ impl Application {
     /// person sees (a campaign's check at create).
     async fn render_preview(&self, templates: &Templates, p: &Preview<'_>) -> Result<RenderedMail, AppError> {
         let plan = self.plan(p.fiscal_year).await?;
+        self.render_with(templates, &plan, p).await
+    }
+
+    /// [`Application::render_preview`] under a plan already read.
+    async fn render_with(&self, templates: &Templates, plan: &Plan, p: &Preview<'_>) -> Result<RenderedMail, AppError> {
         let theme = plan
             .theme(p.theme_slug)
-            .ok_or_else(|| unknown_theme(&plan, p.theme_slug))?;
+            .ok_or_else(|| unknown_theme(plan, p.theme_slug))?;
         if p.locale == Some(Locale::En) && p.channel != Channel::Newsletter {
             return Err(FieldError::new(Field::Locale, Problem::EnglishForNewsletters).into());
         }
@@ -72,7 +77,7 @@ impl Application {
                 })
             })
             .transpose()?;
-        let context = CampaignContext::new(&self.settings.organization, &plan, theme, p.channel, p.title, p.issue)
+        let context = CampaignContext::new(&self.settings.organization, plan, theme, p.channel, p.title, p.issue)
             .for_recipient(
                 &recipient,
                 self.now(),
@@ -98,7 +103,9 @@ impl Application {
         req: &CampaignRequest,
     ) -> Result<i64, AppError> {
         let tz = self.settings.schedule.tz();
-        let new = self.check_campaign(req).await?;
+        // One read of the plan serves the checks and the test renders.
+        let plan = self.plan(req.fiscal_year).await?;
+        let new = req.check(&plan, self.zone(), self.now())?;
         let now = new.settled_ms;
         if let Audience::Addresses(a) = audience_of(new.channel, &new.theme_slug, &self.settings)
             && a.is_empty()
@@ -110,6 +117,7 @@ impl Application {
         }
         self.check_renders(
             templates,
+            &plan,
             &new.theme_slug,
             new.channel,
             new.fiscal_year,
@@ -150,6 +158,7 @@ impl Application {
     pub(super) async fn check_renders(
         &self,
         templates: &Templates,
+        plan: &Plan,
         theme_slug: &str,
         channel: Channel,
         fiscal_year: i32,
@@ -175,10 +184,12 @@ impl Application {
                 issue,
                 campaign_id: None,
             };
-            self.render_preview(templates, &preview).await.map_err(|e| FieldError {
-                field: None,
-                problem: Problem::DoesNotRender(e.to_string()),
-            })?;
+            self.render_with(templates, plan, &preview)
+                .await
+                .map_err(|e| FieldError {
+                    field: None,
+                    problem: Problem::DoesNotRender(e.to_string()),
+                })?;
         }
         Ok(())
     }
@@ -254,10 +265,13 @@ impl Application {
             .with("from", campaign.state.as_str())
             .with("to", to.as_str());
         if to == Scheduled && campaign.state == Paused {
-            // A campaign held for its template resumes only once its mail renders again.
-            let templates = self.templates()?;
+            // A campaign held for its template resumes only once its mail renders again: compiled afresh, so a
+            // template fixed on disk counts at once.
+            let templates = self.reload_templates()?;
+            let plan = self.plan(Some(campaign.fiscal_year)).await?;
             self.check_renders(
                 &templates,
+                &plan,
                 &campaign.theme_slug,
                 campaign.channel,
                 campaign.fiscal_year,

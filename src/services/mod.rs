@@ -56,6 +56,10 @@ pub struct Application {
     /// The client's address of the web request this application acts for ([`Application::for_client`]);
     /// empty at the command line. Every action it records carries it.
     client_address: String,
+    /// The mail templates, compiled once and shared by every clone until [`Application::reload_templates`].
+    templates: Arc<std::sync::RwLock<Option<Arc<Templates>>>>,
+    /// How many times this process compiled the templates.
+    template_compiles: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// What an import of a CSV file did, or would do with --dry-run.
@@ -76,6 +80,8 @@ impl Application {
             store,
             clock,
             client_address: String::new(),
+            templates: Arc::default(),
+            template_compiles: Arc::default(),
         })
     }
 
@@ -87,6 +93,8 @@ impl Application {
             store: self.store.clone(),
             clock: self.clock.clone(),
             client_address: address.to_owned(),
+            templates: self.templates.clone(),
+            template_compiles: self.template_compiles.clone(),
         }
     }
 
@@ -240,11 +248,34 @@ impl Application {
         })
     }
 
-    /// The built-in templates, overridden by `templates.dir` when it is set.
+    /// The built-in templates, overridden by `templates.dir` when it is set: compiled on first use, then the
+    /// same set until [`Application::reload_templates`] (`serve` reloads on SIGHUP and on `outreach reload`).
     pub fn templates(&self) -> Result<Arc<Templates>, AppError> {
+        if let Ok(cached) = self.templates.read()
+            && let Some(templates) = cached.as_ref()
+        {
+            return Ok(templates.clone());
+        }
+        self.reload_templates()
+    }
+
+    /// Compiles the templates anew (from `templates.dir` over the built-in ones) and uses them from now on; on
+    /// an error the set in use stays.
+    pub fn reload_templates(&self) -> Result<Arc<Templates>, AppError> {
         let dir = &self.settings.templates.dir;
         let dir = (!dir.as_os_str().is_empty()).then_some(dir.as_path());
-        Ok(Arc::new(Templates::load(dir)?))
+        let templates = Arc::new(Templates::load(dir)?);
+        self.template_compiles
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut cached) = self.templates.write() {
+            *cached = Some(templates.clone());
+        }
+        Ok(templates)
+    }
+
+    /// How many times this process compiled the templates (shown in `/metrics`).
+    pub fn template_compiles(&self) -> u64 {
+        self.template_compiles.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Refuses to sign member links with a key other than the one this database's links were signed with,

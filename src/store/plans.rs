@@ -10,6 +10,7 @@ use crate::domain::plan::{Plan, PlanDuty, PlanItem, PlanSaved, Theme};
 
 impl Store {
     pub async fn plan(&self, fiscal_year: Option<i32>) -> StoreResult<Option<Plan>> {
+        self.count_plan_load();
         let row = match fiscal_year {
             Some(year) => {
                 sqlx::query("SELECT id, fiscal_year, title, source_sha256 FROM plans WHERE fiscal_year = $1")

@@ -31,6 +31,8 @@ pub struct Store {
     /// SQLite has one writer at a time. Writers of this process queue here instead of inside SQLite, whose busy
     /// handler sleeps in steps of milliseconds (measured: it capped sending at ~1,500 mails/s).
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    /// Plans read from the database by this process (a plan is read whole: its themes, duties and items).
+    plan_loads: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A write transaction, holding the process's SQLite write turn until it ends.
@@ -96,6 +98,7 @@ impl Store {
             pool,
             backend,
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
+            plan_loads: Arc::default(),
         })
     }
 
@@ -110,6 +113,15 @@ impl Store {
 
     pub(super) fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How many plans this process has read (shown in `/metrics`; a request should need one at most).
+    pub fn plan_loads(&self) -> u64 {
+        self.plan_loads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(super) fn count_plan_load(&self) {
+        self.plan_loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub(super) fn pool(&self) -> &AnyPool {

@@ -126,6 +126,17 @@ pub(super) async fn metrics(State(web): State<Web>) -> Response {
         "serve and send-due processes with a recent heartbeat",
         live,
     );
+    // This process's own work: a page or API request should read the plan once at most, and compile nothing.
+    let plans = Counter::<u64>::default();
+    plans.inc_by(web.app.store.plan_loads());
+    registry.register("plan_loads", "Plans read from the database by this process", plans);
+    let compiles = Counter::<u64>::default();
+    compiles.inc_by(web.app.template_compiles());
+    registry.register(
+        "template_compiles",
+        "Times this process compiled the mail templates (once, then on each reload)",
+        compiles,
+    );
     let mut text = String::new();
     if let Err(e) = encode(&mut text, &registry) {
         tracing::error!(error = %e, "metrics: encoding failed");

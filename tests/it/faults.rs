@@ -150,7 +150,7 @@ both_backends!(
         newsletter_fired(&r, &members).await;
         // Broken after the campaign was created and checked; the running service reloads it.
         std::fs::write(&text, format!("{good}\n{{{{no_such_field}}}}\n")).unwrap();
-        r.worker.set_templates(r.app.templates().unwrap());
+        r.worker.set_templates(r.app.reload_templates().unwrap());
         let held = r.worker.drain().await.unwrap();
         assert_eq!(
             (held.sent, held.failed),
@@ -172,7 +172,7 @@ both_backends!(
             .unwrap_err();
         assert!(err.to_string().contains("no_such_field"), "{err}");
         std::fs::write(&text, &good).unwrap();
-        r.worker.set_templates(r.app.templates().unwrap());
+        r.worker.set_templates(r.app.reload_templates().unwrap());
         r.app
             .set_campaign_state(&common::tester(), campaign, CampaignState::Scheduled)
             .await

@@ -170,6 +170,42 @@ fn monthly(name: &str) -> Vec<(&str, &str)> {
 }
 
 both_backends!(
+    creating_from_the_form_reads_the_plan_once_and_compiles_nothing,
+    |mut env: TestEnv| async move {
+        let s = site(&mut env).await;
+        import(&s.app, &[("member@example.jp", "telework")]).await;
+        let (staff, _) = s.sign_in(STAFF).await;
+        // The first campaign compiles the templates (a process compiles them once, then on a reload).
+        let first = s.post(&staff, "/staff/campaigns", &monthly("一件目")).await;
+        assert_eq!(first.status(), 303);
+        let (plans, compiles) = (s.app.store.plan_loads(), s.app.template_compiles());
+        assert_eq!(compiles, 1, "compiled on first use");
+        let second = s.post(&staff, "/staff/campaigns", &monthly("二件目")).await;
+        assert_eq!(second.status(), 303);
+        assert_eq!(
+            s.app.store.plan_loads() - plans,
+            1,
+            "the plan is read once per creation"
+        );
+        assert_eq!(s.app.template_compiles(), compiles, "nothing compiled");
+        // The counters are in /metrics for whoever runs the service.
+        let metrics = s
+            .http
+            .get(format!("{}/metrics", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains("plan_loads_total") && metrics.contains("template_compiles_total 1"),
+            "{metrics}"
+        );
+    }
+);
+
+both_backends!(
     an_auditor_gets_403_on_every_page_and_action,
     |mut env: TestEnv| async move {
         let s = site(&mut env).await;

@@ -46,7 +46,6 @@ impl Application {
             &plan,
             &new.theme_slug,
             new.channel,
-            new.fiscal_year,
             new.title.as_deref(),
             new.issue.as_deref(),
         )

@@ -120,7 +120,6 @@ impl Application {
             &plan,
             &new.theme_slug,
             new.channel,
-            new.fiscal_year,
             new.title.as_deref(),
             new.issue.as_deref(),
         )
@@ -161,7 +160,6 @@ impl Application {
         plan: &Plan,
         theme_slug: &str,
         channel: Channel,
-        fiscal_year: i32,
         title: Option<&str>,
         issue: Option<&str>,
     ) -> Result<(), AppError> {
@@ -179,7 +177,7 @@ impl Application {
                 channel,
                 member: if locale.is_none() { member.as_deref() } else { None },
                 locale,
-                fiscal_year: Some(fiscal_year),
+                fiscal_year: Some(plan.fiscal_year),
                 title,
                 issue,
                 campaign_id: None,
@@ -274,7 +272,6 @@ impl Application {
                 &plan,
                 &campaign.theme_slug,
                 campaign.channel,
-                campaign.fiscal_year,
                 campaign.title.as_deref(),
                 campaign.issue.as_deref(),
             )

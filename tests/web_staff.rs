@@ -313,7 +313,7 @@ both_backends!(
             ("at=tomorrow", "2020-06-01T09:00 の形"),
         ] {
             let answer = s.get(&staff, &format!("/staff/schedule/preview?{query}")).await;
-            assert_eq!(answer.status(), 422, "{query}");
+            assert_eq!(answer.status(), 400, "{query}");
             let json: serde_json::Value = answer.json().await.unwrap();
             assert!(json["error"].as_str().unwrap().contains(says), "{query}: {json}");
             assert_eq!(json["times"], serde_json::json!([]));
@@ -340,7 +340,7 @@ both_backends!(
         fields.retain(|(k, _)| *k != "cron" && *k != "preset" && *k != "title");
         fields.extend([("cron", "0 9 * * FUNDAY"), ("preset", ""), ("title", "六月の<ご案内>")]);
         let answer = s.post(&staff, "/staff/campaigns", &fields).await;
-        assert_eq!(answer.status(), 422);
+        assert_eq!(answer.status(), 400);
         let html = answer.text().await.unwrap();
         assert!(
             html.contains("aria-describedby=\"name-error\"") && html.contains("id=\"name-error\""),

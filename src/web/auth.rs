@@ -16,6 +16,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use super::Web;
 use super::client::ClientAddress;
 use super::session::{SignedInUser, StaffForm, same_origin, session_cookie, session_set_cookie};
+use super::status::status_of;
 use crate::Application;
 use crate::config::WebSettings;
 use crate::domain::account::Role;
@@ -166,21 +167,25 @@ pub(super) async fn sign_in(
         Ok(signed_in) => signed_in,
         Err(e) if e.kind() == ErrorKind::Unauthorized => {
             let message = "メールアドレスまたはパスワードが正しくありません。";
-            return sign_in_page(&web, StatusCode::UNAUTHORIZED, &form.email, &form.next, message);
+            return sign_in_page(&web, status_of(e.kind()), &form.email, &form.next, message);
         }
         Err(e) if e.kind() == ErrorKind::Invalid => {
             let message = "メールアドレスに使えない文字（改行や制御文字）が含まれています。";
             let typed = crate::domain::text::cleaned(&form.email, 254);
-            return sign_in_page(&web, StatusCode::BAD_REQUEST, &typed, &form.next, message);
+            return sign_in_page(&web, status_of(e.kind()), &typed, &form.next, message);
         }
-        Err(e) => return unavailable(&web, &e),
+        Err(e) => return unavailable(&web, status_of(e.kind()), &e),
     };
     // The session the browser brought, if still live, ends: one browser, one session.
     if let Some(old) = session_cookie(&headers) {
         end_session(app, &old, &client).await;
     }
     let Some(cookie) = session_set_cookie(app, &signed_in.session_id, max_age(app)) else {
-        return unavailable(&web, &"the session cookie is not a header value");
+        return unavailable(
+            &web,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &"the session cookie is not a header value",
+        );
     };
     let target = local_path(&form.next).unwrap_or(super::staff::home_of(signed_in.user.role));
     let mut response = private(Redirect::to(target).into_response());
@@ -216,7 +221,7 @@ pub(super) async fn sign_out(
         .sign_out(&signed_in.session_id, &signed_in.user, &client.to_string())
         .await
     {
-        return unavailable(&web, &e);
+        return unavailable(&web, status_of(e.kind()), &e);
     }
     let mut response = private(Redirect::to("/sign-in").into_response());
     if let Some(cookie) = session_set_cookie(app, "", 0) {
@@ -225,10 +230,11 @@ pub(super) async fn sign_out(
     response
 }
 
-fn unavailable(web: &Web, e: &dyn std::fmt::Display) -> Response {
+/// Our failure (logged, the cause never shown) with `status`.
+fn unavailable(web: &Web, status: StatusCode, e: &dyn std::fmt::Display) -> Response {
     tracing::error!(error = %e, "web: a sign-in request failed");
     let html = web.pages.unavailable(&web.app);
-    private((StatusCode::SERVICE_UNAVAILABLE, Html(html)).into_response())
+    private((status, Html(html)).into_response())
 }
 
 #[cfg(test)]

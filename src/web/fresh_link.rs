@@ -66,7 +66,7 @@ pub(super) async fn request_link(
     let email = typed.map(normalize_email).unwrap_or_default();
     if email.is_empty() || email.len() > 254 || !email.contains('@') {
         return (
-            StatusCode::BAD_REQUEST,
+            super::status::BAD_INPUT,
             Html(web.pages.link_requested(&web.app, LinkAnswer::NotAnAddress)),
         )
             .into_response();

@@ -14,13 +14,13 @@ mod pages;
 mod server;
 mod session;
 mod staff;
+mod status;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Form, FromRef, FromRequestParts, Path, State};
-use axum::http::StatusCode;
 use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
@@ -303,13 +303,15 @@ pub(crate) enum Done {
     LeftAll,
 }
 
-/// A failure as a member sees it: the link's fault (400) or ours (503); the cause goes to the log only.
+/// A failure as a member sees it: the link's fault or ours (logged, the cause never shown). From a member
+/// every request is a link and a button, so a member or theme the link names that is not there is a link that
+/// does not work: the same page and status as one that does not verify.
 fn failure(web: &Web, e: &AppError) -> Response {
     match e.kind() {
         ErrorKind::NotFound | ErrorKind::Invalid => web.pages.invalid_link(&web.app, TokenError::Invalid),
-        _ => {
+        kind => {
             tracing::error!(error = %e, "web: a member's request failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Html(web.pages.unavailable(&web.app))).into_response()
+            (status::status_of(kind), Html(web.pages.unavailable(&web.app))).into_response()
         }
     }
 }

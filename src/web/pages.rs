@@ -1,12 +1,12 @@
 //! The member pages, rendered from `templates/web` (embedded in the binary). Handlebars escapes every value,
 //! so an address or a company name cannot inject markup.
 
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use handlebars::Handlebars;
 use include_dir::{Dir, include_dir};
 use serde_json::{Value, json};
 
+use super::status::BAD_INPUT;
 use crate::Application;
 use crate::domain::MemberStatus;
 use crate::domain::member::Member;
@@ -160,7 +160,7 @@ impl Pages {
         }
         let mut context = Self::base(app, "ja", "リンクが無効です / Invalid link");
         context["expired"] = (why == TokenError::Expired).into();
-        (StatusCode::BAD_REQUEST, Html(self.render("invalid-link", &context))).into_response()
+        (BAD_INPUT, Html(self.render("invalid-link", &context))).into_response()
     }
 
     pub(super) fn link_requested(&self, app: &Application, answer: super::fresh_link::LinkAnswer) -> String {

@@ -6,14 +6,15 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::Method;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::status::{BAD_INPUT, status_of};
 use super::{Web, auth};
 use crate::Application;
 use crate::domain::account::User;
@@ -48,7 +49,7 @@ where
             Ok(None) => Err(to_sign_in(parts)),
             Err(e) => {
                 tracing::error!(error = %e, "web: a session could not be read");
-                Err((StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response())
+                Err((status_of(e.kind()), "service unavailable").into_response())
             }
         }
     }
@@ -183,7 +184,7 @@ where
             return Err(auth::forbidden(web, auth::Refusal::Csrf));
         }
         let form = serde_urlencoded::from_bytes::<T>(&bytes)
-            .map_err(|e| (StatusCode::BAD_REQUEST, format!("the form is incomplete: {e}")).into_response())?;
+            .map_err(|e| (BAD_INPUT, format!("the form is incomplete: {e}")).into_response())?;
         Ok(StaffForm { signed_in, form })
     }
 }

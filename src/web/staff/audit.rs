@@ -4,7 +4,6 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::http::header::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
@@ -12,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::super::Web;
 use super::super::session::SignedInUser;
+use super::super::status::BAD_INPUT;
 use super::audit_csv;
 use super::kit::{failure, given, page_with, when};
 use super::{Lang, frame, page};
@@ -185,7 +185,7 @@ async fn log(
         Ok(filter) => filter,
         Err(errors) => {
             context["errors"] = every_field(errors, LOG_FIELDS);
-            return page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/audit-log", &context);
+            return page_with(&web, BAD_INPUT, "staff/audit-log", &context);
         }
     };
     context["errors"] = every_field(FieldErrors::new(), LOG_FIELDS);
@@ -305,7 +305,7 @@ async fn actions(
         Ok(filter) => filter,
         Err(errors) => {
             context["errors"] = every_field(errors, ACTION_FIELDS);
-            return page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/audit-actions", &context);
+            return page_with(&web, BAD_INPUT, "staff/audit-actions", &context);
         }
     };
     context["errors"] = every_field(FieldErrors::new(), ACTION_FIELDS);

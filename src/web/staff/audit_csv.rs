@@ -6,13 +6,13 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use futures::stream;
 
 use super::super::Web;
 use super::super::session::SignedInUser;
+use super::super::status::{BAD_INPUT, status_of};
 use super::Lang;
 use super::audit::{ActionQuery, LogQuery};
 use crate::Application;
@@ -130,7 +130,7 @@ fn chunks(cursor: Cursor) -> impl futures::Stream<Item = Result<Bytes, AppError>
 fn stream_of(web: &Web, name: &'static str, table: Table, encoding_name: &str, columns: &[&str]) -> Response {
     match Cursor::new(web, table, encoding_name, columns) {
         Ok(cursor) => download(name, encoding(encoding_name), Body::from_stream(chunks(cursor))),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(e) => (status_of(e.kind()), e.to_string()).into_response(),
     }
 }
 
@@ -142,11 +142,7 @@ pub(super) async fn log_csv(
 ) -> Response {
     match q.filter(&web, Lang::of(&headers)) {
         Ok(filter) => stream_of(&web, "send-log.csv", Table::Log(filter), &q.encoding, &LOG_COLUMNS),
-        Err(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "a filter is not valid: see /audit/log",
-        )
-            .into_response(),
+        Err(_) => (BAD_INPUT, "a filter is not valid: see /audit/log").into_response(),
     }
 }
 
@@ -164,10 +160,6 @@ pub(super) async fn actions_csv(
             &q.encoding,
             &ACTION_COLUMNS,
         ),
-        Err(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "a filter is not valid: see /audit/actions",
-        )
-            .into_response(),
+        Err(_) => (BAD_INPUT, "a filter is not valid: see /audit/actions").into_response(),
     }
 }

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use super::super::Web;
 use super::super::client::ClientAddress;
 use super::super::session::SignedInUser;
+use super::super::status::status_of;
 use super::{Lang, at_least, frame, page};
 use crate::Application;
 use crate::domain::account::Role;
@@ -92,27 +93,23 @@ pub(super) fn message(web: &Web, who: &SignedInUser, lang: Lang, status: StatusC
     (status, page(web, "staff/message", &context)).into_response()
 }
 
-/// A service's failure as the staff pages show it: the user's mistake (400/404/409) or ours (503, logged).
+/// A service's failure as the staff pages show it, with its kind's status: the user's mistake, or ours. A
+/// configuration or mail-server problem is said (staff can have it fixed); the database's and the program's
+/// are logged and not shown.
 pub(super) fn failed(web: &Web, who: &SignedInUser, lang: Lang, e: &AppError) -> Response {
-    let (status, text) = match e.kind() {
-        ErrorKind::NotFound => (
-            StatusCode::NOT_FOUND,
-            lang.pick("見つかりません。", "Not found.").to_owned(),
-        ),
-        ErrorKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-        ErrorKind::Conflict => (StatusCode::CONFLICT, e.to_string()),
-        ErrorKind::Forbidden => (StatusCode::FORBIDDEN, e.to_string()),
-        ErrorKind::Config | ErrorKind::MailServer => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-        _ => {
+    let text = match e.kind() {
+        ErrorKind::NotFound => lang.pick("見つかりません。", "Not found.").to_owned(),
+        ErrorKind::Database | ErrorKind::Internal => {
             tracing::error!(error = %e, "web: a staff request failed");
-            let text = lang.pick(
+            lang.pick(
                 "ただいま処理できません。しばらくしてからお試しください。",
                 "Try again later.",
-            );
-            (StatusCode::SERVICE_UNAVAILABLE, text.to_owned())
+            )
+            .to_owned()
         }
+        _ => e.to_string(),
     };
-    message(web, who, lang, status, &text)
+    message(web, who, lang, status_of(e.kind()), &text)
 }
 
 /// The list's filters, from the query string; empty means any.

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::super::Web;
 use super::super::session::SignedInUser;
+use super::super::status::status_of;
 use super::{Lang, frame, page};
 use crate::domain::Actor;
 use crate::domain::campaign::schedule::format_local;
@@ -32,25 +33,22 @@ pub(super) fn page_with(web: &Web, status: StatusCode, template: &str, context: 
     response
 }
 
-/// A failure as staff see it: not found (404), a refused request (400, 409), or ours (503, logged).
+/// A failure as staff see it, with its kind's status: not found, a refused request, or ours (logged).
 pub(super) fn failure(web: &Web, signed_in: &SignedInUser, lang: Lang, current: &str, e: &AppError) -> Response {
-    let (status, ja, en) = match e.kind() {
-        ErrorKind::NotFound => (StatusCode::NOT_FOUND, "見つかりません", "Not found"),
-        ErrorKind::Invalid => (StatusCode::BAD_REQUEST, "入力に誤りがあります", "Invalid input"),
-        ErrorKind::Conflict => (StatusCode::CONFLICT, "この操作はできません", "Cannot do this"),
-        ErrorKind::Forbidden => (StatusCode::FORBIDDEN, "操作できません", "Not allowed"),
+    let status = status_of(e.kind());
+    let (ja, en) = match e.kind() {
+        ErrorKind::NotFound => ("見つかりません", "Not found"),
+        ErrorKind::Invalid => ("入力に誤りがあります", "Invalid input"),
+        ErrorKind::Conflict => ("この操作はできません", "Cannot do this"),
+        ErrorKind::Forbidden | ErrorKind::Unauthorized => ("操作できません", "Not allowed"),
         _ => {
             tracing::error!(error = %e, "web: a staff request failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ただいま処理できません",
-                "Temporarily unavailable",
-            )
+            ("ただいま処理できません", "Temporarily unavailable")
         }
     };
     let mut context = frame(web, signed_in, lang, lang.pick(ja, en), current);
     // Only messages written for people: a database error is not shown.
-    let shown = status != StatusCode::SERVICE_UNAVAILABLE;
+    let shown = !status.is_server_error();
     context["message"] = if shown { e.to_string() } else { String::new() }.into();
     page_with(web, status, "staff/members-notice", &context)
 }

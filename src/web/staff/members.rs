@@ -13,11 +13,12 @@ use serde_json::{Value, json};
 use super::super::Web;
 use super::super::client::ClientAddress;
 use super::super::session::{SignedInUser, StaffForm};
+use super::super::status::{BAD_INPUT, status_of};
 use super::kit::{actor, failure, given, page_with, when};
 use super::{Lang, at_least, frame, page};
 use crate::domain::account::Role;
 use crate::domain::member::Member;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::store::{ActionFilter, Keyset, LogFilter};
 
 /// Members per page of the search.
@@ -97,13 +98,14 @@ async fn show(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMa
     member_page(&web, &signed_in, Lang::of(&headers), id, None).await
 }
 
-/// The member's page; `typed` is a refused form, shown again with its message beside the reason.
+/// The member's page; `typed` is a refused form, shown again with its message beside the reason and the status
+/// of its refusal.
 async fn member_page(
     web: &Web,
     signed_in: &SignedInUser,
     lang: Lang,
     id: i64,
-    typed: Option<(&str, &ChangeForm, &str)>,
+    typed: Option<(&str, &ChangeForm, &str, StatusCode)>,
 ) -> Response {
     let app = &web.app;
     let current = "/staff/members";
@@ -179,16 +181,11 @@ async fn member_page(
         .unwrap_or_default()
         .into();
     context["suppressed"] = (member.status == crate::domain::MemberStatus::Suppressed).into();
-    let (form, message, typed_form) = match typed {
-        Some((form, typed, message)) => (form, message, typed.clone()),
-        None => ("", "", ChangeForm::default()),
+    let (form, message, typed_form, status) = match typed {
+        Some((form, typed, message, status)) => (form, message, typed.clone(), status),
+        None => ("", "", ChangeForm::default(), StatusCode::OK),
     };
     context["form"] = json!({"name": form, "message": message, "theme": typed_form.theme, "reason": typed_form.reason});
-    let status = if typed.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     page_with(web, status, "staff/members-show", &context)
 }
 
@@ -227,15 +224,19 @@ async fn change(
         // The reason's rules are the service's; its problem is said beside the field, in the reader's language.
         Err(AppError::Invalid(invalid)) => {
             let message: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
-            member_page(&web, &signed_in, lang, id, Some((&what, &form, &message.join(" ")))).await
+            let message = message.join(" ");
+            member_page(&web, &signed_in, lang, id, Some((&what, &form, &message, BAD_INPUT))).await
         }
-        Err(e)
-            if matches!(
-                e.kind(),
-                crate::error::ErrorKind::Invalid | crate::error::ErrorKind::Conflict
-            ) =>
-        {
-            member_page(&web, &signed_in, lang, id, Some((&what, &form, &e.to_string()))).await
+        Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Conflict) => {
+            let message = e.to_string();
+            member_page(
+                &web,
+                &signed_in,
+                lang,
+                id,
+                Some((&what, &form, &message, status_of(e.kind()))),
+            )
+            .await
         }
         Err(e) => failure(&web, &signed_in, lang, "/staff/members", &e),
     }

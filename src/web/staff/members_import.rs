@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 use super::super::Web;
 use super::super::auth::{Refusal, forbidden};
 use super::super::session::{SignedInUser, csrf_matches, same_origin};
+use super::super::status::{BAD_INPUT, status_of};
 use super::kit::{actor, failure, page_with};
 use super::{Lang, at_least, frame, page};
 use crate::domain::account::Role;
@@ -139,7 +140,7 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
                 lang.pick("ファイルを読み込めませんでした。", "The file could not be read.")
             )
             .into();
-            return page_with(&web, StatusCode::BAD_REQUEST, "staff/members-import", &context);
+            return page_with(&web, BAD_INPUT, "staff/members-import", &context);
         }
     };
     if !csrf_matches(&signed_in.csrf, &upload.csrf) {
@@ -153,7 +154,7 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
             Ok(checked) => checked,
             Err(e) if e.kind() == crate::error::ErrorKind::Invalid => {
                 context["message"] = e.to_string().into();
-                return page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/members-import", &context);
+                return page_with(&web, status_of(e.kind()), "staff/members-import", &context);
             }
             Err(e) => return failure(&web, &signed_in, lang, "/staff/members", &e),
         };
@@ -173,7 +174,7 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
         let status = if checked.rejected.is_empty() {
             StatusCode::OK
         } else {
-            StatusCode::UNPROCESSABLE_ENTITY
+            BAD_INPUT
         };
         return page_with(&web, status, "staff/members-import", &context);
     }
@@ -181,7 +182,7 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
         context["message"] = lang
             .pick("CSVファイルを選んでください。", "Please choose a CSV file.")
             .into();
-        return page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/members-import", &context);
+        return page_with(&web, BAD_INPUT, "staff/members-import", &context);
     }
     // Step 2: the import of the file checked in step 1.
     let Some(content) = take(&signed_in, &upload.confirm) else {
@@ -208,7 +209,7 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
         }
         Ok(_) => {
             context["message"] = lang.pick("取り込めませんでした。", "Nothing was imported.").into();
-            page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/members-import", &context)
+            page_with(&web, BAD_INPUT, "staff/members-import", &context)
         }
         Err(e) => failure(&web, &signed_in, lang, "/staff/members", &e),
     }

@@ -10,6 +10,7 @@ use chrono::TimeZone;
 use super::super::super::Web;
 use super::super::super::client::ClientAddress;
 use super::super::super::session::{SignedInUser, StaffForm};
+use super::super::super::status::{BAD_INPUT, status_of};
 use super::super::{Lang, at_least};
 use super::form::{CampaignForm, Errors, firings, render, schedule_fields, typed};
 use crate::domain::Actor;
@@ -151,18 +152,13 @@ pub(super) async fn save(
         Ok(Some(true)) => return Redirect::to(&format!("/staff/campaigns/{id}?done=edit")).into_response(),
         Ok(Some(false)) => return Redirect::to(&format!("/staff/campaigns/{id}?done=edit-same")).into_response(),
         Ok(None) => (Errors::default(), StatusCode::OK),
-        Err(AppError::Invalid(invalid)) => (Errors::of(lang, &invalid), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(AppError::Invalid(invalid)) => (Errors::of(lang, &invalid), BAD_INPUT),
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Conflict | ErrorKind::Config) => {
-            let status = if e.kind() == ErrorKind::Conflict {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
             let errors = Errors {
                 form: e.to_string(),
                 ..Errors::default()
             };
-            (errors, status)
+            (errors, status_of(e.kind()))
         }
         Err(e) => return super::failed(&web, &who, lang, &e),
     };

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::super::super::Web;
 use super::super::super::client::ClientAddress;
 use super::super::super::session::{SignedInUser, StaffForm};
+use super::super::super::status::{BAD_INPUT, status_of};
 use super::super::{Lang, at_least, frame, page};
 use super::{NEXT_FIRINGS, channel_options, local_time, options};
 use crate::Application;
@@ -74,7 +75,7 @@ pub(super) struct PreviewQuery {
     cron: String,
 }
 
-/// `GET /staff/schedule/preview?cron=…` (or `?at=…`): `{"times": [...], "error": null}`, or 422 with the error.
+/// `GET /staff/schedule/preview?cron=…` (or `?at=…`): `{"times": [...], "error": null}`, or 400 with the error.
 pub(super) async fn schedule_preview(
     State(web): State<Web>,
     headers: HeaderMap,
@@ -90,11 +91,7 @@ pub(super) async fn schedule_preview(
             let times: Vec<String> = ticks.into_iter().map(|t| local_time(&web.app, lang, t)).collect();
             Json(json!({"times": times, "error": null})).into_response()
         }
-        Err(error) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({"times": [], "error": error})),
-        )
-            .into_response(),
+        Err(error) => (BAD_INPUT, Json(json!({"times": [], "error": error}))).into_response(),
     }
 }
 
@@ -231,13 +228,13 @@ pub(super) async fn create(
     let (errors, status) = match done {
         Ok(Some(id)) => return Redirect::to(&format!("/staff/campaigns/{id}")).into_response(),
         Ok(None) => (Errors::default(), StatusCode::OK),
-        Err(AppError::Invalid(invalid)) => (Errors::of(lang, &invalid), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(AppError::Invalid(invalid)) => (Errors::of(lang, &invalid), BAD_INPUT),
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound | ErrorKind::Config) => {
             let errors = Errors {
                 form: e.to_string(),
                 ..Errors::default()
             };
-            (errors, StatusCode::UNPROCESSABLE_ENTITY)
+            (errors, status_of(e.kind()))
         }
         Err(e) => return super::failed(&web, &who, lang, &e),
     };

@@ -6,7 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Api, ApiResult, ErrorBody, Params, Reader, cursor, iso, next_cursor, page_size, parse_time};
+use super::error::{ApiResult, ErrorBody};
+use super::kit::{Api, Params, Reader, cursor, iso, next_cursor, page_size, parse_time};
 use crate::domain::plan::Plan;
 use crate::domain::{ActionRecord, Field, FieldError, Outcome, Problem};
 use crate::error::AppError;

@@ -6,9 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{
-    Api, ApiResult, Body, Changed, ErrorBody, Params, Reader, Segments, Staff, cursor, next_cursor, page_size,
-};
+use super::error::{ApiResult, ErrorBody};
+use super::kit::{Api, Body, Changed, Params, Reader, Segments, Staff, cursor, next_cursor, page_size};
 use crate::domain::member::{Advisor, Member};
 
 pub(super) fn routes() -> OpenApiRouter<Api> {

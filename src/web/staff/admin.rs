@@ -9,12 +9,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::super::Web;
 use super::super::client::ClientAddress;
-use super::super::session::{SignedInUser, StaffForm};
+use super::super::role::Admin;
+use super::super::session::{NoFields, Signed, SignedInUser, StaffForm};
+use super::super::state::Web;
 use super::super::status::{BAD_INPUT, status_of};
+use super::frame::{Lang, frame, page};
 use super::kit::{actor, failure, given, page_with, when};
-use super::{Lang, at_least, frame, page};
 use crate::domain::Field;
 use crate::domain::account::Role;
 use crate::error::{AppError, ErrorKind};
@@ -40,10 +41,7 @@ struct UserForm {
     password: String,
 }
 
-async fn users(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
+async fn users(State(web): State<Web>, signed_in: Signed<Admin>, headers: HeaderMap) -> Response {
     users_page(
         &web,
         &signed_in,
@@ -99,11 +97,8 @@ async fn add_user(
     State(web): State<Web>,
     client: ClientAddress,
     headers: HeaderMap,
-    StaffForm { signed_in, form }: StaffForm<UserForm>,
+    StaffForm { signed_in, form }: StaffForm<UserForm, Admin>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let Some(role) = Role::parse(&form.role) else {
         return (BAD_INPUT, "unknown role").into_response();
@@ -160,11 +155,8 @@ async fn set_active(
     State(web): State<Web>,
     client: ClientAddress,
     headers: HeaderMap,
-    StaffForm { signed_in, form }: StaffForm<AccountForm>,
+    StaffForm { signed_in, form }: StaffForm<AccountForm, Admin>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
     let app = web.app.for_client(&client.to_string());
     match app
         .set_user_active(&actor(&signed_in), &form.email, form.active == "1")
@@ -179,11 +171,8 @@ async fn set_role(
     State(web): State<Web>,
     client: ClientAddress,
     headers: HeaderMap,
-    StaffForm { signed_in, form }: StaffForm<AccountForm>,
+    StaffForm { signed_in, form }: StaffForm<AccountForm, Admin>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
     let Some(role) = Role::parse(&form.role) else {
         return (BAD_INPUT, "unknown role").into_response();
     };
@@ -204,10 +193,7 @@ struct TokenForm {
     expires_days: String,
 }
 
-async fn tokens(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
+async fn tokens(State(web): State<Web>, signed_in: Signed<Admin>, headers: HeaderMap) -> Response {
     tokens_page(&web, &signed_in, Lang::of(&headers), &TokenForm::default(), None, None).await
 }
 
@@ -252,11 +238,8 @@ async fn create_token(
     State(web): State<Web>,
     client: ClientAddress,
     headers: HeaderMap,
-    StaffForm { signed_in, form }: StaffForm<TokenForm>,
+    StaffForm { signed_in, form }: StaffForm<TokenForm, Admin>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let days = match given(&form.expires_days).map(|d| d.parse::<u32>()) {
         None => None,
@@ -300,19 +283,13 @@ async fn create_token(
     }
 }
 
-#[derive(Debug, serde::Deserialize)]
-struct NoFields {}
-
 async fn revoke_token(
     State(web): State<Web>,
     client: ClientAddress,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    StaffForm { signed_in, .. }: StaffForm<NoFields>,
+    StaffForm { signed_in, .. }: StaffForm<NoFields, Admin>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
     let app = web.app.for_client(&client.to_string());
     match app.revoke_token(&actor(&signed_in), id).await {
         Ok(_) => Redirect::to("/admin/tokens").into_response(),
@@ -326,10 +303,7 @@ fn masked_settings(settings: &crate::config::Settings) -> String {
     format!("{:#?}", settings.redacted())
 }
 
-async fn config(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
+async fn config(State(web): State<Web>, signed_in: Signed<Admin>, headers: HeaderMap) -> Response {
     let lang = Lang::of(&headers);
     let mut context = frame(
         &web,

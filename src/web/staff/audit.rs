@@ -9,12 +9,12 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::super::Web;
-use super::super::session::SignedInUser;
+use super::super::role::Auditor;
+use super::super::session::Signed;
+use super::super::state::Web;
 use super::super::status::BAD_INPUT;
-use super::audit_csv;
+use super::frame::{Lang, frame, page};
 use super::kit::{failure, given, page_with, when};
-use super::{Lang, frame, page};
 use crate::domain::Outcome;
 use crate::domain::campaign::schedule::parse_local_date;
 use crate::store::{ActionFilter, Keyset, LogFilter};
@@ -30,10 +30,8 @@ fn page_size(limit: Option<u32>) -> u32 {
 pub(super) fn routes() -> Router<Web> {
     Router::new()
         .route("/audit/log", get(log))
-        .route("/audit/log.csv", get(audit_csv::log_csv))
         .route("/audit/log/{id}", get(entry))
         .route("/audit/actions", get(actions))
-        .route("/audit/actions.csv", get(audit_csv::actions_csv))
 }
 
 /// The filters as typed (kept in the form), and the page's cursor.
@@ -170,7 +168,7 @@ fn window<T>(mut rows: Vec<T>, keyset: Keyset, limit: u32) -> (Vec<T>, bool, boo
 
 async fn log(
     State(web): State<Web>,
-    signed_in: SignedInUser,
+    signed_in: Signed<Auditor>,
     headers: HeaderMap,
     Query(q): Query<LogQuery>,
 ) -> Response {
@@ -214,7 +212,12 @@ async fn log(
     page(&web, "staff/audit-log", &context)
 }
 
-async fn entry(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+async fn entry(
+    State(web): State<Web>,
+    signed_in: Signed<Auditor>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
     let lang = Lang::of(&headers);
     let (entry, attempts) = match web.app.log_entry(id).await {
         Ok(found) => found,
@@ -284,7 +287,7 @@ impl ActionQuery {
 
 async fn actions(
     State(web): State<Web>,
-    signed_in: SignedInUser,
+    signed_in: Signed<Auditor>,
     headers: HeaderMap,
     Query(q): Query<ActionQuery>,
 ) -> Response {

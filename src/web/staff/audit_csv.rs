@@ -4,22 +4,31 @@
 //! failure part-way (the database, a character Shift_JIS lacks) ends the response early, which the
 //! browser reports as a failed download rather than a short file.
 
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use futures::stream;
 
-use super::super::Web;
-use super::super::session::SignedInUser;
+use super::super::role::Auditor;
+use super::super::session::Signed;
+use super::super::state::Web;
 use super::super::status::{BAD_INPUT, status_of};
-use super::Lang;
 use super::audit::{ActionQuery, LogQuery};
+use super::frame::Lang;
 use crate::Application;
 use crate::error::AppError;
 use crate::export::{ACTION_COLUMNS, Encoding, LOG_COLUMNS, SafeCsv, action_row, log_row};
 use crate::store::{ActionFilter, Keyset, LogFilter};
 use std::sync::Arc;
+
+pub(super) fn routes() -> Router<Web> {
+    Router::new()
+        .route("/audit/log.csv", get(log_csv))
+        .route("/audit/actions.csv", get(actions_csv))
+}
 
 /// Rows read per batch.
 const BATCH: u32 = 1000;
@@ -134,9 +143,9 @@ fn stream_of(web: &Web, name: &'static str, table: Table, encoding_name: &str, c
     }
 }
 
-pub(super) async fn log_csv(
+async fn log_csv(
     State(web): State<Web>,
-    _signed_in: SignedInUser,
+    _signed_in: Signed<Auditor>,
     headers: HeaderMap,
     Query(q): Query<LogQuery>,
 ) -> Response {
@@ -146,9 +155,9 @@ pub(super) async fn log_csv(
     }
 }
 
-pub(super) async fn actions_csv(
+async fn actions_csv(
     State(web): State<Web>,
-    _signed_in: SignedInUser,
+    _signed_in: Signed<Auditor>,
     headers: HeaderMap,
     Query(q): Query<ActionQuery>,
 ) -> Response {

@@ -5,26 +5,23 @@
 mod actions;
 mod edit;
 mod form;
+pub(super) mod shared;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::http::header::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::{Datelike, TimeZone};
 use serde_json::{Value, json};
 
-use super::super::Web;
 use super::super::client::ClientAddress;
-use super::super::session::SignedInUser;
-use super::super::status::status_of;
-use super::{Lang, at_least, frame, page};
+use super::super::role::Staff;
+use super::super::session::Signed;
+use super::super::state::Web;
+use super::frame::{Lang, frame, page};
 use crate::Application;
-use crate::domain::account::Role;
 use crate::domain::campaign::{Campaign, CampaignState};
-use crate::domain::plan::Channel;
-use crate::error::{AppError, ErrorKind};
+use shared::{NEXT_FIRINGS, channel_label, channel_options, failed, local_time, next_firings, options, state_label};
 
 /// Staff or admin only, every one (tests/web_staff.rs lists them all and checks an auditor gets 403). In
 /// `POST /staff/campaigns/{id}/{action}`, `{action}` is pause, resume, cancel, send-now (each after its
@@ -39,77 +36,6 @@ pub(super) fn routes() -> Router<Web> {
         .route("/staff/campaigns/{id}/preview.html", get(actions::preview_html))
         .route("/staff/campaigns/{id}/confirm/{action}", get(actions::confirm))
         .route("/staff/campaigns/{id}/{action}", post(actions::act))
-}
-
-/// How many firing times a campaign shows.
-pub(super) const NEXT_FIRINGS: usize = 5;
-
-/// `2020-06-01（月）09:00 JST` in the configured zone (Tokyo), with the weekday in the page's language.
-pub(super) fn local_time(app: &Application, lang: Lang, ms: i64) -> String {
-    const JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
-    const EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    let tz = app.settings.schedule.tz();
-    match tz.timestamp_millis_opt(ms).single() {
-        Some(t) => {
-            let day = t.weekday().num_days_from_monday() as usize;
-            let weekday = lang.pick(JA[day], EN[day]);
-            format!("{} ({weekday}) {}", t.format("%Y-%m-%d"), t.format("%H:%M %Z"))
-        }
-        None => ms.to_string(),
-    }
-}
-
-/// A campaign's next firing times from now (none unless it is scheduled).
-pub(super) fn next_firings(app: &Application, c: &Campaign, n: usize) -> Vec<i64> {
-    if c.state == CampaignState::Scheduled {
-        c.ticks_after(app.now().max(c.settled_ms), n)
-    } else {
-        Vec::new()
-    }
-}
-
-pub(super) fn state_label(lang: Lang, state: CampaignState) -> &'static str {
-    match state {
-        CampaignState::Scheduled => lang.pick("予定どおり配信", "Scheduled"),
-        CampaignState::Paused => lang.pick("一時停止中", "Paused"),
-        CampaignState::Cancelled => lang.pick("中止", "Cancelled"),
-        CampaignState::Finished => lang.pick("終了", "Finished"),
-    }
-}
-
-pub(super) fn channel_label(lang: Lang, channel: Channel) -> &'static str {
-    match channel {
-        Channel::Newsletter => lang.pick("メールマガジン", "Newsletter"),
-        Channel::ToshoShimbun => lang.pick("東商新聞", "Tosho Shimbun"),
-        Channel::AdvisorHandout => lang.pick("経営指導員による資料配布", "Advisor handout"),
-    }
-}
-
-/// A page that only says something (a failure, a missing campaign), with `status`.
-pub(super) fn message(web: &Web, who: &SignedInUser, lang: Lang, status: StatusCode, text: &str) -> Response {
-    let title = lang.pick("お知らせ", "Notice");
-    let mut context = frame(web, who, lang, title, "/staff/campaigns");
-    context["message"] = text.into();
-    (status, page(web, "staff/message", &context)).into_response()
-}
-
-/// A service's failure as the staff pages show it, with its kind's status: the user's mistake, or ours. A
-/// configuration or mail-server problem is said (staff can have it fixed); the database's and the program's
-/// are logged and not shown.
-pub(super) fn failed(web: &Web, who: &SignedInUser, lang: Lang, e: &AppError) -> Response {
-    let text = match e.kind() {
-        ErrorKind::NotFound => lang.pick("見つかりません。", "Not found.").to_owned(),
-        ErrorKind::Database | ErrorKind::Internal => {
-            tracing::error!(error = %e, "web: a staff request failed");
-            lang.pick(
-                "ただいま処理できません。しばらくしてからお試しください。",
-                "Try again later.",
-            )
-            .to_owned()
-        }
-        _ => e.to_string(),
-    };
-    message(web, who, lang, status_of(e.kind()), &text)
 }
 
 /// The list's filters, from the query string; empty means any.
@@ -132,22 +58,6 @@ impl Filters {
             && (self.state.is_empty() || c.state.as_str() == self.state)
             && (self.fy.is_empty() || c.fiscal_year.to_string() == self.fy.trim())
     }
-}
-
-/// Options of a `<select>`: `(value, label)`, the chosen one marked.
-pub(super) fn options(pairs: impl IntoIterator<Item = (String, String)>, chosen: &str) -> Vec<Value> {
-    pairs
-        .into_iter()
-        .map(|(value, label)| json!({"value": value, "label": label, "selected": value == chosen}))
-        .collect()
-}
-
-pub(super) fn channel_options(lang: Lang, chosen: &str) -> Vec<Value> {
-    let channels = [Channel::Newsletter, Channel::ToshoShimbun, Channel::AdvisorHandout];
-    options(
-        channels.map(|c| (c.slug().to_owned(), channel_label(lang, c).to_owned())),
-        chosen,
-    )
 }
 
 /// A campaign as a row of the list and the head of its page.
@@ -173,12 +83,9 @@ fn summary(app: &Application, lang: Lang, c: &Campaign) -> Value {
 async fn list(
     State(web): State<Web>,
     headers: HeaderMap,
-    who: SignedInUser,
+    who: Signed<Staff>,
     Query(filters): Query<Filters>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let app = &web.app;
     let (campaigns, themes) = match (app.campaigns().await, app.theme_slugs().await) {
@@ -231,13 +138,10 @@ async fn show(
     State(web): State<Web>,
     headers: HeaderMap,
     client: ClientAddress,
-    who: SignedInUser,
+    who: Signed<Staff>,
     Path(id): Path<i64>,
     Query(query): Query<ShowQuery>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let app = &web.app;
     let campaign = match app.campaign(id).await {

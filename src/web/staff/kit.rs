@@ -5,10 +5,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::super::Web;
 use super::super::session::SignedInUser;
+use super::super::state::Web;
 use super::super::status::status_of;
-use super::{Lang, frame, page};
+use super::frame::{Lang, frame, page};
 use crate::domain::Actor;
 use crate::domain::campaign::schedule::format_local;
 use crate::error::{AppError, ErrorKind};

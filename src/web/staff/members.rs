@@ -10,13 +10,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::super::Web;
 use super::super::client::ClientAddress;
-use super::super::session::{SignedInUser, StaffForm};
+use super::super::role::Staff;
+use super::super::session::{Signed, SignedInUser, StaffForm};
+use super::super::state::Web;
 use super::super::status::{BAD_INPUT, status_of};
+use super::frame::{Lang, frame, page};
 use super::kit::{actor, failure, given, page_with, when};
-use super::{Lang, at_least, frame, page};
-use crate::domain::account::Role;
 use crate::domain::member::Member;
 use crate::error::{AppError, ErrorKind};
 use crate::store::{ActionFilter, Keyset, LogFilter};
@@ -49,13 +49,10 @@ struct Search {
 
 async fn list(
     State(web): State<Web>,
-    signed_in: SignedInUser,
+    signed_in: Signed<Staff>,
     headers: HeaderMap,
     Query(s): Query<Search>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let mut context = frame(&web, &signed_in, lang, lang.pick("会員", "Members"), "/staff/members");
     let found = match web.app.search_members(&s.q, &s.after, PAGE + 1).await {
@@ -91,10 +88,7 @@ struct ChangeForm {
     reason: String,
 }
 
-async fn show(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
-        return refused;
-    }
+async fn show(State(web): State<Web>, signed_in: Signed<Staff>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
     member_page(&web, &signed_in, Lang::of(&headers), id, None).await
 }
 
@@ -194,11 +188,8 @@ async fn change(
     client: ClientAddress,
     headers: HeaderMap,
     Path((id, what)): Path<(i64, String)>,
-    StaffForm { signed_in, form }: StaffForm<ChangeForm>,
+    StaffForm { signed_in, form }: StaffForm<ChangeForm, Staff>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     if !ACTIONS.contains(&what.as_str()) {
         return (StatusCode::NOT_FOUND, "not found").into_response();
@@ -242,10 +233,7 @@ async fn change(
     }
 }
 
-async fn advisors(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
-        return refused;
-    }
+async fn advisors(State(web): State<Web>, signed_in: Signed<Staff>, headers: HeaderMap) -> Response {
     let lang = Lang::of(&headers);
     let list = match web.app.advisors().await {
         Ok(list) => list,
@@ -277,11 +265,8 @@ async fn switch_advisor(
     client: ClientAddress,
     headers: HeaderMap,
     Path(what): Path<String>,
-    StaffForm { signed_in, form }: StaffForm<AdvisorForm>,
+    StaffForm { signed_in, form }: StaffForm<AdvisorForm, Staff>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
-        return refused;
-    }
     let active = match what.as_str() {
         "activate" => true,
         "deactivate" => false,

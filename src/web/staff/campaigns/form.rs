@@ -10,15 +10,15 @@ use axum::http::header::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 
-use super::super::super::Web;
 use super::super::super::client::ClientAddress;
-use super::super::super::session::{SignedInUser, StaffForm};
+use super::super::super::role::Staff;
+use super::super::super::session::{Signed, SignedInUser, StaffForm};
+use super::super::super::state::Web;
 use super::super::super::status::{BAD_INPUT, status_of};
-use super::super::{Lang, at_least, frame, page};
-use super::{NEXT_FIRINGS, channel_options, local_time, options};
+use super::super::frame::{Lang, frame, page};
+use super::shared::{NEXT_FIRINGS, channel_label, channel_options, failed, local_time, options};
 use crate::Application;
 use crate::domain::Actor;
-use crate::domain::account::Role;
 use crate::domain::campaign::{CampaignRequest, fires, schedule_of};
 use crate::domain::plan::Channel;
 use crate::domain::{Field, FieldError, Invalid, Problem};
@@ -79,12 +79,9 @@ pub(super) struct PreviewQuery {
 pub(super) async fn schedule_preview(
     State(web): State<Web>,
     headers: HeaderMap,
-    who: SignedInUser,
+    _who: Signed<Staff>,
     Query(query): Query<PreviewQuery>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     match firings(&web.app, lang, &query.at, &query.cron) {
         Ok(ticks) => {
@@ -96,10 +93,7 @@ pub(super) async fn schedule_preview(
 }
 
 /// `GET /staff/campaigns/new`.
-pub(super) async fn new(State(web): State<Web>, headers: HeaderMap, who: SignedInUser) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
+pub(super) async fn new(State(web): State<Web>, headers: HeaderMap, who: Signed<Staff>) -> Response {
     let lang = Lang::of(&headers);
     let form = CampaignForm {
         channel: Channel::Newsletter.slug().to_owned(),
@@ -199,11 +193,8 @@ pub(super) async fn create(
     State(web): State<Web>,
     headers: HeaderMap,
     client: ClientAddress,
-    StaffForm { signed_in: who, form }: StaffForm<CampaignForm>,
+    StaffForm { signed_in: who, form }: StaffForm<CampaignForm, Staff>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let mut form = form;
     if form.kind != "at" && form.cron.trim().is_empty() && !form.preset.is_empty() {
@@ -236,7 +227,7 @@ pub(super) async fn create(
             };
             (errors, status_of(e.kind()))
         }
-        Err(e) => return super::failed(&web, &who, lang, &e),
+        Err(e) => return failed(&web, &who, lang, &e),
     };
     render(&web, &who, lang, &form, &errors, ticks, status, None).await
 }
@@ -281,7 +272,7 @@ pub(super) async fn render(
         .flat_map(|p| &p.themes)
         .flat_map(|t| t.duties.iter().map(move |d| (t, d)))
         .map(|(t, d)| {
-            let channels: Vec<&str> = d.channels.iter().map(|c| super::channel_label(lang, *c)).collect();
+            let channels: Vec<&str> = d.channels.iter().map(|c| channel_label(lang, *c)).collect();
             json!({"theme": t.slug, "channels": channels.join(", "), "duty": d.text})
         })
         .collect();

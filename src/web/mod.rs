@@ -1,13 +1,14 @@
 //! The web server: the member pages reached from a mail (`member`, `fresh_link`), staff sign-in and sessions
 //! (`auth`, `session`), the staff, auditor and admin pages (`staff`), the JSON API (`api`) and the probes
 //! (`ops`); every response gets the security headers of `layers`. This module only wires them: what several of
-//! them share is a module of its own (`state`, `session`, `role`, `status`, `menu`), so that no
+//! them share is a module of its own (`state`, `session`, `role`, `status`, `keyset`, `menu`), so that no
 //! module of the web server uses one that uses it back (`tests/layers.rs` checks it).
 
 mod api;
 mod auth;
 mod client;
 mod fresh_link;
+mod keyset;
 mod layers;
 mod limits;
 mod member;

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::super::keyset::BadCursor;
 use super::super::status::{BAD_INPUT, status_of};
 use crate::domain::Field;
 use crate::domain::problem::Naming;
@@ -60,6 +61,12 @@ impl ApiError {
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         ApiError::App(e)
+    }
+}
+
+impl From<BadCursor> for ApiError {
+    fn from(e: BadCursor) -> Self {
+        ApiError::field(e.parameter, e.message)
     }
 }
 

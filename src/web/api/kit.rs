@@ -167,36 +167,6 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Segment
     }
 }
 
-/// The most rows a page holds, and how many when the caller does not say.
-pub(crate) const MAX_PAGE: u32 = 1000;
-pub(crate) const DEFAULT_PAGE: u32 = 100;
-
-/// A page size as asked (`?limit=`), checked.
-pub(crate) fn page_size(limit: Option<u32>) -> ApiResult<u32> {
-    match limit {
-        None => Ok(DEFAULT_PAGE),
-        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        Some(n) => Err(ApiError::field("limit", format!("limit {n}: give 1 to {MAX_PAGE}"))),
-    }
-}
-
-/// A keyset cursor as asked (`?after=`), checked.
-pub(crate) fn cursor(after: Option<i64>) -> ApiResult<i64> {
-    match after {
-        None => Ok(0),
-        Some(n) if n >= 0 => Ok(n),
-        Some(n) => Err(ApiError::field(
-            "after",
-            format!("after {n}: give an id from a page's `next`"),
-        )),
-    }
-}
-
-/// The cursor of the page after one of `rows` rows ending at `last_id`, when the page was full.
-pub(crate) fn next_cursor(rows: usize, limit: u32, last_id: Option<i64>) -> Option<i64> {
-    if rows >= limit as usize { last_id } else { None }
-}
-
 /// Epoch milliseconds as ISO 8601 with the offset of the configured time zone.
 pub(crate) fn iso(app: &Application, ms: i64) -> String {
     crate::domain::campaign::schedule::format_iso(ms, app.settings.schedule.tz())
@@ -220,18 +190,4 @@ pub(crate) fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Changed {
     pub changed: bool,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pages_are_bounded() {
-        assert_eq!(page_size(None).ok(), Some(DEFAULT_PAGE));
-        assert!(page_size(Some(0)).is_err() && page_size(Some(MAX_PAGE + 1)).is_err());
-        assert_eq!(next_cursor(2, 2, Some(9)), Some(9));
-        assert_eq!(next_cursor(1, 2, Some(9)), None);
-        assert!(cursor(Some(-1)).is_err());
-    }
 }

@@ -11,7 +11,7 @@
 //!
 //! Errors are `{"code", "message", "field"}` with the status of their kind (`web::status`, the pages' too);
 //! [`ApiError`] words an application error in one place. This module wires the routes and the document; what
-//! the handlers share is `kit`.
+//! the handlers share is `kit`, and the lists a page at a time are `paging`.
 
 mod accounts;
 mod campaigns;
@@ -19,6 +19,7 @@ mod error;
 mod kit;
 mod logs;
 mod members;
+mod paging;
 
 use std::sync::Arc;
 

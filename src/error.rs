@@ -1,5 +1,5 @@
-//! One error type for the services, by kind, mapped once to exit codes here (and to HTTP statuses for the web
-//! layer), keeping the source error for the log.
+//! One error type for the services, by kind, mapped once to exit codes here (the web layer maps each kind once
+//! to an HTTP status, in `web/status.rs`), keeping the source error for the log.
 //!
 //! | kind | exit code | HTTP |
 //! |---|---|---|
@@ -40,18 +40,6 @@ impl ErrorKind {
             ErrorKind::MailServer => 4,
             ErrorKind::Internal => 5,
             ErrorKind::Forbidden | ErrorKind::Unauthorized => 6,
-        }
-    }
-
-    pub fn http_status(self) -> u16 {
-        match self {
-            ErrorKind::Invalid => 400,
-            ErrorKind::Unauthorized => 401,
-            ErrorKind::Forbidden => 403,
-            ErrorKind::NotFound => 404,
-            ErrorKind::Conflict => 409,
-            ErrorKind::Database | ErrorKind::MailServer => 503,
-            ErrorKind::Config | ErrorKind::Internal => 500,
         }
     }
 }
@@ -150,29 +138,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_map_once_to_exit_codes_and_statuses() {
+    fn kinds_map_once_to_exit_codes() {
         let cases = [
-            (AppError::input("x.csv: line 3: email: not an address"), 1, 400),
+            (AppError::input("x.csv: line 3: email: not an address"), 1),
             (
                 crate::domain::FieldError::new(crate::domain::Field::Name, crate::domain::Problem::Empty).into(),
                 1,
-                400,
             ),
-            (StoreError::NotFound("campaign 9".into()).into(), 1, 404),
-            (StoreError::Conflict("another plan file".into()).into(), 1, 409),
-            (AppError::Forbidden("auditors read only".into()), 6, 403),
-            (AppError::Unauthorized("sign in".into()), 6, 401),
-            (AppError::Unavailable("smtp down".into()), 4, 503),
-            (AppError::Internal("worker panicked".into()), 5, 500),
-            (ConfigError::new("smtp.port", "0").into(), 2, 500),
-            (AppError::Store(StoreError::Corrupt("x".into())), 3, 503),
+            (StoreError::NotFound("campaign 9".into()).into(), 1),
+            (StoreError::Conflict("another plan file".into()).into(), 1),
+            (AppError::Forbidden("auditors read only".into()), 6),
+            (AppError::Unauthorized("sign in".into()), 6),
+            (AppError::Unavailable("smtp down".into()), 4),
+            (AppError::Internal("worker panicked".into()), 5),
+            (ConfigError::new("smtp.port", "0").into(), 2),
+            (AppError::Store(StoreError::Corrupt("x".into())), 3),
         ];
-        for (error, code, status) in cases {
-            assert_eq!(
-                (error.exit_code(), error.kind().http_status()),
-                (code, status),
-                "{error}"
-            );
+        for (error, code) in cases {
+            assert_eq!(error.exit_code(), code, "{error}");
         }
     }
 }

@@ -12,7 +12,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use super::Web;
+use super::state::Web;
 use crate::config::millis;
 
 /// A check that takes longer than this counts as the database not answering.

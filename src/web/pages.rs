@@ -1,12 +1,12 @@
 //! The member pages, rendered from `templates/web` (embedded in the binary). Handlebars escapes every value,
 //! so an address or a company name cannot inject markup.
 
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use handlebars::Handlebars;
 use include_dir::{Dir, include_dir};
 use serde_json::{Value, json};
 
+use super::status::BAD_INPUT;
 use crate::Application;
 use crate::domain::MemberStatus;
 use crate::domain::member::Member;
@@ -92,12 +92,7 @@ impl Pages {
     }
 
     /// The member's themes of the current plan with their state, and what was just changed.
-    pub(super) async fn preferences(
-        &self,
-        app: &Application,
-        member: &Member,
-        done: Option<(super::Done, &str)>,
-    ) -> Response {
+    pub(super) async fn preferences(&self, app: &Application, member: &Member, done: Option<(Done, &str)>) -> Response {
         let en = member.locale == "en";
         let mut context = Self::base(app, &member.locale, if en { "Your themes" } else { "配信設定" });
         let plan = app.plan(None).await.ok();
@@ -124,24 +119,24 @@ impl Pages {
             Some((what, slug)) => {
                 let theme = Self::theme_title(app, slug, en).await;
                 Some(match (what, en) {
-                    (super::Done::JoinRefused, false) => {
+                    (Done::JoinRefused, false) => {
                         format!("このアドレスへの配信は停止されているため、「{theme}」の配信は開始されていません。")
                     }
-                    (super::Done::JoinRefused, true) => {
+                    (Done::JoinRefused, true) => {
                         format!("Mail to this address is stopped, so “{theme}” was not started.")
                     }
-                    (super::Done::Joined, false) => format!("「{theme}」の配信を開始しました。"),
-                    (super::Done::Joined, true) => format!("You will receive “{theme}”."),
-                    (super::Done::Left, false) => format!("「{theme}」の配信を停止しました。"),
-                    (super::Done::Left, true) => format!("You will no longer receive “{theme}”."),
-                    (super::Done::LeftAll, false) => "すべての配信を停止しました。".to_owned(),
-                    (super::Done::LeftAll, true) => "You will receive no more newsletters.".to_owned(),
+                    (Done::Joined, false) => format!("「{theme}」の配信を開始しました。"),
+                    (Done::Joined, true) => format!("You will receive “{theme}”."),
+                    (Done::Left, false) => format!("「{theme}」の配信を停止しました。"),
+                    (Done::Left, true) => format!("You will no longer receive “{theme}”."),
+                    (Done::LeftAll, false) => "すべての配信を停止しました。".to_owned(),
+                    (Done::LeftAll, true) => "You will receive no more newsletters.".to_owned(),
                 })
             }
         };
         // Undo offers the theme just left back, to a member who may still join it.
         let undo = match done_what {
-            Some((super::Done::Left, slug)) if member.status == MemberStatus::Active => slug,
+            Some((Done::Left, slug)) if member.status == MemberStatus::Active => slug,
             _ => "",
         };
         context["undo"] = undo.into();
@@ -161,11 +156,10 @@ impl Pages {
         }
         let mut context = Self::base(app, "ja", "リンクが無効です / Invalid link");
         context["expired"] = (why == TokenError::Expired).into();
-        (StatusCode::BAD_REQUEST, Html(self.render("invalid-link", &context))).into_response()
+        (BAD_INPUT, Html(self.render("invalid-link", &context))).into_response()
     }
 
-    pub(super) fn link_requested(&self, app: &Application, answer: super::fresh_link::LinkAnswer) -> String {
-        use super::fresh_link::LinkAnswer;
+    pub(super) fn link_requested(&self, app: &Application, answer: LinkAnswer) -> String {
         let mut context = Self::base(app, "ja", "配信設定のリンク / Settings link");
         context["sent"] = (answer == LinkAnswer::Sent).into();
         context["too_many"] = (answer == LinkAnswer::TooMany).into();
@@ -176,4 +170,23 @@ impl Pages {
     pub(super) fn unavailable(&self, app: &Application) -> String {
         self.render("unavailable", &Self::base(app, "ja", "ただいま処理できません"))
     }
+}
+
+/// What the preferences page confirms.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Done {
+    Joined,
+    /// A join the member's suppression refused.
+    JoinRefused,
+    Left,
+    LeftAll,
+}
+
+/// What the page says after a request for a fresh link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LinkAnswer {
+    /// "If the address is registered, a link is on its way" — the same for known and unknown addresses.
+    Sent,
+    TooMany,
+    NotAnAddress,
 }

@@ -1,7 +1,11 @@
-//! Who is signed in, and the checks every state-changing form of a signed-in page passes: the request comes
-//! from our own pages (`Origin`, `Sec-Fetch-Site`) and carries the session's CSRF token. The member pages
-//! (`/u/…`, `/p/…`) have no session and must take mail providers' one-click POSTs: none of this applies there.
+//! Who is signed in, with what role, and the checks every state-changing form of a signed-in page passes: the
+//! request comes from our own pages (`Origin`, `Sec-Fetch-Site`) and carries the session's CSRF token. A page
+//! takes [`Signed<R>`] and a form [`StaffForm<T, R>`]: a visitor is sent to sign in, a user below the role `R`
+//! gets the 403 page, before the handler runs. The member pages (`/u/…`, `/p/…`) have no session and must take
+//! mail providers' one-click POSTs: none of this applies there.
 
+use std::marker::PhantomData;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -9,14 +13,17 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{Web, auth};
+use super::pages::Pages;
+use super::role::{self, Auditor, Least};
+use super::state::Web;
+use super::status::{BAD_INPUT, status_of};
 use crate::Application;
-use crate::domain::account::User;
+use crate::domain::account::{Role, User};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "outreach_session";
@@ -48,7 +55,7 @@ where
             Ok(None) => Err(to_sign_in(parts)),
             Err(e) => {
                 tracing::error!(error = %e, "web: a session could not be read");
-                Err((StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response())
+                Err((status_of(e.kind()), "service unavailable").into_response())
             }
         }
     }
@@ -59,7 +66,7 @@ fn to_sign_in(parts: &Parts) -> Response {
     let back = (parts.method == Method::GET || parts.method == Method::HEAD)
         .then(|| parts.uri.path_and_query().map(|p| p.as_str()))
         .flatten()
-        .and_then(auth::local_path);
+        .and_then(local_path);
     let location = match back {
         Some(next) => format!(
             "/sign-in?{}",
@@ -68,6 +75,95 @@ fn to_sign_in(parts: &Parts) -> Response {
         None => "/sign-in".to_owned(),
     };
     Redirect::to(&location).into_response()
+}
+
+/// `next` if it is a path of this site (`/staff?x=1`), not another site's (`//evil.example`, `/\evil`,
+/// `https://…`) nor anything a browser might read as one (control characters, backslashes, non-ASCII).
+pub(super) fn local_path(next: &str) -> Option<&str> {
+    let safe =
+        next.starts_with('/') && !next.starts_with("//") && next.chars().all(|c| c.is_ascii_graphic() && c != '\\');
+    safe.then_some(next)
+}
+
+/// A signed-in user whose role is at least `R` (see [`role`]): anyone else gets what [`SignedInUser`] answers,
+/// and a user below `R` the 403 page. Derefs to the user.
+#[derive(Debug, Clone)]
+pub(super) struct Signed<R: Least> {
+    user: SignedInUser,
+    role: PhantomData<R>,
+}
+
+impl<R: Least> Signed<R> {
+    /// `user` if their role is at least `R`, else why not.
+    fn admit(user: SignedInUser) -> Result<Self, Refusal> {
+        if role::admits::<R>(user.user.role) {
+            Ok(Signed {
+                user,
+                role: PhantomData,
+            })
+        } else {
+            Err(Refusal::Role(user.user.role))
+        }
+    }
+}
+
+impl<R: Least> Deref for Signed<R> {
+    type Target = SignedInUser;
+
+    fn deref(&self) -> &SignedInUser {
+        &self.user
+    }
+}
+
+impl<R: Least> FromRequestParts<Web> for Signed<R> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Response> {
+        let user = SignedInUser::from_request_parts(parts, web).await?;
+        Signed::admit(user).map_err(|why| forbidden(web, why))
+    }
+}
+
+/// Why a request is refused with 403.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Refusal {
+    /// Another site's page posted the form.
+    ForeignOrigin,
+    /// The form did not carry the session's token.
+    Csrf,
+    /// The user's role may not do this.
+    Role(Role),
+}
+
+/// The 403 page, kept out of caches.
+pub(super) fn forbidden(web: &Web, why: Refusal) -> Response {
+    let message = match why {
+        Refusal::ForeignOrigin | Refusal::Csrf => {
+            "フォームの有効期限が切れたか、ほかのサイトから送信されました。ページを開き直してから、もう一度お試しください。"
+                .to_owned()
+        }
+        Refusal::Role(role) => format!("この操作は、あなたの権限（{}）では行えません。", role_label(role)),
+    };
+    let mut context = Pages::base(&web.app, "ja", "操作できません");
+    context["message"] = message.into();
+    let html = web.pages.render("forbidden", &context);
+    private((StatusCode::FORBIDDEN, Html(html)).into_response())
+}
+
+fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "管理者 admin",
+        Role::Staff => "スタッフ staff",
+        Role::Auditor => "監査 auditor",
+    }
+}
+
+/// Not kept by the browser's cache or a proxy.
+pub(super) fn private(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The value of the session cookie the request brought, if any.
@@ -146,13 +242,18 @@ pub fn csrf_matches(expected: &str, given: &str) -> bool {
 }
 
 /// A form posted from a signed-in page, checked: our own origin (else 403), a live session (else 303 to the
-/// sign-in page), the session's CSRF token in the field `csrf` (else 403). `T` gets the other fields (it
-/// must not deny unknown fields: `csrf` is there too).
+/// sign-in page), the session's CSRF token in the field `csrf` (else 403), fields that read as `T` (else 400),
+/// and a role of at least `R` (else 403). `T` gets the other fields (it must not deny unknown fields: `csrf`
+/// is there too).
 #[derive(Debug)]
-pub struct StaffForm<T> {
-    pub signed_in: SignedInUser,
-    pub form: T,
+pub(super) struct StaffForm<T, R: Least = Auditor> {
+    pub(super) signed_in: Signed<R>,
+    pub(super) form: T,
 }
+
+/// No fields besides the CSRF token.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct NoFields {}
 
 /// The field the CSRF token travels in.
 #[derive(serde::Deserialize)]
@@ -161,16 +262,17 @@ struct CsrfField {
     csrf: String,
 }
 
-impl<T> FromRequest<Web> for StaffForm<T>
+impl<T, R> FromRequest<Web> for StaffForm<T, R>
 where
     T: DeserializeOwned + Send,
+    R: Least,
 {
     type Rejection = Response;
 
     async fn from_request(request: Request, web: &Web) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
         if !same_origin(&parts.headers, &web.app.settings.web.base_url) {
-            return Err(auth::forbidden(web, auth::Refusal::ForeignOrigin));
+            return Err(forbidden(web, Refusal::ForeignOrigin));
         }
         let signed_in = SignedInUser::from_request_parts(&mut parts, web).await?;
         let bytes = Bytes::from_request(Request::from_parts(parts, body), web)
@@ -180,11 +282,14 @@ where
             .map(|f| f.csrf)
             .unwrap_or_default();
         if !csrf_matches(&signed_in.csrf, &token) {
-            return Err(auth::forbidden(web, auth::Refusal::Csrf));
+            return Err(forbidden(web, Refusal::Csrf));
         }
         let form = serde_urlencoded::from_bytes::<T>(&bytes)
-            .map_err(|e| (StatusCode::BAD_REQUEST, format!("the form is incomplete: {e}")).into_response())?;
-        Ok(StaffForm { signed_in, form })
+            .map_err(|e| (BAD_INPUT, format!("the form is incomplete: {e}")).into_response())?;
+        Ok(StaffForm {
+            signed_in: Signed::admit(signed_in).map_err(|why| forbidden(web, why))?,
+            form,
+        })
     }
 }
 
@@ -227,5 +332,25 @@ mod tests {
         assert!(csrf_matches("token", "token"));
         assert!(!csrf_matches("token", "tokem"));
         assert!(!csrf_matches("", ""));
+    }
+
+    #[test]
+    fn only_paths_of_this_site_are_followed() {
+        for good in ["/staff", "/staff/campaigns?page=2", "/"] {
+            assert_eq!(local_path(good), Some(good));
+        }
+        for bad in [
+            "",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "staff",
+            "/\t/evil.example",
+            "/staff\r\nSet-Cookie: x=1",
+            "/ページ",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
     }
 }

@@ -44,7 +44,7 @@ both_backends!(staff_edit_a_campaign_on_its_page, |mut env: TestEnv| async move 
             &[("name", "新しい名前"), ("kind", "cron"), ("cron", "0 0 31 2 *")],
         )
         .await;
-    assert_eq!(status, 422, "{html}");
+    assert_eq!(status, 400, "{html}");
     assert!(
         html.contains("id=\"schedule-error\"") && html.contains("value=\"新しい名前\""),
         "{html}"

@@ -147,14 +147,14 @@ both_backends!(
                 &[("theme", "telework"), ("reason", "  ")],
             )
             .await;
-        assert_eq!(status, 422);
+        assert_eq!(status, 400);
         assert!(
             html.contains("unsubscribe-reason-error") && html.contains("理由を入力してください"),
             "{html}"
         );
         assert!(html.contains("value=\"telework\" selected"), "the chosen theme is kept");
         let (status, html) = s.post(&staff, &format!("{page}/suppress"), &[("reason", "")]).await;
-        assert_eq!(status, 422);
+        assert_eq!(status, 400);
         assert!(html.contains("suppress-reason-error"));
         assert_eq!(
             s.app
@@ -228,7 +228,7 @@ both_backends!(
                ok@example.jp,会社A,担当A,telework,ja\n\
                not-an-address,会社B,担当B,telework,ja\n";
         let (status, html) = s.upload(&staff, Some(bad), None).await;
-        assert_eq!(status, 422);
+        assert_eq!(status, 400);
         assert!(
             html.contains("<th scope=\"row\">3</th>"),
             "the bad line is named: {html}"
@@ -413,7 +413,7 @@ both_backends!(
                 ],
             )
             .await;
-        assert_eq!(status, 422);
+        assert_eq!(status, 400);
         assert!(html.contains("token-error") && html.contains("value=\"x1\""));
 
         // A weak password is refused beside its field, the address kept.
@@ -424,7 +424,7 @@ both_backends!(
                 &[("email", "new@example.org"), ("role", "auditor"), ("password", "short")],
             )
             .await;
-        assert_eq!(status, 422);
+        assert_eq!(status, 400);
         assert!(html.contains("password-error") && html.contains("value=\"new@example.org\""));
 
         let (status, html) = s.get(&admin, "/admin/config").await;

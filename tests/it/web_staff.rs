@@ -349,7 +349,7 @@ both_backends!(
             ("at=tomorrow", "2020-06-01T09:00 の形"),
         ] {
             let answer = s.get(&staff, &format!("/staff/schedule/preview?{query}")).await;
-            assert_eq!(answer.status(), 422, "{query}");
+            assert_eq!(answer.status(), 400, "{query}");
             let json: serde_json::Value = answer.json().await.unwrap();
             assert!(json["error"].as_str().unwrap().contains(says), "{query}: {json}");
             assert_eq!(json["times"], serde_json::json!([]));
@@ -376,7 +376,7 @@ both_backends!(
         fields.retain(|(k, _)| *k != "cron" && *k != "preset" && *k != "title");
         fields.extend([("cron", "0 9 * * FUNDAY"), ("preset", ""), ("title", "六月の<ご案内>")]);
         let answer = s.post(&staff, "/staff/campaigns", &fields).await;
-        assert_eq!(answer.status(), 422);
+        assert_eq!(answer.status(), 400);
         let html = answer.text().await.unwrap();
         assert!(
             html.contains("aria-describedby=\"name-error\"") && html.contains("id=\"name-error\""),
@@ -593,7 +593,7 @@ both_backends!(
         // Eleven addresses, or one that is not an address: refused in the page's language, nothing sent.
         let eleven: Vec<String> = (0..11).map(|i| format!("t{i}@example.jp")).collect();
         let refused = s.post(&staff, &path, &[("to", &eleven.join(","))]).await;
-        assert_eq!(refused.status(), 422);
+        assert_eq!(refused.status(), 400);
         assert!(
             refused
                 .text()
@@ -602,7 +602,7 @@ both_backends!(
                 .contains("宛先は10件までです（11件あります）")
         );
         let refused = s.post(&staff, &path, &[("to", "a@example.jp, not-an-address")]).await;
-        assert_eq!(refused.status(), 422);
+        assert_eq!(refused.status(), 400);
         assert!(
             refused
                 .text()

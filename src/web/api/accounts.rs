@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Admin, Api, ApiResult, Body, Changed, ErrorBody, Segments, iso};
+use super::error::{ApiResult, ErrorBody};
+use super::kit::{Admin, Api, Body, Changed, Segments, iso};
 use crate::Application;
 use crate::domain::account::{ApiToken, Role, User};
 use crate::domain::{Field, FieldError, Problem};

@@ -7,7 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Api, ApiResult, Body, ErrorBody, Params, Reader, Segments, Staff, iso};
+use super::error::{ApiResult, ErrorBody};
+use super::kit::{Api, Body, Params, Reader, Segments, Staff, iso};
 use crate::Application;
 use crate::domain::campaign::{Campaign, CampaignState};
 use crate::domain::plan::Channel;

@@ -1,11 +1,14 @@
-//! The API's errors: `{"code", "message", "field"}` with the status of the error's kind. An [`AppError`] is mapped
-//! here and nowhere else; a 5xx answer never carries the cause, which goes to the log.
+//! The API's errors: `{"code", "message", "field"}` with the status of the error's kind (`web::status`, the one
+//! mapping the pages use too). An [`AppError`] is worded here and nowhere else; a 5xx answer never carries the
+//! cause, which goes to the log.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::super::keyset::BadCursor;
+use super::super::status::{BAD_INPUT, status_of};
 use crate::domain::Field;
 use crate::domain::problem::Naming;
 use crate::error::{AppError, ErrorKind};
@@ -49,15 +52,21 @@ impl ApiError {
         }
     }
 
-    /// Bad input in a named request field (400).
+    /// Bad input in a named request field.
     pub(crate) fn field(field: &str, message: impl Into<String>) -> Self {
-        ApiError::request(StatusCode::BAD_REQUEST, "invalid", message, Some(field.to_owned()))
+        ApiError::request(BAD_INPUT, "invalid", message, Some(field.to_owned()))
     }
 }
 
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         ApiError::App(e)
+    }
+}
+
+impl From<BadCursor> for ApiError {
+    fn from(e: BadCursor) -> Self {
+        ApiError::field(e.parameter, e.message)
     }
 }
 
@@ -79,7 +88,7 @@ impl IntoResponse for ApiError {
             ),
             ApiError::App(e) => {
                 let kind = e.kind();
-                let status = StatusCode::from_u16(kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let status = status_of(kind);
                 let code = match kind {
                     ErrorKind::Invalid => "invalid",
                     ErrorKind::NotFound => "not_found",

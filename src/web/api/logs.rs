@@ -1,4 +1,5 @@
-//! What auditors read: the plan, the send log and the staff-action log, both logs a page at a time by id.
+//! What auditors read: the plan, the send log and the staff-action log, both logs a page at a time by id
+//! (`paging`).
 
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -6,7 +7,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Api, ApiResult, ErrorBody, Params, Reader, cursor, iso, next_cursor, page_size, parse_time};
+use super::super::keyset::{ActionLog, Asked, SendLog};
+use super::error::{ApiResult, ErrorBody};
+use super::kit::{Api, Params, Reader, iso, parse_time};
+use super::paging::{ApiList, answer};
+use crate::Application;
 use crate::domain::plan::Plan;
 use crate::domain::{ActionRecord, Field, FieldError, Outcome, Problem};
 use crate::error::AppError;
@@ -211,44 +216,63 @@ async fn plan(caller: Reader, Params(q): Params<PlanQuery>) -> ApiResult<Json<Pl
         (status = 404, description = "No such campaign or theme", body = ErrorBody),
     ))]
 async fn send_log(caller: Reader, Params(q): Params<LogQuery>) -> ApiResult<Json<LogPage>> {
-    let limit = page_size(q.limit)?;
-    let after = cursor(q.after)?;
-    let channel = q
-        .channel
-        .map(|c| match crate::domain::Channel::from_slug(&c) {
-            Some(channel) => Ok(channel.slug().to_owned()),
-            None => Err(AppError::from(FieldError::new(
-                Field::Channel,
-                Problem::UnknownChannel(c),
-            ))),
-        })
-        .transpose()?;
-    let outcome = q
-        .outcome
-        .map(|o| {
-            Outcome::parse(&o).ok_or_else(|| AppError::from(FieldError::new(Field::Status, Problem::UnknownOutcome(o))))
-        })
-        .transpose()?;
-    let filter = LogFilter {
-        campaign_id: q.campaign,
-        theme_slug: q.theme,
-        channel,
-        recipient: q.recipient,
-        outcome,
-        from_ms: q.since.map(|t| parse_time("since", &t)).transpose()?,
-        to_ms: q.until.map(|t| parse_time("until", &t)).transpose()?,
-    };
-    let app = &caller.app;
-    app.check_log_filter(&filter).await?;
-    let rows = app.send_log(&filter, after, limit).await?;
-    let next = next_cursor(rows.len(), limit, rows.last().map(|r| r.id));
-    Ok(Json(LogPage {
-        items: rows.into_iter().map(|r| log_view(app, r)).collect(),
-        next,
-    }))
+    answer::<SendLog>(caller, q).await
 }
 
-fn log_view(app: &crate::Application, r: LogEntry) -> LogEntryView {
+impl ApiList for SendLog {
+    type Query = LogQuery;
+    type View = LogEntryView;
+    type Page = LogPage;
+
+    fn asked(q: &LogQuery) -> Asked {
+        Asked {
+            after: q.after,
+            limit: q.limit,
+            ..Asked::default()
+        }
+    }
+
+    async fn filter(app: &Application, q: LogQuery) -> ApiResult<LogFilter> {
+        let channel = q
+            .channel
+            .map(|c| match crate::domain::Channel::from_slug(&c) {
+                Some(channel) => Ok(channel.slug().to_owned()),
+                None => Err(AppError::from(FieldError::new(
+                    Field::Channel,
+                    Problem::UnknownChannel(c),
+                ))),
+            })
+            .transpose()?;
+        let outcome = q
+            .outcome
+            .map(|o| {
+                Outcome::parse(&o)
+                    .ok_or_else(|| AppError::from(FieldError::new(Field::Status, Problem::UnknownOutcome(o))))
+            })
+            .transpose()?;
+        let filter = LogFilter {
+            campaign_id: q.campaign,
+            theme_slug: q.theme,
+            channel,
+            recipient: q.recipient,
+            outcome,
+            from_ms: q.since.map(|t| parse_time("since", &t)).transpose()?,
+            to_ms: q.until.map(|t| parse_time("until", &t)).transpose()?,
+        };
+        app.check_log_filter(&filter).await?;
+        Ok(filter)
+    }
+
+    fn view(app: &Application, r: LogEntry) -> LogEntryView {
+        log_view(app, r)
+    }
+
+    fn page(items: Vec<LogEntryView>, next: Option<i64>) -> LogPage {
+        LogPage { items, next }
+    }
+}
+
+fn log_view(app: &Application, r: LogEntry) -> LogEntryView {
     LogEntryView {
         id: r.id,
         at: iso(app, r.at),
@@ -279,24 +303,41 @@ fn log_view(app: &crate::Application, r: LogEntry) -> LogEntryView {
         (status = 401, description = "No live API token", body = ErrorBody),
     ))]
 async fn actions(caller: Reader, Params(q): Params<ActionQuery>) -> ApiResult<Json<ActionPage>> {
-    let limit = page_size(q.limit)?;
-    let after = cursor(q.after)?;
-    let filter = ActionFilter {
-        actor: q.actor,
-        action: q.action,
-        since_ms: q.since.map(|t| parse_time("since", &t)).transpose()?,
-        ..ActionFilter::default()
-    };
-    let app = &caller.app;
-    let rows = app.actions_page(&filter, after, limit).await?;
-    let next = next_cursor(rows.len(), limit, rows.last().map(|r| r.id));
-    Ok(Json(ActionPage {
-        items: rows.into_iter().map(|r| action_view(app, r)).collect(),
-        next,
-    }))
+    answer::<ActionLog>(caller, q).await
 }
 
-fn action_view(app: &crate::Application, r: ActionRecord) -> ActionView {
+impl ApiList for ActionLog {
+    type Query = ActionQuery;
+    type View = ActionView;
+    type Page = ActionPage;
+
+    fn asked(q: &ActionQuery) -> Asked {
+        Asked {
+            after: q.after,
+            limit: q.limit,
+            ..Asked::default()
+        }
+    }
+
+    async fn filter(_app: &Application, q: ActionQuery) -> ApiResult<ActionFilter> {
+        Ok(ActionFilter {
+            actor: q.actor,
+            action: q.action,
+            since_ms: q.since.map(|t| parse_time("since", &t)).transpose()?,
+            ..ActionFilter::default()
+        })
+    }
+
+    fn view(app: &Application, r: ActionRecord) -> ActionView {
+        action_view(app, r)
+    }
+
+    fn page(items: Vec<ActionView>, next: Option<i64>) -> ActionPage {
+        ActionPage { items, next }
+    }
+}
+
+fn action_view(app: &Application, r: ActionRecord) -> ActionView {
     let summary = serde_json::from_str(&r.summary).unwrap_or(serde_json::Value::String(r.summary));
     ActionView {
         id: r.id,

@@ -6,10 +6,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{
-    Api, ApiResult, Body, Changed, ErrorBody, Params, Reader, Segments, Staff, cursor, next_cursor, page_size,
-};
+use super::super::keyset::{Asked, Paged};
+use super::error::{ApiResult, ErrorBody};
+use super::kit::{Api, Body, Changed, Params, Reader, Segments, Staff};
+use super::paging::{ApiList, answer};
+use crate::Application;
 use crate::domain::member::{Advisor, Member};
+use crate::error::AppError;
+use crate::store::Keyset;
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
     OpenApiRouter::new()
@@ -114,18 +118,65 @@ pub(crate) struct ReasonRequest {
         (status = 404, description = "No such theme", body = ErrorBody),
     ))]
 async fn list_members(caller: Reader, Params(q): Params<MembersQuery>) -> ApiResult<Json<MemberPage>> {
-    let limit = page_size(q.limit)?;
-    let after = cursor(q.after)?;
-    let mut members = caller.app.members(q.theme.as_deref()).await?;
-    members.sort_by_key(|m| m.id);
-    let items: Vec<MemberView> = members
-        .into_iter()
-        .filter(|m| m.id > after)
-        .take(limit as usize)
-        .map(MemberView::from)
-        .collect();
-    let next = next_cursor(items.len(), limit, items.last().map(|m| m.id));
-    Ok(Json(MemberPage { items, next }))
+    answer::<Members>(caller, q).await
+}
+
+/// The members, by id; the filter is the theme they are subscribed to, if one is given.
+enum Members {}
+
+impl Paged for Members {
+    type Filter = Option<String>;
+    type Row = Member;
+
+    fn id(member: &Member) -> i64 {
+        member.id
+    }
+
+    /// Every member is read and the page cut from them: the store has no keyset over members (their number is
+    /// that of a chamber's, not of a log's).
+    async fn read(
+        app: &Application,
+        theme: &Option<String>,
+        keyset: Keyset,
+        limit: u32,
+    ) -> Result<Vec<Member>, AppError> {
+        let mut members = app.members(theme.as_deref()).await?;
+        members.sort_by_key(|m| m.id);
+        let limit = limit as usize;
+        Ok(match keyset {
+            Keyset::After(id) => members.into_iter().filter(|m| m.id > id).take(limit).collect(),
+            Keyset::Before(id) => {
+                members.retain(|m| m.id < id);
+                members.split_off(members.len().saturating_sub(limit))
+            }
+        })
+    }
+}
+
+impl ApiList for Members {
+    type Query = MembersQuery;
+    type View = MemberView;
+    type Page = MemberPage;
+
+    fn asked(q: &MembersQuery) -> Asked {
+        Asked {
+            after: q.after,
+            limit: q.limit,
+            ..Asked::default()
+        }
+    }
+
+    async fn filter(_app: &Application, q: MembersQuery) -> ApiResult<Option<String>> {
+        Ok(q.theme)
+    }
+
+    fn view(_app: &Application, member: Member) -> MemberView {
+        member.into()
+    }
+
+    fn page(items: Vec<MemberView>, next: Option<i64>) -> MemberPage {
+        MemberPage { items, next }
+    }
 }
 
 /// Unsubscribes a member on their behalf.

@@ -9,44 +9,31 @@
 //! router and the OpenAPI document (`GET /api/v1/openapi.json`, committed as `docs/openapi.json`) are built from
 //! the same list and cannot drift apart.
 //!
-//! Errors are `{"code", "message", "field"}` with the status of their [`ErrorKind`]; [`ApiError`] maps an
-//! [`AppError`] in one place.
+//! Errors are `{"code", "message", "field"}` with the status of their kind (`web::status`, the pages' too);
+//! [`ApiError`] words an application error in one place. This module wires the routes and the document; what
+//! the handlers share is `kit`, and the lists a page at a time are `paging`.
 
 mod accounts;
 mod campaigns;
 mod error;
+mod kit;
 mod logs;
 mod members;
+mod paging;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Application;
-use crate::domain::Actor;
-use crate::domain::account::Role;
-use crate::error::AppError;
-pub(crate) use error::{ApiError, ApiResult, ErrorBody};
-
-/// What every handler shares.
-#[derive(Clone)]
-pub(crate) struct Api {
-    app: Arc<Application>,
-    /// The OpenAPI document as served, rendered once.
-    document: Arc<String>,
-}
+use error::{ApiError, ErrorBody};
+use kit::Api;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -142,217 +129,4 @@ async fn wrong_method() -> ApiError {
         "this route does not take this method",
         None,
     )
-}
-
-/// The client's address for the staff-action log: the peer of the connection, or behind a trusted proxy the
-/// address it forwards (see [`super::client::client_address`]).
-fn client_address(parts: &Parts, app: &Application) -> String {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| {
-            super::client::client_address(peer.ip(), &parts.headers, &app.settings.web.trusted_proxy_addresses)
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
-/// The bearer of a live API token whose role is at least `LEAST` (0 auditor, 1 staff, 2 admin), with the
-/// application acting for their client address.
-pub(crate) struct Caller<const LEAST: u8> {
-    pub actor: Actor,
-    pub app: Application,
-}
-
-/// Any role: reads.
-pub(crate) type Reader = Caller<0>;
-/// Staff or admin: changes.
-pub(crate) type Staff = Caller<1>;
-/// Admin: accounts and tokens.
-pub(crate) type Admin = Caller<2>;
-
-fn least_role(least: u8) -> Role {
-    match least {
-        0 => Role::Auditor,
-        1 => Role::Staff,
-        _ => Role::Admin,
-    }
-}
-
-impl<const LEAST: u8> FromRequestParts<Api> for Caller<LEAST> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, api: &Api) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| AppError::Unauthorized("send an API token: Authorization: Bearer <token>".to_owned()))?;
-        let user = api
-            .app
-            .token_user(token)
-            .await?
-            .ok_or_else(|| AppError::Unauthorized("the API token is unknown, revoked or expired".to_owned()))?;
-        let least = least_role(LEAST);
-        if user.role < least {
-            return Err(AppError::Forbidden(format!(
-                "{} is {}; this route needs the {least} role",
-                user.email, user.role
-            ))
-            .into());
-        }
-        Ok(Caller {
-            actor: Actor::User {
-                email: user.email,
-                role: user.role,
-            },
-            app: api.app.for_client(&client_address(parts, &api.app)),
-        })
-    }
-}
-
-/// A JSON request body; one that does not deserialize is a 422 naming the field at fault.
-pub(crate) struct Body<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|v| {
-                let v = v.trim();
-                v.eq_ignore_ascii_case("application/json") || v.to_ascii_lowercase().ends_with("+json")
-            });
-        if !json {
-            return Err(ApiError::request(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as JSON (Content-Type: application/json)",
-                None,
-            ));
-        }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::request(StatusCode::BAD_REQUEST, "invalid_body", e.body_text(), None))?;
-        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-            let path = e.path().to_string();
-            let field = (path != ".").then_some(path);
-            ApiError::request(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                e.into_inner().to_string(),
-                field,
-            )
-        })?;
-        deserializer
-            .end()
-            .map_err(|e| ApiError::request(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string(), None))?;
-        Ok(Body(value))
-    }
-}
-
-/// Query parameters; ones that do not parse are a 400.
-pub(crate) struct Params<T>(pub T);
-
-impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Params<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| Params(q.0))
-            .map_err(|e| ApiError::request(StatusCode::BAD_REQUEST, "invalid_query", e.body_text(), None))
-    }
-}
-
-/// Path parameters; ones that do not parse (`/campaigns/abc`) are a 400.
-pub(crate) struct Segments<T>(pub T);
-
-impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Segments<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|p| Segments(p.0))
-            .map_err(|e| ApiError::request(StatusCode::BAD_REQUEST, "invalid_path", e.body_text(), None))
-    }
-}
-
-/// The most rows a page holds, and how many when the caller does not say.
-pub(crate) const MAX_PAGE: u32 = 1000;
-pub(crate) const DEFAULT_PAGE: u32 = 100;
-
-/// A page size as asked (`?limit=`), checked.
-pub(crate) fn page_size(limit: Option<u32>) -> ApiResult<u32> {
-    match limit {
-        None => Ok(DEFAULT_PAGE),
-        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        Some(n) => Err(ApiError::field("limit", format!("limit {n}: give 1 to {MAX_PAGE}"))),
-    }
-}
-
-/// A keyset cursor as asked (`?after=`), checked.
-pub(crate) fn cursor(after: Option<i64>) -> ApiResult<i64> {
-    match after {
-        None => Ok(0),
-        Some(n) if n >= 0 => Ok(n),
-        Some(n) => Err(ApiError::field(
-            "after",
-            format!("after {n}: give an id from a page's `next`"),
-        )),
-    }
-}
-
-/// The cursor of the page after one of `rows` rows ending at `last_id`, when the page was full.
-pub(crate) fn next_cursor(rows: usize, limit: u32, last_id: Option<i64>) -> Option<i64> {
-    if rows >= limit as usize { last_id } else { None }
-}
-
-/// Epoch milliseconds as ISO 8601 with the offset of the configured time zone.
-pub(crate) fn iso(app: &Application, ms: i64) -> String {
-    crate::domain::campaign::schedule::format_iso(ms, app.settings.schedule.tz())
-}
-
-/// An ISO 8601 time with an offset (`2020-06-01T09:00:00+09:00`) from a query parameter.
-pub(crate) fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
-    chrono::DateTime::parse_from_rfc3339(value.trim())
-        .map(|t| t.timestamp_millis())
-        .map_err(|e| {
-            ApiError::field(
-                field,
-                format!(
-                    "{field} {value:?}: give an ISO 8601 time with its offset, e.g. 2020-06-01T09:00:00+09:00 ({e})"
-                ),
-            )
-        })
-}
-
-/// Whether a change changed something (`false`: it already was so, nothing was recorded).
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct Changed {
-    pub changed: bool,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pages_are_bounded() {
-        assert_eq!(page_size(None).ok(), Some(DEFAULT_PAGE));
-        assert!(page_size(Some(0)).is_err() && page_size(Some(MAX_PAGE + 1)).is_err());
-        assert_eq!(next_cursor(2, 2, Some(9)), Some(9));
-        assert_eq!(next_cursor(1, 2, Some(9)), None);
-        assert!(cursor(Some(-1)).is_err());
-    }
 }

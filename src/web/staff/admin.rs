@@ -9,11 +9,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::super::Web;
 use super::super::client::ClientAddress;
-use super::super::session::{SignedInUser, StaffForm};
+use super::super::role::Admin;
+use super::super::session::{NoFields, Signed, SignedInUser, StaffForm};
+use super::super::state::Web;
+use super::super::status::{BAD_INPUT, status_of};
+use super::frame::{Lang, frame, page};
 use super::kit::{actor, failure, given, page_with, when};
-use super::{Lang, at_least, frame, page};
 use crate::domain::Field;
 use crate::domain::account::Role;
 use crate::error::{AppError, ErrorKind};
@@ -39,21 +41,27 @@ struct UserForm {
     password: String,
 }
 
-async fn users(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
+async fn users(State(web): State<Web>, signed_in: Signed<Admin>, headers: HeaderMap) -> Response {
     users_page(
         &web,
         &signed_in,
         Lang::of(&headers),
         &UserForm::default(),
         json!({"email": "", "password": ""}),
+        StatusCode::OK,
     )
     .await
 }
 
-async fn users_page(web: &Web, signed_in: &SignedInUser, lang: Lang, typed: &UserForm, errors: Value) -> Response {
+/// The users page; `errors` are the add-user form's messages by field, `status` that of their refusal.
+async fn users_page(
+    web: &Web,
+    signed_in: &SignedInUser,
+    lang: Lang,
+    typed: &UserForm,
+    errors: Value,
+    status: StatusCode,
+) -> Response {
     let list = match web.app.users().await {
         Ok(list) => list,
         Err(e) => return failure(web, signed_in, lang, "/admin/users", &e),
@@ -73,13 +81,7 @@ async fn users_page(web: &Web, signed_in: &SignedInUser, lang: Lang, typed: &Use
         typed.role.as_str()
     };
     context["typed"] = json!({"email": typed.email, "roles": roles(role)});
-    let refused = errors["email"] != "" || errors["password"] != "";
     context["errors"] = errors;
-    let status = if refused {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     page_with(web, status, "staff/admin-users", &context)
 }
 
@@ -95,14 +97,11 @@ async fn add_user(
     State(web): State<Web>,
     client: ClientAddress,
     headers: HeaderMap,
-    StaffForm { signed_in, form }: StaffForm<UserForm>,
+    StaffForm { signed_in, form }: StaffForm<UserForm, Admin>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let Some(role) = Role::parse(&form.role) else {
-        return (StatusCode::BAD_REQUEST, "unknown role").into_response();
+        return (BAD_INPUT, "unknown role").into_response();
     };
     let app = web.app.for_client(&client.to_string());
     match app
@@ -130,12 +129,13 @@ async fn add_user(
                 lang,
                 &form,
                 json!({"email": email, "password": password}),
+                BAD_INPUT,
             )
             .await
         }
         Err(e) if e.kind() == ErrorKind::Conflict => {
             let errors = json!({"email": e.to_string(), "password": ""});
-            users_page(&web, &signed_in, lang, &form, errors).await
+            users_page(&web, &signed_in, lang, &form, errors, status_of(e.kind())).await
         }
         Err(e) => failure(&web, &signed_in, lang, "/admin/users", &e),
     }
@@ -155,11 +155,8 @@ async fn set_active(
     State(web): State<Web>,
     client: ClientAddress,
     headers: HeaderMap,
-    StaffForm { signed_in, form }: StaffForm<AccountForm>,
+    StaffForm { signed_in, form }: StaffForm<AccountForm, Admin>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
     let app = web.app.for_client(&client.to_string());
     match app
         .set_user_active(&actor(&signed_in), &form.email, form.active == "1")
@@ -174,13 +171,10 @@ async fn set_role(
     State(web): State<Web>,
     client: ClientAddress,
     headers: HeaderMap,
-    StaffForm { signed_in, form }: StaffForm<AccountForm>,
+    StaffForm { signed_in, form }: StaffForm<AccountForm, Admin>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
     let Some(role) = Role::parse(&form.role) else {
-        return (StatusCode::BAD_REQUEST, "unknown role").into_response();
+        return (BAD_INPUT, "unknown role").into_response();
     };
     let app = web.app.for_client(&client.to_string());
     match app.set_user_role(&actor(&signed_in), &form.email, role).await {
@@ -199,20 +193,18 @@ struct TokenForm {
     expires_days: String,
 }
 
-async fn tokens(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
-    tokens_page(&web, &signed_in, Lang::of(&headers), &TokenForm::default(), "", None).await
+async fn tokens(State(web): State<Web>, signed_in: Signed<Admin>, headers: HeaderMap) -> Response {
+    tokens_page(&web, &signed_in, Lang::of(&headers), &TokenForm::default(), None, None).await
 }
 
-/// The tokens page; `created` is the secret of the token just made, shown on this answer only.
+/// The tokens page; `refused` is the message of a refused form and the status of its refusal, `created` the
+/// secret of the token just made, shown on this answer only.
 async fn tokens_page(
     web: &Web,
     signed_in: &SignedInUser,
     lang: Lang,
     typed: &TokenForm,
-    message: &str,
+    refused: Option<(&str, StatusCode)>,
     created: Option<&str>,
 ) -> Response {
     let list = match web.app.api_tokens().await {
@@ -230,13 +222,9 @@ async fn tokens_page(
         .collect::<Vec<_>>()
         .into();
     context["typed"] = json!({"email": typed.email, "name": typed.name, "expires_days": typed.expires_days});
+    let (message, status) = refused.unwrap_or(("", StatusCode::OK));
     context["message"] = message.into();
     context["created"] = created.unwrap_or_default().into();
-    let status = if message.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     page_with(web, status, "staff/admin-tokens", &context)
 }
 
@@ -244,18 +232,15 @@ async fn create_token(
     State(web): State<Web>,
     client: ClientAddress,
     headers: HeaderMap,
-    StaffForm { signed_in, form }: StaffForm<TokenForm>,
+    StaffForm { signed_in, form }: StaffForm<TokenForm, Admin>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let days = match given(&form.expires_days).map(|d| d.parse::<u32>()) {
         None => None,
         Some(Ok(d)) => Some(d),
         Some(Err(_)) => {
             let message = lang.t("give-1-to-3650-days");
-            return tokens_page(&web, &signed_in, lang, &form, &message, None).await;
+            return tokens_page(&web, &signed_in, lang, &form, Some((&message, BAD_INPUT)), None).await;
         }
     };
     let app = web.app.for_client(&client.to_string());
@@ -263,31 +248,42 @@ async fn create_token(
         .create_token(&actor(&signed_in), &form.email, &form.name, days)
         .await
     {
-        Ok((_, secret)) => tokens_page(&web, &signed_in, lang, &TokenForm::default(), "", Some(&secret)).await,
+        Ok((_, secret)) => tokens_page(&web, &signed_in, lang, &TokenForm::default(), None, Some(&secret)).await,
         Err(AppError::Invalid(invalid)) => {
             let message: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
-            tokens_page(&web, &signed_in, lang, &form, &message.join(" "), None).await
+            tokens_page(
+                &web,
+                &signed_in,
+                lang,
+                &form,
+                Some((&message.join(" "), BAD_INPUT)),
+                None,
+            )
+            .await
         }
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound) => {
-            tokens_page(&web, &signed_in, lang, &form, &e.to_string(), None).await
+            let message = e.to_string();
+            tokens_page(
+                &web,
+                &signed_in,
+                lang,
+                &form,
+                Some((&message, status_of(e.kind()))),
+                None,
+            )
+            .await
         }
         Err(e) => failure(&web, &signed_in, lang, "/admin/tokens", &e),
     }
 }
-
-#[derive(Debug, serde::Deserialize)]
-struct NoFields {}
 
 async fn revoke_token(
     State(web): State<Web>,
     client: ClientAddress,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    StaffForm { signed_in, .. }: StaffForm<NoFields>,
+    StaffForm { signed_in, .. }: StaffForm<NoFields, Admin>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
     let app = web.app.for_client(&client.to_string());
     match app.revoke_token(&actor(&signed_in), id).await {
         Ok(_) => Redirect::to("/admin/tokens").into_response(),
@@ -295,10 +291,7 @@ async fn revoke_token(
     }
 }
 
-async fn config(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Admin) {
-        return refused;
-    }
+async fn config(State(web): State<Web>, signed_in: Signed<Admin>, headers: HeaderMap) -> Response {
     let lang = Lang::of(&headers);
     let mut context = frame(&web, &signed_in, lang, &lang.t("configuration"), "/admin/config");
     context["config"] = super::config_view::view(lang, &web.app.settings);

@@ -4,22 +4,32 @@
 //! failure part-way (the database, a character Shift_JIS lacks) ends the response early, which the
 //! browser reports as a failed download rather than a short file.
 
+use std::sync::Arc;
+
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use futures::stream;
 
-use super::super::Web;
-use super::super::session::SignedInUser;
-use super::Lang;
-use super::audit::{ActionQuery, LogQuery};
+use super::super::keyset::{self, ActionLog, Cursor as Batch, SendLog};
+use super::super::role::Auditor;
+use super::super::session::Signed;
+use super::super::state::Web;
+use super::super::status::{BAD_INPUT, status_of};
+use super::audit::{AuditLog, LogQuery};
+use super::frame::Lang;
 use crate::Application;
 use crate::error::AppError;
-use crate::export::{ACTION_COLUMNS, Encoding, LOG_COLUMNS, SafeCsv, action_row, log_row};
-use crate::store::{ActionFilter, Keyset, LogFilter};
-use std::sync::Arc;
+use crate::export::{Encoding, SafeCsv};
+
+pub(super) fn routes() -> Router<Web> {
+    Router::new()
+        .route("/audit/log.csv", get(download::<SendLog>))
+        .route("/audit/actions.csv", get(download::<ActionLog>))
+}
 
 /// Rows read per batch.
 const BATCH: u32 = 1000;
@@ -33,7 +43,7 @@ fn encoding(name: &str) -> Encoding {
 }
 
 /// The response headers of a download named `name`, in `encoding`.
-fn download(name: &'static str, encoding: Encoding, body: Body) -> Response {
+fn attachment(name: &'static str, encoding: Encoding, body: Body) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -47,127 +57,69 @@ fn download(name: &'static str, encoding: Encoding, body: Body) -> Response {
     response
 }
 
-/// The table a download reads.
-enum Table {
-    Log(LogFilter),
-    Actions(ActionFilter),
-}
-
-/// Where a stream stands: the writer (it remembers whether the byte order mark is out), the last id read,
-/// and whether the table is done.
-struct Cursor {
+/// Where a download of log `L` stands: the writer (it remembers whether the byte order mark is out), the id the
+/// next batch reads after, or none when the log is done.
+struct Stream<L: AuditLog> {
     app: Arc<Application>,
-    table: Table,
+    filter: L::Filter,
     tz: chrono_tz::Tz,
     csv: SafeCsv<Vec<u8>>,
-    last: i64,
-    done: bool,
+    after: Option<i64>,
 }
 
-impl Cursor {
-    fn new(web: &Web, table: Table, encoding_name: &str, columns: &[&str]) -> Result<Cursor, AppError> {
+impl<L: AuditLog> Stream<L> {
+    fn new(web: &Web, filter: L::Filter, encoding_name: &str) -> Result<Stream<L>, AppError> {
         let mut csv = SafeCsv::new(Vec::new(), encoding(encoding_name));
-        csv.write(columns)?;
-        Ok(Cursor {
+        csv.write(L::COLUMNS)?;
+        Ok(Stream {
             app: web.app.clone(),
-            table,
+            filter,
             tz: web.app.settings.schedule.tz(),
             csv,
-            last: 0,
-            done: false,
+            after: Some(0),
         })
     }
 
-    /// Writes the next batch; how many rows it had.
-    async fn batch(&mut self) -> Result<usize, AppError> {
-        let (csv, tz, after) = (&mut self.csv, self.tz, Keyset::After(self.last));
-        let (n, last) = match &self.table {
-            Table::Log(filter) => {
-                let rows = self.app.send_log_page(filter, after, BATCH).await?;
-                for e in &rows {
-                    csv.write(log_row(e, tz))?;
-                }
-                (rows.len(), rows.last().map(|r| r.id))
-            }
-            Table::Actions(filter) => {
-                let rows = self.app.actions_keyset(filter, after, BATCH).await?;
-                for a in &rows {
-                    csv.write(action_row(a, tz))?;
-                }
-                (rows.len(), rows.last().map(|r| r.id))
-            }
-        };
-        if let Some(last) = last {
-            self.last = last;
+    /// Writes the next batch, and notes where the one after it starts.
+    async fn batch(&mut self, after: i64) -> Result<(), AppError> {
+        let batch = keyset::page::<L>(&self.app, &self.filter, Batch::after(after, BATCH)).await?;
+        for row in &batch.rows {
+            self.csv.write(L::cells(row, self.tz))?;
         }
-        Ok(n)
+        self.after = batch.after;
+        Ok(())
     }
 }
 
-/// The CSV as a stream of chunks: the header with the first batch, then one chunk per batch, until a batch
-/// is short.
-fn chunks(cursor: Cursor) -> impl futures::Stream<Item = Result<Bytes, AppError>> + Send + 'static {
-    stream::unfold(cursor, |mut c| async move {
-        if c.done {
-            return None;
-        }
-        let chunk = match c.batch().await {
-            Ok(n) => {
-                c.done = n < BATCH as usize;
-                Ok(Bytes::from(std::mem::take(c.csv.get_mut())))
-            }
+/// The CSV as a stream of chunks: the header with the first batch, then one chunk per batch, until the last.
+fn chunks<L: AuditLog>(stream: Stream<L>) -> impl futures::Stream<Item = Result<Bytes, AppError>> + Send + 'static {
+    stream::unfold(stream, |mut s| async move {
+        let after = s.after?;
+        let chunk = match s.batch(after).await {
+            Ok(()) => Ok(Bytes::from(std::mem::take(s.csv.get_mut()))),
             Err(e) => {
                 tracing::error!(error = %e, "web: a CSV download stopped");
-                c.done = true;
+                s.after = None;
                 Err(e)
             }
         };
-        Some((chunk, c))
+        Some((chunk, s))
     })
 }
 
-/// A download of `table`, or why not.
-fn stream_of(web: &Web, name: &'static str, table: Table, encoding_name: &str, columns: &[&str]) -> Response {
-    match Cursor::new(web, table, encoding_name, columns) {
-        Ok(cursor) => download(name, encoding(encoding_name), Body::from_stream(chunks(cursor))),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    }
-}
-
-pub(super) async fn log_csv(
+/// `GET /audit/log.csv` and `GET /audit/actions.csv`: the log as its page filters it, every row.
+async fn download<L: AuditLog>(
     State(web): State<Web>,
-    _signed_in: SignedInUser,
+    _signed_in: Signed<Auditor>,
     headers: HeaderMap,
-    Query(q): Query<LogQuery>,
+    Query(q): Query<LogQuery<L::Filters>>,
 ) -> Response {
-    match q.filter(&web, Lang::of(&headers)) {
-        Ok(filter) => stream_of(&web, "send-log.csv", Table::Log(filter), &q.encoding, &LOG_COLUMNS),
-        Err(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "a filter is not valid: see /audit/log",
-        )
-            .into_response(),
-    }
-}
-
-pub(super) async fn actions_csv(
-    State(web): State<Web>,
-    _signed_in: SignedInUser,
-    headers: HeaderMap,
-    Query(q): Query<ActionQuery>,
-) -> Response {
-    match q.filter(&web, Lang::of(&headers)) {
-        Ok(filter) => stream_of(
-            &web,
-            "staff-actions.csv",
-            Table::Actions(filter),
-            &q.encoding,
-            &ACTION_COLUMNS,
-        ),
-        Err(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "a filter is not valid: see /audit/actions",
-        )
-            .into_response(),
+    let filter = match L::filter(&q.filters, &web, Lang::of(&headers)) {
+        Ok(filter) => filter,
+        Err(_) => return (BAD_INPUT, format!("a filter is not valid: see {}", L::PATH)).into_response(),
+    };
+    match Stream::<L>::new(&web, filter, &q.encoding) {
+        Ok(stream) => attachment(L::FILE, encoding(&q.encoding), Body::from_stream(chunks(stream))),
+        Err(e) => (status_of(e.kind()), e.to_string()).into_response(),
     }
 }

@@ -5,27 +5,29 @@
 mod actions;
 mod edit;
 mod form;
+pub(super) mod shared;
 mod test_mail;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::http::header::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::super::Web;
 use super::super::client::ClientAddress;
-use super::super::session::SignedInUser;
+use super::super::role::Staff;
+use super::super::session::Signed;
+use super::super::state::Web;
+use super::frame::{Lang, frame, page};
 use super::kit::{ThemeNames, local_time};
-use super::{Lang, at_least, frame, page};
 use crate::Application;
-use crate::domain::account::Role;
 use crate::domain::campaign::schedule::Schedule;
 use crate::domain::campaign::{Campaign, CampaignState};
-use crate::domain::plan::Channel;
-use crate::error::{AppError, ErrorKind};
+use shared::{
+    NEXT_FIRINGS, channel_label, channel_options, failed, next_firings, options, reason_label, schedule_label,
+    state_label,
+};
 
 /// Staff or admin only, every one (tests/it/web_staff.rs lists them all and checks an auditor gets 403). In
 /// `POST /staff/campaigns/{id}/{action}`, `{action}` is pause, resume, cancel, send-now (each after its
@@ -41,121 +43,6 @@ pub(super) fn routes() -> Router<Web> {
         .route("/staff/campaigns/{id}/confirm/{action}", get(actions::confirm))
         .route("/staff/campaigns/{id}/send-test", post(test_mail::send))
         .route("/staff/campaigns/{id}/{action}", post(actions::act))
-}
-
-/// How many firing times a campaign shows.
-pub(super) const NEXT_FIRINGS: usize = 5;
-
-/// A campaign's next firing times from now (none unless it is scheduled).
-pub(super) fn next_firings(app: &Application, c: &Campaign, n: usize) -> Vec<i64> {
-    if c.state == CampaignState::Scheduled {
-        c.ticks_after(app.now().max(c.settled_ms), n)
-    } else {
-        Vec::new()
-    }
-}
-
-pub(super) fn state_label(lang: Lang, state: CampaignState) -> String {
-    lang.label("campaign-state", state.as_str())
-}
-
-/// Why a campaign is in its state, in the page's language. The reasons the service writes are named; a mail
-/// server's reply inside one is shown as the server gave it.
-pub(super) fn reason_label(lang: Lang, reason: &str) -> String {
-    const SMTP: &str = "paused: the mail server refuses the sending, not a recipient: ";
-    const RENDER: &str = "held: the mail does not render: ";
-    const RATE: &str = "paused automatically: ";
-    match reason {
-        "" => String::new(),
-        "paused by staff" => lang.t("reason-paused-by-staff"),
-        "cancelled by staff" => lang.t("reason-cancelled-by-staff"),
-        "no firing time left inside the campaign's bounds" => lang.t("reason-no-firing-left"),
-        _ => {
-            if let Some(reply) = reason.strip_prefix(SMTP) {
-                lang.t_with("reason-server-refuses-sending", &[("reply", reply)])
-            } else if let Some(error) = reason.strip_prefix(RENDER) {
-                lang.t_with("reason-does-not-render", &[("error", error)])
-            } else if let Some(rest) = reason.strip_prefix(RATE) {
-                failure_rate_label(lang, rest).unwrap_or_else(|| reason.to_owned())
-            } else {
-                reason.to_owned()
-            }
-        }
-    }
-}
-
-/// `3 of 10 deliveries of run 5 failed (30% > 20%)`, as the worker writes it.
-fn failure_rate_label(lang: Lang, rest: &str) -> Option<String> {
-    let words: Vec<&str> = rest.split_whitespace().collect();
-    let [
-        failed,
-        "of",
-        done,
-        "deliveries",
-        "of",
-        "run",
-        run,
-        "failed",
-        rate,
-        ">",
-        limit,
-    ] = words.as_slice()
-    else {
-        return None;
-    };
-    let rate = rate.trim_start_matches('(');
-    let limit = limit.trim_end_matches(')');
-    Some(lang.t_with(
-        "reason-failure-rate",
-        &[
-            ("failed", failed),
-            ("done", done),
-            ("run", run),
-            ("rate", rate),
-            ("limit", limit),
-        ],
-    ))
-}
-
-/// A schedule in words: the one time, or the name of a repeating schedule the form offers (any other cron
-/// expression is shown beside it as typed).
-fn schedule_label(app: &Application, lang: Lang, schedule: &Schedule) -> String {
-    match schedule {
-        Schedule::Once { at_ms } => lang.t_with("schedule-once", &[("at", &local_time(app, lang, *at_ms))]),
-        Schedule::Cron { expr, .. } => form::PRESETS
-            .iter()
-            .find(|(cron, _)| cron == expr)
-            .map_or_else(|| lang.t("schedule-cron"), |(_, key)| lang.t(key)),
-    }
-}
-
-pub(super) fn channel_label(lang: Lang, channel: Channel) -> String {
-    lang.label("channel", channel.slug())
-}
-
-/// A page that only says something (a failure, a missing campaign), with `status`.
-pub(super) fn message(web: &Web, who: &SignedInUser, lang: Lang, status: StatusCode, text: &str) -> Response {
-    let title = lang.t("notice");
-    let mut context = frame(web, who, lang, &title, "/staff/campaigns");
-    context["message"] = text.into();
-    (status, page(web, "staff/message", &context)).into_response()
-}
-
-/// A service's failure as the staff pages show it: the user's mistake (400/404/409) or ours (503, logged).
-pub(super) fn failed(web: &Web, who: &SignedInUser, lang: Lang, e: &AppError) -> Response {
-    let (status, text) = match e.kind() {
-        ErrorKind::NotFound => (StatusCode::NOT_FOUND, lang.t("not-found").to_owned()),
-        ErrorKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-        ErrorKind::Conflict => (StatusCode::CONFLICT, e.to_string()),
-        ErrorKind::Forbidden => (StatusCode::FORBIDDEN, e.to_string()),
-        ErrorKind::Config | ErrorKind::MailServer => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-        _ => {
-            tracing::error!(error = %e, "web: a staff request failed");
-            let text = lang.t("try-again-later");
-            (StatusCode::SERVICE_UNAVAILABLE, text.to_owned())
-        }
-    };
-    message(web, who, lang, status, &text)
 }
 
 /// The list's filters, from the query string; empty means any.
@@ -178,22 +65,6 @@ impl Filters {
             && (self.state.is_empty() || c.state.as_str() == self.state)
             && (self.fy.is_empty() || c.fiscal_year.to_string() == self.fy.trim())
     }
-}
-
-/// Options of a `<select>`: `(value, label)`, the chosen one marked.
-pub(super) fn options(pairs: impl IntoIterator<Item = (String, String)>, chosen: &str) -> Vec<Value> {
-    pairs
-        .into_iter()
-        .map(|(value, label)| json!({"value": value, "label": label, "selected": value == chosen}))
-        .collect()
-}
-
-pub(super) fn channel_options(lang: Lang, chosen: &str) -> Vec<Value> {
-    let channels = [Channel::Newsletter, Channel::ToshoShimbun, Channel::AdvisorHandout];
-    options(
-        channels.map(|c| (c.slug().to_owned(), channel_label(lang, c).to_owned())),
-        chosen,
-    )
 }
 
 /// A campaign as a row of the list and the head of its page.
@@ -219,12 +90,9 @@ fn summary(app: &Application, lang: Lang, themes: &ThemeNames, c: &Campaign) -> 
 async fn list(
     State(web): State<Web>,
     headers: HeaderMap,
-    who: SignedInUser,
+    who: Signed<Staff>,
     Query(filters): Query<Filters>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let app = &web.app;
     let (campaigns, themes) = match (app.campaigns().await, ThemeNames::of(app, lang).await) {
@@ -271,13 +139,10 @@ async fn show(
     State(web): State<Web>,
     headers: HeaderMap,
     client: ClientAddress,
-    who: SignedInUser,
+    who: Signed<Staff>,
     Path(id): Path<i64>,
     Query(query): Query<ShowQuery>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let app = &web.app;
     let campaign = match app.campaign(id).await {

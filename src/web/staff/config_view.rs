@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::Lang;
+use super::frame::Lang;
 use crate::config::Settings;
 
 /// Sections in the order of `config/default.toml`; the themes are shown as a list of their own.

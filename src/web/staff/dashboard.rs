@@ -15,14 +15,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::super::Web;
-use super::super::session::SignedInUser;
-use super::campaigns::{failed, reason_label, state_label};
+use super::super::role::Staff;
+use super::super::session::Signed;
+use super::super::state::Web;
+use super::campaigns::shared::{failed, reason_label, state_label};
+use super::frame::{Lang, frame, page};
 use super::kit::local_time;
-use super::{Lang, at_least, frame, page};
 use crate::Application;
 use crate::domain::RunStatus;
-use crate::domain::account::Role;
 use crate::domain::campaign::{Campaign, CampaignState};
 use crate::error::AppError;
 use crate::export::svg::group_digits;
@@ -61,10 +61,7 @@ fn figures(r: &RunReport) -> Value {
 }
 
 /// `GET /staff/runs/{id}/progress`: one run's figures as JSON.
-async fn progress(State(web): State<Web>, headers: HeaderMap, who: SignedInUser, Path(id): Path<i64>) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
+async fn progress(State(web): State<Web>, headers: HeaderMap, who: Signed<Staff>, Path(id): Path<i64>) -> Response {
     match web.app.run_report(id).await {
         Ok(report) => unstored(Json(figures(&report)).into_response()),
         Err(e) => failed(&web, &who, Lang::of(&headers), &e),
@@ -125,10 +122,7 @@ async fn runs_to_watch(app: &Application, lang: Lang, campaigns: &[Campaign]) ->
 
 /// `GET /staff/runs/live`: the runs to watch, as the page shows them on load, for the staff script to add,
 /// update and remove runs without reloading.
-async fn live(State(web): State<Web>, headers: HeaderMap, who: SignedInUser) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
+async fn live(State(web): State<Web>, headers: HeaderMap, who: Signed<Staff>) -> Response {
     let lang = Lang::of(&headers);
     let read = async { runs_to_watch(&web.app, lang, &web.app.campaigns().await?).await };
     match read.await {
@@ -146,10 +140,7 @@ fn program_label(lang: Lang, role: &str) -> String {
     }
 }
 
-async fn dashboard(State(web): State<Web>, headers: HeaderMap, who: SignedInUser) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
+async fn dashboard(State(web): State<Web>, headers: HeaderMap, who: Signed<Staff>) -> Response {
     let lang = Lang::of(&headers);
     let app = &web.app;
     let now = app.now();

@@ -3,11 +3,12 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::super::Web;
 use super::super::session::SignedInUser;
-use super::{Lang, frame, page};
+use super::super::state::Web;
+use super::super::status::status_of;
+use super::frame::{Lang, frame, page};
 use crate::domain::Actor;
 use chrono::{Datelike, TimeZone};
 
@@ -60,26 +61,30 @@ pub(super) fn page_with(web: &Web, status: StatusCode, template: &str, context: 
     response
 }
 
-/// A failure as staff see it: not found (404), a refused request (400, 409), or ours (503, logged).
+/// A failure as staff see it, with its kind's status: not found, a refused request, or ours (logged).
 pub(super) fn failure(web: &Web, signed_in: &SignedInUser, lang: Lang, current: &str, e: &AppError) -> Response {
-    let (status, ja, en) = match e.kind() {
-        ErrorKind::NotFound => (StatusCode::NOT_FOUND, "見つかりません", "Not found"),
-        ErrorKind::Invalid => (StatusCode::BAD_REQUEST, "入力に誤りがあります", "Invalid input"),
-        ErrorKind::Conflict => (StatusCode::CONFLICT, "この操作はできません", "Cannot do this"),
-        ErrorKind::Forbidden => (StatusCode::FORBIDDEN, "操作できません", "Not allowed"),
+    let status = status_of(e.kind());
+    let title = match e.kind() {
+        ErrorKind::NotFound => "failure-not-found",
+        ErrorKind::Invalid => "failure-invalid",
+        ErrorKind::Conflict => "failure-conflict",
+        ErrorKind::Forbidden | ErrorKind::Unauthorized => "failure-forbidden",
         _ => {
             tracing::error!(error = %e, "web: a staff request failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ただいま処理できません",
-                "Temporarily unavailable",
-            )
+            "failure-ours"
         }
     };
-    let mut context = frame(web, signed_in, lang, lang.pick(ja, en), current);
-    // Only messages written for people: a database error is not shown.
-    let shown = status != StatusCode::SERVICE_UNAVAILABLE;
-    context["message"] = if shown { e.to_string() } else { String::new() }.into();
+    let mut context = frame(web, signed_in, lang, &lang.t(title), current);
+    // Only messages written for people, in the page's language: a database error is not shown.
+    let message = match e {
+        AppError::Invalid(invalid) => {
+            let said: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
+            said.join(" ")
+        }
+        _ if status.is_server_error() => String::new(),
+        _ => e.to_string(),
+    };
+    context["message"] = message.into();
     page_with(web, status, "staff/members-notice", &context)
 }
 
@@ -122,6 +127,14 @@ impl ThemeNames {
 
     /// Options of a theme `<select>`, the chosen one marked.
     pub(super) fn options(&self, chosen: &str) -> Vec<Value> {
-        super::campaigns::options(self.0.iter().cloned(), chosen)
+        options(self.0.iter().cloned(), chosen)
     }
+}
+
+/// Options of a `<select>`: `(value, label)`, the chosen one marked.
+pub(super) fn options(pairs: impl IntoIterator<Item = (String, String)>, chosen: &str) -> Vec<Value> {
+    pairs
+        .into_iter()
+        .map(|(value, label)| json!({"value": value, "label": label, "selected": value == chosen}))
+        .collect()
 }

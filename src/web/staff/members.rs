@@ -10,15 +10,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::super::Web;
 use super::super::client::ClientAddress;
-use super::super::session::{SignedInUser, StaffForm};
+use super::super::role::Staff;
+use super::super::session::{Signed, SignedInUser, StaffForm};
+use super::super::state::Web;
+use super::super::status::{BAD_INPUT, status_of};
+use super::frame::{Lang, frame, page};
 use super::kit::{ThemeNames, actor, failure, given, page_with, when};
 use super::sentences::{CampaignNames, sentence};
-use super::{Lang, at_least, frame, page};
-use crate::domain::account::Role;
 use crate::domain::member::Member;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::store::{ActionFilter, Keyset, LogFilter};
 
 /// Members per page of the search.
@@ -49,13 +50,10 @@ struct Search {
 
 async fn list(
     State(web): State<Web>,
-    signed_in: SignedInUser,
+    signed_in: Signed<Staff>,
     headers: HeaderMap,
     Query(s): Query<Search>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let mut context = frame(&web, &signed_in, lang, &lang.t("members-2"), "/staff/members");
     let found = match web.app.search_members(&s.q, &s.after, PAGE + 1).await {
@@ -92,20 +90,18 @@ struct ChangeForm {
     reason: String,
 }
 
-async fn show(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
-        return refused;
-    }
+async fn show(State(web): State<Web>, signed_in: Signed<Staff>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
     member_page(&web, &signed_in, Lang::of(&headers), id, None).await
 }
 
-/// The member's page; `typed` is a refused form, shown again with its message beside the reason.
+/// The member's page; `typed` is a refused form, shown again with its message beside the reason and the status
+/// of its refusal.
 async fn member_page(
     web: &Web,
     signed_in: &SignedInUser,
     lang: Lang,
     id: i64,
-    typed: Option<(&str, &ChangeForm, &str)>,
+    typed: Option<(&str, &ChangeForm, &str, StatusCode)>,
 ) -> Response {
     let app = &web.app;
     let current = "/staff/members";
@@ -188,16 +184,11 @@ async fn member_page(
         .unwrap_or_default()
         .into();
     context["suppressed"] = (member.status == crate::domain::MemberStatus::Suppressed).into();
-    let (form, message, typed_form) = match typed {
-        Some((form, typed, message)) => (form, message, typed.clone()),
-        None => ("", "", ChangeForm::default()),
+    let (form, message, typed_form, status) = match typed {
+        Some((form, typed, message, status)) => (form, message, typed.clone(), status),
+        None => ("", "", ChangeForm::default(), StatusCode::OK),
     };
     context["form"] = json!({"name": form, "message": message, "theme": typed_form.theme, "reason": typed_form.reason});
-    let status = if typed.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     page_with(web, status, "staff/members-show", &context)
 }
 
@@ -206,11 +197,8 @@ async fn change(
     client: ClientAddress,
     headers: HeaderMap,
     Path((id, what)): Path<(i64, String)>,
-    StaffForm { signed_in, form }: StaffForm<ChangeForm>,
+    StaffForm { signed_in, form }: StaffForm<ChangeForm, Staff>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     if !ACTIONS.contains(&what.as_str()) {
         return (StatusCode::NOT_FOUND, "not found").into_response();
@@ -236,24 +224,25 @@ async fn change(
         // The reason's rules are the service's; its problem is said beside the field, in the reader's language.
         Err(AppError::Invalid(invalid)) => {
             let message: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
-            member_page(&web, &signed_in, lang, id, Some((&what, &form, &message.join(" ")))).await
+            let message = message.join(" ");
+            member_page(&web, &signed_in, lang, id, Some((&what, &form, &message, BAD_INPUT))).await
         }
-        Err(e)
-            if matches!(
-                e.kind(),
-                crate::error::ErrorKind::Invalid | crate::error::ErrorKind::Conflict
-            ) =>
-        {
-            member_page(&web, &signed_in, lang, id, Some((&what, &form, &e.to_string()))).await
+        Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Conflict) => {
+            let message = e.to_string();
+            member_page(
+                &web,
+                &signed_in,
+                lang,
+                id,
+                Some((&what, &form, &message, status_of(e.kind()))),
+            )
+            .await
         }
         Err(e) => failure(&web, &signed_in, lang, "/staff/members", &e),
     }
 }
 
-async fn advisors(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
-        return refused;
-    }
+async fn advisors(State(web): State<Web>, signed_in: Signed<Staff>, headers: HeaderMap) -> Response {
     let lang = Lang::of(&headers);
     let list = match web.app.advisors().await {
         Ok(list) => list,
@@ -279,11 +268,8 @@ async fn switch_advisor(
     client: ClientAddress,
     headers: HeaderMap,
     Path(what): Path<String>,
-    StaffForm { signed_in, form }: StaffForm<AdvisorForm>,
+    StaffForm { signed_in, form }: StaffForm<AdvisorForm, Staff>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
-        return refused;
-    }
     let active = match what.as_str() {
         "activate" => true,
         "deactivate" => false,

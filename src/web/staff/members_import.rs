@@ -21,12 +21,12 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::super::Web;
-use super::super::auth::{Refusal, forbidden};
-use super::super::session::{SignedInUser, csrf_matches, same_origin};
+use super::super::role::Staff;
+use super::super::session::{Refusal, Signed, SignedInUser, csrf_matches, forbidden, same_origin};
+use super::super::state::Web;
+use super::super::status::{BAD_INPUT, status_of};
+use super::frame::{Lang, frame, page};
 use super::kit::{actor, failure, page_with};
-use super::{Lang, at_least, frame, page};
-use crate::domain::account::Role;
 use crate::services::CsvImport;
 
 pub(in crate::web) const UPLOAD_PATH: &str = "/staff/members/import";
@@ -69,10 +69,7 @@ pub(in crate::web) fn routes() -> Router<Web> {
     Router::new().route(UPLOAD_PATH, get(form).post(upload))
 }
 
-async fn form(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderMap) -> Response {
-    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
-        return refused;
-    }
+async fn form(State(web): State<Web>, signed_in: Signed<Staff>, headers: HeaderMap) -> Response {
     let context = context(&web, &signed_in, Lang::of(&headers));
     page(&web, "staff/members-import", &context)
 }
@@ -111,13 +108,11 @@ async fn read(mut multipart: Multipart) -> Result<Upload, String> {
     Ok(upload)
 }
 
-/// The same checks as `StaffForm`: our own origin, a live session, the session's CSRF token.
-async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Request) -> Response {
+/// The checks of `StaffForm` (a multipart body is not a form it reads): a live session of a staff user (the
+/// extractor), our own origin, the session's CSRF token.
+async fn upload(State(web): State<Web>, signed_in: Signed<Staff>, request: Request) -> Response {
     if !same_origin(request.headers(), &web.app.settings.web.base_url) {
         return forbidden(&web, Refusal::ForeignOrigin);
-    }
-    if let Some(refused) = at_least(&web, &signed_in, Role::Staff) {
-        return refused;
     }
     let lang = Lang::of(request.headers());
     let upload = match Multipart::from_request(request, &web).await {
@@ -129,7 +124,7 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
         Err(why) => {
             let mut context = context(&web, &signed_in, lang);
             context["message"] = format!("{} ({why})", lang.t("the-file-could-not-be-read")).into();
-            return page_with(&web, StatusCode::BAD_REQUEST, "staff/members-import", &context);
+            return page_with(&web, BAD_INPUT, "staff/members-import", &context);
         }
     };
     if !csrf_matches(&signed_in.csrf, &upload.csrf) {
@@ -143,7 +138,7 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
             Ok(checked) => checked,
             Err(e) if e.kind() == crate::error::ErrorKind::Invalid => {
                 context["message"] = e.to_string().into();
-                return page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/members-import", &context);
+                return page_with(&web, status_of(e.kind()), "staff/members-import", &context);
             }
             Err(e) => return failure(&web, &signed_in, lang, "/staff/members", &e),
         };
@@ -163,13 +158,13 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
         let status = if checked.rejected.is_empty() {
             StatusCode::OK
         } else {
-            StatusCode::UNPROCESSABLE_ENTITY
+            BAD_INPUT
         };
         return page_with(&web, status, "staff/members-import", &context);
     }
     if upload.confirm.is_empty() {
         context["message"] = lang.t("please-choose-a-csv-file").into();
-        return page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/members-import", &context);
+        return page_with(&web, BAD_INPUT, "staff/members-import", &context);
     }
     // Step 2: the import of the file checked in step 1.
     let Some(content) = take(&signed_in, &upload.confirm) else {
@@ -191,7 +186,7 @@ async fn upload(State(web): State<Web>, signed_in: SignedInUser, request: Reques
         }
         Ok(_) => {
             context["message"] = lang.t("nothing-was-imported").into();
-            page_with(&web, StatusCode::UNPROCESSABLE_ENTITY, "staff/members-import", &context)
+            page_with(&web, BAD_INPUT, "staff/members-import", &context)
         }
         Err(e) => failure(&web, &signed_in, lang, "/staff/members", &e),
     }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::Lang;
+use super::frame::Lang;
 use crate::domain::ActionRecord;
 
 /// Campaign names by id, to name a campaign the log calls `campaign 3`.

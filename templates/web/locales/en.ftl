@@ -556,3 +556,10 @@ config-tosho-shimbun-editorial-desk = Addresses of the editorial desk who receiv
 ## Test mails (src/web/staff/campaigns/test_mail.rs)
 test-mail-to = Test mail to
 test-mail-to-note = Up to 10 addresses, separated by commas or spaces. The mail is the sample recipient's, its subject starts with [テスト], and its links change nothing.
+
+## Failures (src/web/staff/kit.rs)
+failure-not-found = Not found
+failure-invalid = Invalid input
+failure-conflict = Cannot do this
+failure-forbidden = Not allowed
+failure-ours = Temporarily unavailable

@@ -556,3 +556,10 @@ config-tosho-shimbun-editorial-desk = 原稿を受け取る東商新聞編集部
 ## Test mails (src/web/staff/campaigns/test_mail.rs)
 test-mail-to = テストメールの宛先
 test-mail-to-note = 最大10件。カンマまたは空白で区切ってください。見本の宛先向けの内容で、件名の先頭に［テスト］と付き、リンクを押しても何も変わりません。
+
+## Failures (src/web/staff/kit.rs)
+failure-not-found = 見つかりません
+failure-invalid = 入力に誤りがあります
+failure-conflict = この操作はできません
+failure-forbidden = 操作できません
+failure-ours = ただいま処理できません

@@ -8,15 +8,14 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 
-use super::super::super::Web;
-use super::super::super::auth::NoFields;
 use super::super::super::client::ClientAddress;
-use super::super::super::session::{SignedInUser, StaffForm};
-use super::super::{Lang, at_least, frame, page};
-use super::{failed, message};
+use super::super::super::role::Staff;
+use super::super::super::session::{NoFields, Signed, StaffForm};
+use super::super::super::state::Web;
+use super::super::frame::{Lang, frame, page};
+use super::shared::{failed, message, state_label};
 use crate::Application;
 use crate::domain::Actor;
-use crate::domain::account::Role;
 use crate::domain::campaign::{Campaign, CampaignState};
 
 /// The mail preview's own policy: no script at all, the mail's inline styles, images inline or over https;
@@ -163,13 +162,10 @@ pub(super) async fn preview_html(
     State(web): State<Web>,
     headers: HeaderMap,
     client: ClientAddress,
-    who: SignedInUser,
+    who: Signed<Staff>,
     Path(id): Path<i64>,
     Query(query): Query<MemberQuery>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let app = &web.app.for_client(&client.to_string());
     let member = Some(query.member.trim()).filter(|m| !m.is_empty());
@@ -196,12 +192,9 @@ pub(super) async fn preview_html(
 pub(super) async fn confirm(
     State(web): State<Web>,
     headers: HeaderMap,
-    who: SignedInUser,
+    who: Signed<Staff>,
     Path((id, action)): Path<(i64, String)>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let Some(the_move) = Move::parse(&action) else {
         return message(&web, &who, lang, StatusCode::NOT_FOUND, &lang.t("not-found"));
@@ -216,8 +209,7 @@ pub(super) async fn confirm(
     };
     let title = format!("{}: {}", the_move.title(lang), campaign.name);
     let mut context = frame(&web, &who, lang, &title, "/staff/campaigns");
-    context["campaign"] =
-        json!({"id": campaign.id, "name": campaign.name, "state": super::state_label(lang, campaign.state)});
+    context["campaign"] = json!({"id": campaign.id, "name": campaign.name, "state": state_label(lang, campaign.state)});
     context["action"] = the_move.slug().into();
     context["action_title"] = the_move.title(lang).into();
     context["consequence"] = the_move.consequence(lang, audience).into();
@@ -231,11 +223,8 @@ pub(super) async fn act(
     headers: HeaderMap,
     client: ClientAddress,
     Path((id, action)): Path<(i64, String)>,
-    StaffForm { signed_in: who, .. }: StaffForm<NoFields>,
+    StaffForm { signed_in: who, .. }: StaffForm<NoFields, Staff>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let app = web.app.for_client(&client.to_string());
     let actor = Actor::User {

@@ -7,13 +7,15 @@ use axum::http::header::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::TimeZone;
 
-use super::super::super::Web;
 use super::super::super::client::ClientAddress;
-use super::super::super::session::{SignedInUser, StaffForm};
-use super::super::{Lang, at_least};
+use super::super::super::role::Staff;
+use super::super::super::session::{Signed, SignedInUser, StaffForm};
+use super::super::super::state::Web;
+use super::super::super::status::{BAD_INPUT, status_of};
+use super::super::frame::Lang;
 use super::form::{CampaignForm, Errors, firings, render, schedule_fields, typed};
+use super::shared::{NEXT_FIRINGS, failed, message};
 use crate::domain::Actor;
-use crate::domain::account::Role;
 use crate::domain::campaign::{Campaign, CampaignEdit, CampaignState, Schedule};
 use crate::error::{AppError, ErrorKind};
 
@@ -47,15 +49,11 @@ fn filled(web: &Web, c: &Campaign) -> CampaignForm {
 
 /// The campaign if it can still be edited, or the page that says why not.
 async fn editable(web: &Web, who: &SignedInUser, lang: Lang, id: i64) -> Result<Campaign, Response> {
-    let campaign = web
-        .app
-        .campaign(id)
-        .await
-        .map_err(|e| super::failed(web, who, lang, &e))?;
+    let campaign = web.app.campaign(id).await.map_err(|e| failed(web, who, lang, &e))?;
     if matches!(campaign.state, CampaignState::Scheduled | CampaignState::Paused) {
         Ok(campaign)
     } else {
-        Err(super::message(
+        Err(message(
             web,
             who,
             lang,
@@ -69,19 +67,16 @@ async fn editable(web: &Web, who: &SignedInUser, lang: Lang, id: i64) -> Result<
 pub(super) async fn edit_form(
     State(web): State<Web>,
     headers: HeaderMap,
-    who: SignedInUser,
+    who: Signed<Staff>,
     Path(id): Path<i64>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let campaign = match editable(&web, &who, lang, id).await {
         Ok(c) => c,
         Err(page) => return page,
     };
     let form = filled(&web, &campaign);
-    let ticks = campaign.ticks_after(web.app.now().max(campaign.settled_ms), super::NEXT_FIRINGS);
+    let ticks = campaign.ticks_after(web.app.now().max(campaign.settled_ms), NEXT_FIRINGS);
     render(
         &web,
         &who,
@@ -101,11 +96,8 @@ pub(super) async fn save(
     headers: HeaderMap,
     client: ClientAddress,
     Path(id): Path<i64>,
-    StaffForm { signed_in: who, form }: StaffForm<CampaignForm>,
+    StaffForm { signed_in: who, form }: StaffForm<CampaignForm, Staff>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let campaign = match editable(&web, &who, lang, id).await {
         Ok(c) => c,
@@ -148,20 +140,15 @@ pub(super) async fn save(
         Ok(Some(true)) => return Redirect::to(&format!("/staff/campaigns/{id}?done=edit")).into_response(),
         Ok(Some(false)) => return Redirect::to(&format!("/staff/campaigns/{id}?done=edit-same")).into_response(),
         Ok(None) => (Errors::default(), StatusCode::OK),
-        Err(AppError::Invalid(invalid)) => (Errors::of(lang, &invalid), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(AppError::Invalid(invalid)) => (Errors::of(lang, &invalid), BAD_INPUT),
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Conflict | ErrorKind::Config) => {
-            let status = if e.kind() == ErrorKind::Conflict {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
             let errors = Errors {
                 form: e.to_string(),
                 ..Errors::default()
             };
-            (errors, status)
+            (errors, status_of(e.kind()))
         }
-        Err(e) => return super::failed(&web, &who, lang, &e),
+        Err(e) => return failed(&web, &who, lang, &e),
     };
     render(&web, &who, lang, &form, &errors, ticks, status, Some(id)).await
 }

@@ -10,27 +10,20 @@ use axum::http::header::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 
-use super::super::super::Web;
 use super::super::super::client::ClientAddress;
-use super::super::super::session::{SignedInUser, StaffForm};
+use super::super::super::role::Staff;
+use super::super::super::session::{Signed, SignedInUser, StaffForm};
+use super::super::super::state::Web;
+use super::super::super::status::{BAD_INPUT, status_of};
+use super::super::frame::{Lang, frame, page};
 use super::super::kit::local_time;
-use super::super::{Lang, at_least, frame, page};
-use super::{NEXT_FIRINGS, channel_options, options};
+use super::shared::{NEXT_FIRINGS, PRESETS, channel_label, channel_options, failed, options};
 use crate::Application;
 use crate::domain::Actor;
-use crate::domain::account::Role;
 use crate::domain::campaign::{CampaignRequest, fires, schedule_of};
 use crate::domain::plan::Channel;
 use crate::domain::{Field, FieldError, Invalid, Problem};
 use crate::error::{AppError, ErrorKind};
-
-/// Schedules staff use most, as cron in Tokyo time: `(cron, 日本語, English)`.
-/// Repeating schedules offered in the form: the cron expression and its name in the catalogue.
-pub(super) const PRESETS: &[(&str, &str)] = &[
-    ("0 9 * * MON#1", "preset-first-monday"),
-    ("0 9 * * MON", "preset-every-monday"),
-    ("0 9 1 * *", "preset-first-of-month"),
-];
 
 /// What the form sends; every field kept as typed to show again.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -76,35 +69,25 @@ pub(super) struct PreviewQuery {
     cron: String,
 }
 
-/// `GET /staff/schedule/preview?cron=…` (or `?at=…`): `{"times": [...], "error": null}`, or 422 with the error.
+/// `GET /staff/schedule/preview?cron=…` (or `?at=…`): `{"times": [...], "error": null}`, or 400 with the error.
 pub(super) async fn schedule_preview(
     State(web): State<Web>,
     headers: HeaderMap,
-    who: SignedInUser,
+    _who: Signed<Staff>,
     Query(query): Query<PreviewQuery>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     match firings(&web.app, lang, &query.at, &query.cron) {
         Ok(ticks) => {
             let times: Vec<String> = ticks.into_iter().map(|t| local_time(&web.app, lang, t)).collect();
             Json(json!({"times": times, "error": null})).into_response()
         }
-        Err(error) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({"times": [], "error": error})),
-        )
-            .into_response(),
+        Err(error) => (BAD_INPUT, Json(json!({"times": [], "error": error}))).into_response(),
     }
 }
 
 /// `GET /staff/campaigns/new`.
-pub(super) async fn new(State(web): State<Web>, headers: HeaderMap, who: SignedInUser) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
+pub(super) async fn new(State(web): State<Web>, headers: HeaderMap, who: Signed<Staff>) -> Response {
     let lang = Lang::of(&headers);
     let form = CampaignForm {
         channel: Channel::Newsletter.slug().to_owned(),
@@ -204,11 +187,8 @@ pub(super) async fn create(
     State(web): State<Web>,
     headers: HeaderMap,
     client: ClientAddress,
-    StaffForm { signed_in: who, form }: StaffForm<CampaignForm>,
+    StaffForm { signed_in: who, form }: StaffForm<CampaignForm, Staff>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let mut form = form;
     if form.kind != "at" && form.cron.trim().is_empty() && !form.preset.is_empty() {
@@ -233,15 +213,15 @@ pub(super) async fn create(
     let (errors, status) = match done {
         Ok(Some(id)) => return Redirect::to(&format!("/staff/campaigns/{id}")).into_response(),
         Ok(None) => (Errors::default(), StatusCode::OK),
-        Err(AppError::Invalid(invalid)) => (Errors::of(lang, &invalid), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(AppError::Invalid(invalid)) => (Errors::of(lang, &invalid), BAD_INPUT),
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound | ErrorKind::Config) => {
             let errors = Errors {
                 form: e.to_string(),
                 ..Errors::default()
             };
-            (errors, StatusCode::UNPROCESSABLE_ENTITY)
+            (errors, status_of(e.kind()))
         }
-        Err(e) => return super::failed(&web, &who, lang, &e),
+        Err(e) => return failed(&web, &who, lang, &e),
     };
     render(&web, &who, lang, &form, &errors, ticks, status, None).await
 }
@@ -286,7 +266,7 @@ pub(super) async fn render(
         .flat_map(|p| &p.themes)
         .flat_map(|t| t.duties.iter().map(move |d| (t, d)))
         .map(|(t, d)| {
-            let channels: Vec<String> = d.channels.iter().map(|c| super::channel_label(lang, *c)).collect();
+            let channels: Vec<String> = d.channels.iter().map(|c| channel_label(lang, *c)).collect();
             let title = if lang == Lang::En && !t.title_en.is_empty() {
                 &t.title_en
             } else {

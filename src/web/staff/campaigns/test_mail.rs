@@ -3,17 +3,17 @@
 //! it was a test and change nothing.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::http::header::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::super::super::Web;
 use super::super::super::client::ClientAddress;
+use super::super::super::role::Staff;
 use super::super::super::session::StaffForm;
-use super::super::{Lang, at_least};
-use super::{failed, message};
+use super::super::super::state::Web;
+use super::super::super::status::BAD_INPUT;
+use super::super::frame::Lang;
+use super::shared::{failed, message};
 use crate::domain::Actor;
-use crate::domain::account::Role;
 use crate::error::AppError;
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -27,11 +27,8 @@ pub(super) async fn send(
     headers: HeaderMap,
     client: ClientAddress,
     Path(id): Path<i64>,
-    StaffForm { signed_in: who, form }: StaffForm<TestMailForm>,
+    StaffForm { signed_in: who, form }: StaffForm<TestMailForm, Staff>,
 ) -> Response {
-    if let Some(refused) = at_least(&web, &who, Role::Staff) {
-        return refused;
-    }
     let lang = Lang::of(&headers);
     let app = web.app.for_client(&client.to_string());
     let actor = Actor::User {
@@ -52,7 +49,7 @@ pub(super) async fn send(
         // Which address is wrong, said in the page's language.
         Err(AppError::Invalid(invalid)) => {
             let said: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
-            message(&web, &who, lang, StatusCode::UNPROCESSABLE_ENTITY, &said.join(" "))
+            message(&web, &who, lang, BAD_INPUT, &said.join(" "))
         }
         Err(e) => failed(&web, &who, lang, &e),
     }

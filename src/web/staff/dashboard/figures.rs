@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::super::Lang;
+use super::super::frame::Lang;
 use crate::domain::plan::fiscal_year_ja;
 use crate::export::svg::{Grid, GridRow, bar_rows, group_digits};
 use crate::services::YearFigures;

@@ -216,7 +216,7 @@ async fn log(
         .map(|r| {
             json!({"id": r.id, "at": when(&web, lang, r.at), "campaign": r.campaign_id, "theme": themes.name(&r.theme_slug),
                    "channel": lang.label("channel", &r.channel), "recipient": r.recipient,
-                   "outcome": lang.label("outcome", r.outcome.as_str()),
+                   "outcome": lang.label("outcome", r.outcome.as_str()), "outcome_code": r.outcome.as_str(),
                    "code": r.smtp_code.map(|c| c.to_string()).unwrap_or_default()})
         })
         .collect::<Vec<_>>()
@@ -238,7 +238,7 @@ async fn entry(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderM
     let mut context = frame(&web, &signed_in, lang, &title, "/audit/log");
     let view = |r: &crate::store::LogEntry| {
         json!({"id": r.id, "at": when(&web, lang, r.at), "attempt": r.attempt,
-               "outcome": lang.label("outcome", r.outcome.as_str()),
+               "outcome": lang.label("outcome", r.outcome.as_str()), "outcome_code": r.outcome.as_str(),
                "code": r.smtp_code.map(|c| c.to_string()).unwrap_or_default(), "reply": r.smtp_reply,
                "sender": r.sender, "current": r.id == id})
     };
@@ -249,6 +249,7 @@ async fn entry(State(web): State<Web>, signed_in: SignedInUser, headers: HeaderM
         "template": entry.template, "content_sha256": entry.content_sha256,
         "code": entry.smtp_code.map(|c| c.to_string()).unwrap_or_default(), "reply": entry.smtp_reply,
         "sender": entry.sender, "outcome": lang.label("outcome", entry.outcome.as_str()),
+        "outcome_code": entry.outcome.as_str(),
     });
     context["attempts"] = attempts.iter().map(view).collect::<Vec<_>>().into();
     page(&web, "staff/audit-entry", &context)

@@ -22,6 +22,7 @@ impl Pages {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
         hb.register_helper("t", Box::new(super::catalogue::Translate));
+        hb.register_helper("num", Box::new(super::format::Number));
         // The folder's templates and its subfolders' (`staff/layout`); static/ holds the stylesheet and the
         // script, locales/ the message catalogues.
         let folders = PAGES.dirs().filter(|d| d.path() != std::path::Path::new("static"));

@@ -357,6 +357,7 @@ async fn entry(
         "template": entry.template, "content_sha256": entry.content_sha256,
         "code": entry.smtp_code.map(|c| c.to_string()).unwrap_or_default(), "reply": entry.smtp_reply,
         "sender": entry.sender, "outcome": lang.label("outcome", entry.outcome.as_str()),
+        "outcome_code": entry.outcome.as_str(),
     });
     context["attempts"] = attempts.iter().map(view).collect::<Vec<_>>().into();
     page(&web, "staff/audit-entry", &context)

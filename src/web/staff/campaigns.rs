@@ -188,6 +188,7 @@ async fn show(
                 "finished": r.run.finished_at.map(|t| local_time(app, lang, t)).unwrap_or_default(),
                 "trigger": lang.label("trigger", r.run.trigger.as_str()),
                 "status": lang.label("run-status", r.run.status.as_str()),
+                "status_code": r.run.status.as_str(),
                 "audience": r.run.audience,
                 "sent": c.sent,
                 "waiting": c.queued + c.sending,

@@ -186,7 +186,10 @@ async fn dashboard(State(web): State<Web>, headers: HeaderMap, who: Signed<Staff
     let held: Vec<Value> = campaigns
         .iter()
         .filter(|c| c.state == CampaignState::Paused)
-        .map(|c| json!({"id": c.id, "name": c.name, "state": state_label(lang, c.state), "reason": reason_label(lang, &c.state_reason)}))
+        .map(|c| {
+            json!({"id": c.id, "name": c.name, "state": state_label(lang, c.state), "state_code": c.state.as_str(),
+                   "reason": reason_label(lang, &c.state_reason)})
+        })
         .collect();
     let failures: Vec<Value> = failures
         .iter()

@@ -78,7 +78,7 @@ async fn list(
 
 fn member_row(lang: Lang, m: &Member) -> Value {
     json!({"id": m.id, "email": m.email, "company": m.company, "contact": m.contact_name,
-           "status": lang.label("member-status", m.status.as_str())})
+           "status": lang.label("member-status", m.status.as_str()), "status_code": m.status.as_str()})
 }
 
 /// What a staff form on the member page sent: the theme (empty: all) and the reason.
@@ -176,7 +176,7 @@ async fn member_page(
         .map(|r| {
             json!({"id": r.id, "at": when(web, lang, r.at), "campaign": r.campaign_id, "theme": theme_name(&r.theme_slug),
                    "channel": lang.label("channel", &r.channel), "outcome": lang.label("outcome", r.outcome.as_str()),
-                   "reply": r.smtp_reply})
+                   "outcome_code": r.outcome.as_str(), "reply": r.smtp_reply})
         })
         .collect::<Vec<_>>()
         .into();

@@ -209,7 +209,8 @@ pub(super) async fn confirm(
     };
     let title = format!("{}: {}", the_move.title(lang), campaign.name);
     let mut context = frame(&web, &who, lang, &title, "/staff/campaigns");
-    context["campaign"] = json!({"id": campaign.id, "name": campaign.name, "state": state_label(lang, campaign.state)});
+    context["campaign"] = json!({"id": campaign.id, "name": campaign.name, "state": state_label(lang, campaign.state),
+               "state_code": campaign.state.as_str()});
     context["action"] = the_move.slug().into();
     context["action_title"] = the_move.title(lang).into();
     context["consequence"] = the_move.consequence(lang, audience).into();

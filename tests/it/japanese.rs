@@ -21,9 +21,7 @@ use outreach::Application;
 use outreach::clock::ManualClock;
 use outreach::domain::account::Role;
 use outreach::domain::campaign::CampaignState;
-use outreach::domain::member::MemberSource;
 use outreach::domain::plan::Channel;
-use outreach::domain::{MemberEventKind, MemberStatus, Outcome, RunStatus, Trigger};
 use support::rig::{create, import, request, tokyo, worker_of};
 use support::smtp::TestSmtp;
 
@@ -193,22 +191,6 @@ fn ascii_words(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Every stored spelling that has a Japanese name on the pages.
-fn stored_spellings(app: &Application, themes: &[String]) -> BTreeSet<String> {
-    let mut words: BTreeSet<String> = themes.iter().cloned().collect();
-    words.extend(Channel::ALL.iter().map(|c| c.slug().to_owned()));
-    words.extend(CampaignState::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(RunStatus::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(Trigger::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(Outcome::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(MemberStatus::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(MemberEventKind::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(MemberSource::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(Role::ALL.iter().map(|r| r.as_str().to_owned()));
-    let _ = app;
-    words
-}
-
 /// Words of the English catalogue's values (four letters or more) that the Japanese catalogue never uses.
 fn english_words() -> BTreeSet<String> {
     let values = |file: &str| {
@@ -245,7 +227,7 @@ both_backends!(
             .iter()
             .map(|t| t.slug.clone())
             .collect();
-        let stored = stored_spellings(&s.app, &themes);
+        let stored: BTreeSet<String> = support::spellings::stored_spellings(&themes).into_iter().collect();
         let english = english_words();
         assert!(
             english.contains("campaigns") && english.contains("scheduled"),

@@ -38,33 +38,6 @@ const stored = new Set(arguments[0]);
 return words.filter(w => w && !w.includes('@') && stored.has(w.replace(/^[-.]+|[-.]+$/g, '')));
 "#;
 
-/// Stored spellings that have a Japanese name on the pages.
-fn stored_spellings() -> Vec<String> {
-    use outreach::domain::member::MemberSource;
-    use outreach::domain::{MemberEventKind, MemberStatus, Outcome, RunStatus, Trigger};
-    let mut words: Vec<String> = [
-        "work-style-reform",
-        "telework",
-        "smooth-biz",
-        "life-work-balance",
-        "women-advancement",
-        "volunteer-leave",
-        "sme-talent",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    words.extend(Channel::ALL.iter().map(|c| c.slug().to_owned()));
-    words.extend(CampaignState::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(RunStatus::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(Trigger::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(Outcome::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(MemberStatus::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(MemberEventKind::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(MemberSource::ALL.iter().map(|s| s.as_str().to_owned()));
-    words.extend(["admin", "staff", "auditor"].map(str::to_owned));
-    words
-}
-
 /// Looks at the page at `path` in both sizes: axe, nothing sideways on the phone, no leak in Japanese, and a
 /// screenshot of each.
 async fn look(b: &Browser, name: &str, lang: &str, path: &str, stored: &[String]) {
@@ -123,7 +96,15 @@ async fn every_page_in_japanese_and_english_on_a_desktop_and_a_phone() {
     app.set_campaign_state(&tester(), paused, CampaignState::Paused)
         .await
         .expect("pause");
-    let stored = stored_spellings();
+    let themes: Vec<String> = app
+        .plan(None)
+        .await
+        .expect("plan")
+        .themes
+        .into_iter()
+        .map(|t| t.slug)
+        .collect();
+    let stored = crate::support::spellings::stored_spellings(&themes);
     let preferences = link_in(&smtp, "ichiro@example.co.jp", "p");
     let leave = link_in(&smtp, "ichiro@example.co.jp", "u");
 

@@ -6,4 +6,5 @@ pub mod rig;
 pub mod served;
 pub mod smtp;
 pub mod sockets;
+pub mod spellings;
 pub mod staff_site;

@@ -136,14 +136,7 @@ async fn member_page(
     let themes: Vec<Value> = plan
         .iter()
         .flat_map(|p| &p.themes)
-        .map(|t| {
-            let title = if lang == Lang::En && !t.title_en.is_empty() {
-                &t.title_en
-            } else {
-                &t.title_ja
-            };
-            json!({"slug": t.slug, "title": title, "subscribed": member.themes.contains(&t.slug)})
-        })
+        .map(|t| json!({"slug": t.slug, "title": theme_name(&t.slug), "subscribed": member.themes.contains(&t.slug)}))
         .collect();
     context["themes"] = themes.into();
     // Who: the staff action recorded in the same transaction (same time) as the event, else its source.

@@ -16,7 +16,7 @@ use super::super::super::session::{Signed, SignedInUser, StaffForm};
 use super::super::super::state::Web;
 use super::super::super::status::{BAD_INPUT, status_of};
 use super::super::frame::{Lang, frame, page};
-use super::super::kit::local_time;
+use super::super::kit::{ThemeNames, local_time};
 use super::shared::{NEXT_FIRINGS, PRESETS, channel_label, channel_options, failed, options};
 use crate::Application;
 use crate::domain::Actor;
@@ -241,17 +241,12 @@ pub(super) async fn render(
 ) -> Response {
     let app = &web.app;
     let plan = app.plan(None).await.ok();
+    let names = plan.as_ref().map(|p| ThemeNames::new(p, lang));
+    let theme_name = |slug: &str| names.as_ref().map_or_else(|| slug.to_owned(), |n| n.name(slug));
     let themes: Vec<(String, String)> = plan
         .iter()
         .flat_map(|p| &p.themes)
-        .map(|t| {
-            let title = if lang == Lang::En && !t.title_en.is_empty() {
-                &t.title_en
-            } else {
-                &t.title_ja
-            };
-            (t.slug.clone(), title.clone())
-        })
+        .map(|t| (t.slug.clone(), theme_name(&t.slug)))
         .collect();
     let channel = Channel::from_slug(&form.channel);
     let duty = plan
@@ -267,12 +262,7 @@ pub(super) async fn render(
         .flat_map(|t| t.duties.iter().map(move |d| (t, d)))
         .map(|(t, d)| {
             let channels: Vec<String> = d.channels.iter().map(|c| channel_label(lang, *c)).collect();
-            let title = if lang == Lang::En && !t.title_en.is_empty() {
-                &t.title_en
-            } else {
-                &t.title_ja
-            };
-            json!({"theme": title, "channels": channels.join(&lang.t("list-separator")), "duty": d.text})
+            json!({"theme": theme_name(&t.slug), "channels": channels.join(&lang.t("list-separator")), "duty": d.text})
         })
         .collect();
     let presets: Vec<(String, String)> = PRESETS

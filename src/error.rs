@@ -14,7 +14,7 @@
 //! | not signed in, or the sign-in failed | 6 | 401 |
 
 use crate::config::ConfigError;
-use crate::domain::{FieldError, Invalid};
+use crate::domain::{FieldError, Invalid, Refusal, RefusalKind};
 use crate::store::StoreError;
 
 /// What went wrong, as the caller must react to it.
@@ -54,6 +54,9 @@ pub enum AppError {
     /// Bad input that is not one field's (a file's line, a command's usage): the message says what and where.
     #[error("{0}")]
     Input(String),
+    /// A request the stored state refuses, typed so that every way words it itself.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     #[error("{0}")]
     NotFound(String),
     /// The request contradicts what is stored (a campaign that cannot make this move, another plan file).
@@ -87,6 +90,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::Refused(r) => AppError::Refused(r),
             StoreError::NotFound(m) => AppError::NotFound(format!("not found: {m}")),
             other if other.refuses_text() => {
                 AppError::Input("the text must not contain control characters (the database refused a NUL)".into())
@@ -118,6 +122,11 @@ impl AppError {
             AppError::Config(_) => ErrorKind::Config,
             AppError::Invalid(_) | AppError::Input(_) => ErrorKind::Invalid,
             AppError::NotFound(_) => ErrorKind::NotFound,
+            AppError::Refused(r) => match r.kind() {
+                RefusalKind::NotFound => ErrorKind::NotFound,
+                RefusalKind::Conflict => ErrorKind::Conflict,
+                RefusalKind::Invalid => ErrorKind::Invalid,
+            },
             AppError::Conflict(_) => ErrorKind::Conflict,
             AppError::Forbidden(_) => ErrorKind::Forbidden,
             AppError::Unauthorized(_) => ErrorKind::Unauthorized,

@@ -69,7 +69,7 @@ pub(super) async fn campaign(
                 out,
                 "state: {}{}",
                 c.state.as_str(),
-                if c.state_reason.is_empty() {
+                if c.state_reason.is_none() {
                     String::new()
                 } else {
                     format!(" ({})", c.state_reason)

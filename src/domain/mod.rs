@@ -10,6 +10,7 @@ pub mod fiscal;
 pub mod member;
 pub mod plan;
 pub mod problem;
+pub mod refusal;
 pub mod states;
 pub mod text;
 
@@ -18,4 +19,5 @@ pub use channel::Channel;
 pub use delivery::Outcome;
 pub use field::Field;
 pub use problem::{FieldError, Invalid, Problem};
+pub use refusal::{Refusal, RefusalKind};
 pub use states::{MemberEventKind, MemberStatus, RunStatus, Trigger};

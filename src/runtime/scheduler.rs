@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::clock::Clock;
 use crate::config::{CatchUp, Settings, millis};
 use crate::domain::campaign::schedule::format_iso;
-use crate::domain::campaign::{Campaign, CampaignState};
+use crate::domain::campaign::{Campaign, CampaignState, StateReason};
 use crate::domain::{Action, Actor, Trigger};
 use crate::services::audience_of;
 use crate::store::{Run, Store, StoreError, Transition, runs};
@@ -127,7 +127,7 @@ impl Scheduler {
                 .iter()
                 .any(|r| r.trigger != Trigger::Manual);
         if !fired_once && c.ticks_after(settled, 1).is_empty() {
-            let reason = "no firing time left inside the campaign's bounds";
+            let reason = StateReason::NoFiringLeft;
             if self
                 .store
                 .transition(
@@ -135,12 +135,12 @@ impl Scheduler {
                     &Transition {
                         from: CampaignState::Finished.reachable_by(&Actor::Scheduler),
                         to: CampaignState::Finished,
-                        reason,
+                        reason: &reason,
                         settled_ms: None,
                     },
                     now,
                     Action::new(&Actor::Scheduler, "campaign.finish", format!("campaign {}", c.id))
-                        .with("reason", reason),
+                        .with("reason", reason.to_string()),
                 )
                 .await?
             {

@@ -10,7 +10,7 @@ use super::Application;
 use crate::domain::account::{ApiToken, Role, User, check_password};
 use crate::domain::member::normalize_email;
 use crate::domain::text;
-use crate::domain::{Action, Actor, Field, FieldError, Problem};
+use crate::domain::{Action, Actor, Field, FieldError, Problem, Refusal};
 use crate::error::AppError;
 use crate::store::accounts::{self as accounts_store, UserChange};
 
@@ -280,7 +280,7 @@ impl Application {
         let now = self.now();
         let known = self.store.api_tokens().await?.iter().any(|t| t.id == id);
         if !known {
-            return Err(AppError::NotFound(format!("no API token {id}")));
+            return Err(Refusal::NoToken(id).into());
         }
         Ok(self
             .store

@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use super::Application;
-use crate::domain::Actor;
 use crate::domain::campaign::{Campaign, CampaignEdit, CampaignState};
+use crate::domain::{Actor, Refusal};
 use crate::error::AppError;
 use crate::mail::Templates;
 use crate::store;
@@ -16,10 +16,7 @@ impl Application {
     pub async fn check_edit(&self, id: i64, edit: &CampaignEdit) -> Result<(Campaign, Campaign), AppError> {
         let old = self.campaign(id).await?;
         if !matches!(old.state, CampaignState::Scheduled | CampaignState::Paused) {
-            return Err(AppError::Conflict(format!(
-                "campaign {id} is {}: only a scheduled or paused campaign can be edited",
-                old.state.as_str()
-            )));
+            return Err(Refusal::NotEditable { id, state: old.state }.into());
         }
         let new = edit.apply(&old, self.zone(), self.now())?;
         Ok((old, new))
@@ -64,9 +61,7 @@ impl Application {
         if edited {
             Ok(true)
         } else {
-            Err(AppError::Conflict(format!(
-                "campaign {id} ended while it was being edited; nothing changed"
-            )))
+            Err(Refusal::EndedWhileEdited { id }.into())
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Campaigns: preview, create, pause, resume, cancel, send now, retry a run.
 
 use super::*;
-use crate::domain::{Field, FieldError, Problem};
+use crate::domain::campaign::StateReason;
+use crate::domain::{Field, FieldError, Problem, Refusal};
 
 impl Application {
     /// Renders one mail for a person to look at: to a named member (in their language), or to a sample recipient.
@@ -195,7 +196,7 @@ impl Application {
     /// Queues the failed deliveries of a run again (never the sent ones); how many.
     pub async fn retry_run(&self, actor: &Actor, run_id: i64) -> Result<u64, AppError> {
         if !self.store.runs(None).await?.iter().any(|r| r.id == run_id) {
-            return Err(AppError::NotFound(format!("no run {run_id}")));
+            return Err(Refusal::NoRun(run_id).into());
         }
         let action = self.permitted(actor, "run.retry", format!("run {run_id}"))?;
         let now = self.now();
@@ -212,7 +213,7 @@ impl Application {
     pub async fn send_now(&self, actor: &Actor, id: i64) -> Result<Option<crate::store::Run>, AppError> {
         let c = self.campaign(id).await?;
         if c.state != CampaignState::Scheduled {
-            return Err(AppError::Conflict(format!("campaign {id} is {}", c.state.as_str())));
+            return Err(Refusal::NotSendable { id, state: c.state }.into());
         }
         let action = self.permitted(actor, "campaign.send_now", format!("campaign {id}"))?;
         let now = self.now();
@@ -233,7 +234,7 @@ impl Application {
         self.store
             .campaign(id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("no campaign {id}")))
+            .ok_or(AppError::Refused(Refusal::NoCampaign(id)))
     }
 
     /// pause / resume / cancel. Resuming settles the ticks missed while paused, so they never fire.
@@ -242,16 +243,13 @@ impl Application {
         let campaign = self.campaign(id).await?;
         let from = to.reachable_by(actor);
         if from.is_empty() {
-            return Err(AppError::input(format!(
-                "a campaign cannot be made {} by hand",
-                to.as_str()
-            )));
+            return Err(Refusal::NotByHand(to).into());
         }
         let settled = (to == Scheduled).then(|| self.now());
         let reason = match to {
-            Paused => "paused by staff",
-            Scheduled => "",
-            _ => "cancelled by staff",
+            Paused => StateReason::PausedByStaff,
+            Scheduled => StateReason::None,
+            _ => StateReason::CancelledByStaff,
         };
         let verb = match to {
             Paused => "campaign.pause",
@@ -276,7 +274,10 @@ impl Application {
                 campaign.issue.as_deref(),
             )
             .await
-            .map_err(|e| AppError::input(format!("campaign {id} stays paused: {e}")))?;
+            .map_err(|e| Refusal::StaysPaused {
+                id,
+                error: e.to_string(),
+            })?;
         }
         if !self
             .store
@@ -285,7 +286,7 @@ impl Application {
                 &Transition {
                     from,
                     to,
-                    reason,
+                    reason: &reason,
                     settled_ms: settled,
                 },
                 self.now(),
@@ -293,11 +294,12 @@ impl Application {
             )
             .await?
         {
-            return Err(AppError::Conflict(format!(
-                "campaign {id} is {}; it cannot become {}",
-                campaign.state.as_str(),
-                to.as_str()
-            )));
+            return Err(Refusal::CannotBecome {
+                id,
+                state: campaign.state,
+                to,
+            }
+            .into());
         }
         Ok(())
     }

@@ -109,8 +109,8 @@ impl Application {
             })
             .await?;
         match lifted {
-            None => Err(AppError::NotFound(format!("no member {email}"))),
-            Some(false) => Err(AppError::Conflict(format!("{email} is not suppressed"))),
+            None => Err(AppError::Refused(Refusal::NoMember(email.to_owned()))),
+            Some(false) => Err(AppError::Refused(Refusal::NotSuppressed(email.to_owned()))),
             Some(true) => Ok(()),
         }
     }
@@ -192,7 +192,7 @@ impl Application {
             })
             .await?;
         match change {
-            MemberChange::NoSuchMember => Err(AppError::NotFound(format!("no advisor {email}"))),
+            MemberChange::NoSuchMember => Err(AppError::Refused(Refusal::NoAdvisor(email.to_owned()))),
             MemberChange::Already => Ok(false),
             MemberChange::Done => Ok(true),
         }
@@ -206,7 +206,7 @@ impl Application {
             .store
             .member_by_id(member_id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("no member {member_id}")))?;
+            .ok_or_else(|| AppError::Refused(Refusal::NoMember(member_id.to_string())))?;
         let left = self
             .unsubscribe_from(&Actor::Member(member_id), address, &member.email, Some(theme), "")
             .await?;
@@ -218,7 +218,7 @@ impl Application {
         self.store
             .member_by_id(member_id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("no member {member_id}")))
+            .ok_or_else(|| AppError::Refused(Refusal::NoMember(member_id.to_string())))
     }
 
     /// A member joins a theme from their preferences page; false when nothing changed (already in it, or
@@ -285,7 +285,7 @@ fn source_of(actor: &Actor) -> MemberSource {
 
 fn member_changed(change: MemberChange, email: &str) -> Result<bool, AppError> {
     match change {
-        MemberChange::NoSuchMember => Err(AppError::NotFound(format!("no member {email}"))),
+        MemberChange::NoSuchMember => Err(AppError::Refused(Refusal::NoMember(email.to_owned()))),
         MemberChange::Already => Ok(false),
         MemberChange::Done => Ok(true),
     }

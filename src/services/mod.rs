@@ -30,7 +30,7 @@ use crate::domain::campaign::{Campaign, CampaignState, NewCampaign};
 use crate::domain::member::Locale;
 use crate::domain::member::{ImportReport, MemberSource};
 use crate::domain::plan::{Channel, Plan, PlanSaved};
-use crate::domain::{Action, Actor, Field, FieldError, Problem};
+use crate::domain::{Action, Actor, Field, FieldError, Problem, Refusal};
 use crate::error::AppError;
 use crate::import::csv::{self as recipients_csv, Parsed, RowError};
 use crate::import::plan::parse_plan;

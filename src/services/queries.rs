@@ -5,9 +5,9 @@ use super::typed_address;
 use crate::Application;
 use crate::config::millis;
 use crate::domain::ActionRecord;
-use crate::domain::Field;
 use crate::domain::campaign::Campaign;
 use crate::domain::member::{Advisor, Member, MemberEvent};
+use crate::domain::{Field, Refusal};
 use crate::error::AppError;
 use crate::store::{ActionFilter, InstanceStatus, Keyset, LogEntry, LogFilter, Run, RunCounts, Waiting};
 
@@ -33,7 +33,7 @@ impl Application {
         self.store
             .member(email)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("no member {email}")))
+            .ok_or_else(|| AppError::Refused(Refusal::NoMember(email.to_owned())))
     }
 
     /// A member and every change of their state, oldest first.
@@ -163,7 +163,7 @@ impl Application {
             .store
             .log_entry(id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("no send-log row {id}")))?;
+            .ok_or_else(|| AppError::Refused(Refusal::NoLogRecord(id)))?;
         let attempts = self.store.delivery_attempts(entry.delivery_id).await?;
         Ok((entry, attempts))
     }

@@ -148,7 +148,7 @@ impl Application {
             .store
             .run(run_id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("no run {run_id}")))?;
+            .ok_or_else(|| AppError::Refused(Refusal::NoRun(run_id)))?;
         let counts = self.store.run_counts(run.id).await?;
         let waiting = if counts.queued + counts.sending > 0 {
             self.store.waiting(run.id).await?

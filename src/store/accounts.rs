@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::sql::{Store, Tx, flag, flag_value};
 use super::{StoreError, StoreResult};
+use crate::domain::Refusal;
 use crate::domain::account::{ApiToken, Role, User};
 
 /// SHA-256 of a long random secret (session id, API token), hex.
@@ -33,7 +34,7 @@ pub async fn add_user(tx: &mut Tx, email: &str, role: Role, password_hash: &str,
         .fetch_optional(&mut **tx)
         .await?;
     if taken.is_some() {
-        return Err(StoreError::Conflict(format!("there already is an account for {email}")));
+        return Err(Refusal::AccountExists(email.to_owned()).into());
     }
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO users (email, role, password_hash, active, created_at) VALUES ($1, $2, $3, 1, $4) \

@@ -134,7 +134,7 @@ pub async fn transition(tx: &mut Tx, id: i64, t: &Transition<'_>, now: i64) -> S
     );
     let changed = sqlx::query(AssertSqlSafe(sql))
         .bind(to.as_str())
-        .bind(t.reason.to_owned())
+        .bind(t.reason.encode())
         .bind(now)
         .bind(t.settled_ms.unwrap_or(i64::MIN))
         .bind(id)

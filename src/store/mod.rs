@@ -24,7 +24,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::config::files::{create_private_file, create_private_folder, sqlite_file};
-use crate::domain::campaign::CampaignState;
+use crate::domain::campaign::{CampaignState, StateReason};
 use crate::domain::{Outcome, RunStatus, Trigger};
 
 pub use dashboard::MonthCount;
@@ -47,6 +47,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// What is stored refuses the change (an account for the address exists): typed, for every way to word it.
+    #[error(transparent)]
+    Refused(#[from] crate::domain::Refusal),
     #[error("unexpected value in the database: {0}")]
     Corrupt(String),
 }
@@ -103,7 +106,7 @@ pub enum Backend {
 pub struct Transition<'a> {
     pub from: &'a [CampaignState],
     pub to: CampaignState,
-    pub reason: &'a str,
+    pub reason: &'a StateReason,
     pub settled_ms: Option<i64>,
 }
 

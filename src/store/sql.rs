@@ -8,7 +8,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row, Transaction};
 
 use super::{Backend, LogEntry, Run, StoreError, StoreResult};
-use crate::domain::campaign::{Campaign, CampaignState, Schedule};
+use crate::domain::campaign::{Campaign, CampaignState, Schedule, StateReason};
 use crate::domain::delivery::Outcome;
 use crate::domain::plan::Channel;
 use crate::domain::{RunStatus, Trigger};
@@ -243,7 +243,7 @@ pub(super) fn campaign_from(row: &AnyRow) -> StoreResult<Campaign> {
         from_ms: row.try_get("from_ms")?,
         until_ms: row.try_get("until_ms")?,
         state: CampaignState::parse(&state).ok_or_else(|| corrupt(format!("campaign state {state:?}")))?,
-        state_reason: row.try_get("state_reason")?,
+        state_reason: StateReason::decode(&row.try_get::<String, _>("state_reason")?),
         settled_ms: row.try_get("settled_ms")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,

@@ -18,6 +18,7 @@ mod menu;
 mod ops;
 mod pages;
 mod role;
+mod said;
 mod server;
 mod session;
 mod staff;

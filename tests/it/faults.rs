@@ -26,7 +26,7 @@ async fn statuses(app: &Application) -> Vec<(String, String)> {
 
 async fn state(app: &Application, campaign: i64) -> (CampaignState, String) {
     let c = app.campaign(campaign).await.unwrap();
-    (c.state, c.state_reason)
+    (c.state, c.state_reason.to_string())
 }
 
 both_backends!(refusals_by_kind, |mut env: TestEnv| async move {

@@ -17,51 +17,25 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use common::{TestEnv, tester};
-use outreach::Application;
 use outreach::clock::ManualClock;
-use outreach::domain::account::Role;
 use outreach::domain::campaign::CampaignState;
 use outreach::domain::plan::Channel;
+use reqwest::StatusCode;
 use support::rig::{create, import, request, tokyo, worker_of};
 use support::smtp::TestSmtp;
+use support::staff_site::{Browser, Site, serve};
 
 const ADMIN: &str = "admin@example.org";
-const PASSWORD: &str = "correct horse battery";
 
-struct Site {
-    base: String,
-    http: reqwest::Client,
-    app: Arc<Application>,
-}
-
-impl Site {
-    async fn sign_in(&self) -> String {
-        let answer = self
-            .http
-            .post(format!("{}/sign-in", self.base))
-            .form(&[("email", ADMIN), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 303);
-        let set = answer.headers()["set-cookie"].to_str().unwrap();
-        set.split(';').next().unwrap().to_owned()
-    }
-
-    async fn get(&self, cookie: &str, path: &str) -> (u16, String) {
-        let answer = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap();
-        (answer.status().as_u16(), answer.text().await.unwrap())
-    }
+/// The ids of the campaigns in each state the site holds.
+struct Campaigns {
+    sent: i64,
+    paused: i64,
+    cancelled: i64,
 }
 
 /// A site with something on every page: the pages' paths.
-async fn site(env: &mut TestEnv, smtp: &TestSmtp) -> (Site, Vec<String>) {
+async fn site(env: &mut TestEnv, smtp: &TestSmtp) -> (Site, Campaigns, Vec<String>) {
     env.set("OUTREACH_DELIVERY__TRANSPORT", "smtp")
         .set("OUTREACH_SMTP__HOST", "127.0.0.1")
         .set("OUTREACH_SMTP__PORT", smtp.port().to_string())
@@ -71,14 +45,7 @@ async fn site(env: &mut TestEnv, smtp: &TestSmtp) -> (Site, Vec<String>) {
         .set("OUTREACH_WEB__BASE_URL", "https://outreach.example.org")
         .set("OUTREACH_TOSHO_SHIMBUN__EDITORIAL_DESK", "desk@example.co.jp");
     let clock = ManualClock::at(tokyo("2020-06-01T10:00"));
-    let app = Arc::new(env.app(Arc::new(clock.clone())).await);
-    let admin = app.add_user(&tester(), ADMIN, Role::Admin, PASSWORD).await.unwrap();
-    app.add_user(&tester(), "auditor@example.org", Role::Auditor, PASSWORD)
-        .await
-        .unwrap();
-    app.create_token(&tester(), &admin.email, "集計用", Some(30))
-        .await
-        .unwrap();
+    let app = env.app(Arc::new(clock.clone())).await;
     import(
         &app,
         &[
@@ -111,21 +78,16 @@ async fn site(env: &mut TestEnv, smtp: &TestSmtp) -> (Site, Vec<String>) {
         .await
         .unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(outreach::web::serve(app.clone(), listener, std::future::pending()));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let s = Site { base, http, app };
-    let cookie = s.sign_in().await;
+    drop(worker);
+    let s = serve(app).await;
+    s.app.create_token(&tester(), ADMIN, "集計用", Some(30)).await.unwrap();
+    let admin = s.sign_in(ADMIN).await;
     // The ids the pages need, found as staff would: through the pages.
     let member = first_link(
-        &s.get(&cookie, "/staff/members?q=a%40example.co.jp").await.1,
+        &s.get(&admin, "/staff/members?q=a%40example.co.jp").await.1,
         "/staff/members/",
     );
-    let entry = first_link(&s.get(&cookie, "/audit/log").await.1, "/audit/log/");
+    let entry = first_link(&s.get(&admin, "/audit/log").await.1, "/audit/log/");
     let pages = [
         "/staff".to_owned(),
         "/staff/campaigns".to_owned(),
@@ -145,7 +107,12 @@ async fn site(env: &mut TestEnv, smtp: &TestSmtp) -> (Site, Vec<String>) {
         "/admin/tokens".to_owned(),
         "/admin/config".to_owned(),
     ];
-    (s, pages.to_vec())
+    let campaigns = Campaigns {
+        sent,
+        paused,
+        cancelled,
+    };
+    (s, campaigns, pages.to_vec())
 }
 
 /// The id in the first link to `prefix{id}` on a page.
@@ -183,6 +150,16 @@ fn visible_text(html: &str) -> String {
         .join(" ")
 }
 
+/// The words of a page's visible text that are a stored spelling or an English label, if any.
+fn leak(html: &str, stored: &BTreeSet<String>, english: &BTreeSet<String>) -> Option<String> {
+    let words = ascii_words(&visible_text(html));
+    let found: Vec<&String> = words
+        .iter()
+        .filter(|w| stored.contains(*w) || english.contains(&w.to_lowercase()))
+        .collect();
+    (!found.is_empty()).then(|| format!("{found:?}"))
+}
+
 fn ascii_words(text: &str) -> BTreeSet<String> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
         .map(|w| w.trim_matches('-'))
@@ -191,13 +168,28 @@ fn ascii_words(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// A catalogue value without its `{ $name }` placeables: their names are code, not words of the language.
+fn without_placeables(value: &str) -> String {
+    let mut kept = String::new();
+    let mut depth = 0usize;
+    for c in value.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => kept.push(c),
+            _ => {}
+        }
+    }
+    kept
+}
+
 /// Words of the English catalogue's values (four letters or more) that the Japanese catalogue never uses.
 fn english_words() -> BTreeSet<String> {
     let values = |file: &str| {
         let text = std::fs::read_to_string(common::repo().join("templates/web/locales").join(file)).unwrap();
         let values: Vec<String> = text
             .lines()
-            .filter_map(|l| l.split_once(" = ").map(|(_, v)| v.to_owned()))
+            .filter_map(|l| l.split_once(" = ").map(|(_, v)| without_placeables(v)))
             .collect();
         values.join(" ")
     };
@@ -216,8 +208,8 @@ both_backends!(
     no_page_in_japanese_shows_a_stored_spelling_or_an_english_label,
     |mut env: TestEnv| async move {
         let smtp = TestSmtp::start();
-        let (s, pages) = site(&mut env, &smtp).await;
-        let cookie = s.sign_in().await;
+        let (s, _, pages) = site(&mut env, &smtp).await;
+        let admin = s.sign_in(ADMIN).await;
         let themes: Vec<String> = s
             .app
             .plan(None)
@@ -235,24 +227,108 @@ both_backends!(
         );
         let mut leaks = Vec::new();
         for path in &pages {
-            let (status, html) = s.get(&cookie, path).await;
+            let (status, html) = s.get(&admin, path).await;
             assert_eq!(status, 200, "GET {path}: {html}");
-            let words = ascii_words(&visible_text(&html));
-            let found: Vec<&String> = words
-                .iter()
-                .filter(|w| stored.contains(*w) || english.contains(&w.to_lowercase()))
-                .collect();
-            if !found.is_empty() {
-                leaks.push(format!("{path}: {found:?}"));
+            if let Some(leak) = leak(&html, &stored, &english) {
+                leaks.push(format!("{path}: {leak}"));
             }
         }
         assert!(leaks.is_empty(), "English on Japanese pages:\n{}", leaks.join("\n"));
         // The same pages in English render, and say what the Japanese ones say in English.
-        let english_cookie = format!("{cookie}; outreach_lang=en");
+        let english = Browser {
+            cookie: format!("{}; outreach_lang=en", admin.cookie),
+            csrf: admin.csrf.clone(),
+        };
         for path in &pages {
-            let (status, html) = s.get(&english_cookie, path).await;
+            let (status, html) = s.get(&english, path).await;
             assert_eq!(status, 200, "GET {path} in English: {html}");
             assert!(html.contains("<html lang=\"en\""), "{path} is not in English");
         }
+    }
+);
+
+both_backends!(
+    a_refused_request_is_explained_in_japanese_with_its_status,
+    |mut env: TestEnv| async move {
+        let smtp = TestSmtp::start();
+        let (s, c, _) = site(&mut env, &smtp).await;
+        let admin = s.sign_in(ADMIN).await;
+        let themes: Vec<String> = s
+            .app
+            .plan(None)
+            .await
+            .unwrap()
+            .themes
+            .iter()
+            .map(|t| t.slug.clone())
+            .collect();
+        let stored: BTreeSet<String> = support::spellings::stored_spellings(&themes).into_iter().collect();
+        let english = english_words();
+        let member = first_link(
+            &s.get(&admin, "/staff/members?q=b%40example.co.jp").await.1,
+            "/staff/members/",
+        );
+        // Each request the stored state refuses: what the page must say, in Japanese, and with which status.
+        let refused = [
+            (
+                s.post(&admin, &format!("/staff/campaigns/{}/resume", c.cancelled), &[])
+                    .await,
+                StatusCode::CONFLICT,
+                "このキャンペーンは「中止」のため、「予定どおり配信」にはできません。",
+            ),
+            (
+                s.post(&admin, &format!("/staff/campaigns/{}/send-now", c.paused), &[])
+                    .await,
+                StatusCode::CONFLICT,
+                "このキャンペーンは「一時停止中」のため、今すぐ送信することはできません。",
+            ),
+            (
+                s.post(
+                    &admin,
+                    &format!("/staff/members/{member}/unsuppress"),
+                    &[("reason", "確認のため")],
+                )
+                .await,
+                StatusCode::CONFLICT,
+                "b@example.co.jp は配信停止されていません。",
+            ),
+            (
+                s.post(
+                    &admin,
+                    "/admin/users",
+                    &[
+                        ("email", "auditor@example.org"),
+                        ("role", "staff"),
+                        ("password", "another long passphrase"),
+                    ],
+                )
+                .await,
+                StatusCode::CONFLICT,
+                "auditor@example.org のアカウントはすでにあります。",
+            ),
+            (
+                s.get(&admin, "/staff/campaigns/999999").await,
+                StatusCode::NOT_FOUND,
+                "キャンペーン 999999 は見つかりません。",
+            ),
+        ];
+        for (i, ((status, html), want_status, want)) in refused.iter().enumerate() {
+            assert_eq!(status, want_status, "request {i}: {html}");
+            assert!(
+                html.contains(want),
+                "request {i} does not say {want:?}:\n{}",
+                visible_text(html)
+            );
+            assert_eq!(
+                leak(html, &stored, &english),
+                None,
+                "request {i}: {}",
+                visible_text(html)
+            );
+        }
+        // Nothing was changed by the refused requests.
+        let cancelled = s.app.campaign(c.cancelled).await.unwrap();
+        assert_eq!(cancelled.state, CampaignState::Cancelled);
+        assert!(c.sent > 0);
     }
 );

@@ -458,8 +458,11 @@ both_backends!(
         assert_eq!(location(&done), format!("/staff/campaigns/{id}?done=pause"));
         let c = s.app.campaign(id).await.unwrap();
         assert_eq!(
-            (c.state, c.state_reason.as_str()),
-            (CampaignState::Paused, "paused by staff")
+            (c.state, c.state_reason),
+            (
+                CampaignState::Paused,
+                outreach::domain::campaign::StateReason::PausedByStaff
+            )
         );
         let paused = s.recorded("campaign.pause").await;
         assert_eq!(paused.len(), 1);

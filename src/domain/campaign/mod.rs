@@ -1,5 +1,6 @@
 //! Campaigns: a theme × channel × template on a one-time or recurring schedule, read in the configured zone.
 
+mod reason;
 mod request;
 pub mod schedule;
 
@@ -7,6 +8,7 @@ use serde::Serialize;
 
 use crate::domain::Actor;
 use crate::domain::plan::Channel;
+pub use reason::StateReason;
 pub use request::{CampaignEdit, CampaignRequest, Zone, fires, local_day, schedule_of};
 pub use schedule::{Schedule, ScheduleError};
 
@@ -90,7 +92,7 @@ pub struct Campaign {
     pub from_ms: Option<i64>,
     pub until_ms: Option<i64>,
     pub state: CampaignState,
-    pub state_reason: String,
+    pub state_reason: StateReason,
     pub settled_ms: i64,
     pub created_at: i64,
     pub updated_at: i64,

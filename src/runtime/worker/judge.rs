@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use rand::Rng;
 use tokio::sync::mpsc;
 
-use crate::domain::campaign::CampaignState;
+use crate::domain::campaign::{CampaignState, StateReason};
 use crate::domain::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
 use crate::domain::{Action, Actor};
 use crate::mail::reply::{Refusal, Reply};
@@ -66,11 +66,10 @@ impl Worker {
             }
             Refusal::Message => Outcome::Failed,
             Refusal::Transport => {
-                let reason = format!(
-                    "paused: the mail server refuses the sending, not a recipient: {} {}",
-                    reply.code().map(|c| c.to_string()).unwrap_or_default(),
-                    reply.text()
-                );
+                let reason = StateReason::ServerRefusesSending {
+                    code: reply.code(),
+                    reply: reply.text().to_owned(),
+                };
                 self.halt(record.campaign_id, &reason).await?;
                 // Back to the queue as it was: the attempt is logged, the campaign waits for staff.
                 record.next_attempt_at = record.at;
@@ -107,7 +106,7 @@ impl Worker {
         match why {
             Unprepared::Render(reason) => {
                 // Nobody is failed for our own template: the campaign waits until it is fixed and resumed.
-                self.halt(record.campaign_id, &format!("held: the mail does not render: {reason}"))
+                self.halt(record.campaign_id, &StateReason::DoesNotRender { error: reason })
                     .await?;
                 self.give_back(d.id).await
             }
@@ -136,7 +135,7 @@ impl Worker {
     }
 
     /// Pauses a campaign with the reason staff will read, and stops this step from sending more of it.
-    async fn halt(&self, campaign_id: i64, reason: &str) -> Result<(), WorkerError> {
+    async fn halt(&self, campaign_id: i64, reason: &StateReason) -> Result<(), WorkerError> {
         if let Ok(mut halted) = self.halted.lock()
             && !halted.insert(campaign_id)
         {
@@ -145,7 +144,7 @@ impl Worker {
         self.pause(campaign_id, reason).await
     }
 
-    async fn pause(&self, campaign_id: i64, reason: &str) -> Result<(), WorkerError> {
+    async fn pause(&self, campaign_id: i64, reason: &StateReason) -> Result<(), WorkerError> {
         let now = self.clock.now_ms();
         if self
             .store
@@ -158,7 +157,8 @@ impl Worker {
                     settled_ms: None,
                 },
                 now,
-                Action::new(&Actor::Smtp, "campaign.pause", format!("campaign {campaign_id}")).with("reason", reason),
+                Action::new(&Actor::Smtp, "campaign.pause", format!("campaign {campaign_id}"))
+                    .with("reason", reason.to_string()),
             )
             .await?
         {
@@ -179,13 +179,13 @@ impl Worker {
         }
         let rate = failed as f64 / done as f64;
         if rate > d.failure_rate_pause {
-            let reason = format!(
-                "paused automatically: {} of {} deliveries of run {run_id} failed ({:.0}% > {:.0}%)",
+            let reason = StateReason::FailureRate {
                 failed,
                 done,
-                rate * 100.0,
-                d.failure_rate_pause * 100.0
-            );
+                run: run_id,
+                rate,
+                limit: d.failure_rate_pause,
+            };
             self.pause(campaign_id, &reason).await?;
         }
         Ok(())

@@ -85,7 +85,7 @@ impl CampaignView {
             from: c.from_ms.map(|t| iso(app, t)),
             until: c.until_ms.map(|t| iso(app, t)),
             state: c.state.as_str().to_owned(),
-            state_reason: c.state_reason.clone(),
+            state_reason: c.state_reason.to_string(),
             created_at: iso(app, c.created_at),
             updated_at: iso(app, c.updated_at),
             next_firings,

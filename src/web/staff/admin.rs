@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::super::client::ClientAddress;
 use super::super::role::Admin;
+use super::super::said::said;
 use super::super::session::{NoFields, Signed, SignedInUser, StaffForm};
 use super::super::state::Web;
 use super::super::status::{BAD_INPUT, status_of};
@@ -134,7 +135,7 @@ async fn add_user(
             .await
         }
         Err(e) if e.kind() == ErrorKind::Conflict => {
-            let errors = json!({"email": e.to_string(), "password": ""});
+            let errors = json!({"email": said(lang, &e), "password": ""});
             users_page(&web, &signed_in, lang, &form, errors, status_of(e.kind())).await
         }
         Err(e) => failure(&web, &signed_in, lang, "/admin/users", &e),
@@ -262,7 +263,7 @@ async fn create_token(
             .await
         }
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound) => {
-            let message = e.to_string();
+            let message = said(lang, &e);
             tokens_page(
                 &web,
                 &signed_in,

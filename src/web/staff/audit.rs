@@ -232,15 +232,15 @@ impl AuditLog for SendLog {
         });
         let channel = given(&filters.channel).and_then(|c| match c.parse::<crate::domain::Channel>() {
             Ok(c) => Some(c.slug().to_owned()),
-            Err(e) => {
-                errors.insert("channel".into(), e.to_string().into());
+            Err(_) => {
+                errors.insert("channel".into(), lang.t("choose").into());
                 None
             }
         });
         let outcome = given(&filters.outcome).and_then(|o| match Outcome::parse(&o) {
             Some(o) => Some(o),
             None => {
-                errors.insert("outcome".into(), "sent, deferred, failed, skipped".into());
+                errors.insert("outcome".into(), lang.t("choose").into());
                 None
             }
         });

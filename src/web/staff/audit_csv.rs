@@ -16,6 +16,7 @@ use futures::stream;
 
 use super::super::keyset::{self, ActionLog, Cursor as Batch, SendLog};
 use super::super::role::Auditor;
+use super::super::said::said;
 use super::super::session::Signed;
 use super::super::state::Web;
 use super::super::status::{BAD_INPUT, status_of};
@@ -114,12 +115,14 @@ async fn download<L: AuditLog>(
     headers: HeaderMap,
     Query(q): Query<LogQuery<L::Filters>>,
 ) -> Response {
-    let filter = match L::filter(&q.filters, &web, Lang::of(&headers)) {
+    let lang = Lang::of(&headers);
+    let filter = match L::filter(&q.filters, &web, lang) {
         Ok(filter) => filter,
-        Err(_) => return (BAD_INPUT, format!("a filter is not valid: see {}", L::PATH)).into_response(),
+        // The page of the same filters says which one is wrong; a download only says so.
+        Err(_) => return (BAD_INPUT, lang.t_with("said-input", &[("detail", L::PATH)])).into_response(),
     };
     match Stream::<L>::new(&web, filter, &q.encoding) {
         Ok(stream) => attachment(L::FILE, encoding(&q.encoding), Body::from_stream(chunks(stream))),
-        Err(e) => (status_of(e.kind()), e.to_string()).into_response(),
+        Err(e) => (status_of(e.kind()), said(lang, &e)).into_response(),
     }
 }

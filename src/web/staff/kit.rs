@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::super::said::said;
 use super::super::session::SignedInUser;
 use super::super::state::Web;
 use super::super::status::status_of;
@@ -76,13 +77,10 @@ pub(super) fn failure(web: &Web, signed_in: &SignedInUser, lang: Lang, current: 
     };
     let mut context = frame(web, signed_in, lang, &lang.t(title), current);
     // Only messages written for people, in the page's language: a database error is not shown.
-    let message = match e {
-        AppError::Invalid(invalid) => {
-            let said: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
-            said.join(" ")
-        }
-        _ if status.is_server_error() => String::new(),
-        _ => e.to_string(),
+    let message = if status.is_server_error() && e.kind() != ErrorKind::Config {
+        String::new()
+    } else {
+        said(lang, e)
     };
     context["message"] = message.into();
     page_with(web, status, "staff/members-notice", &context)

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::super::client::ClientAddress;
 use super::super::role::Staff;
+use super::super::said::said;
 use super::super::session::{Signed, SignedInUser, StaffForm};
 use super::super::state::Web;
 use super::super::status::{BAD_INPUT, status_of};
@@ -181,6 +182,11 @@ async fn member_page(
         Some((form, typed, message, status)) => (form, message, typed.clone(), status),
         None => ("", "", ChangeForm::default(), StatusCode::OK),
     };
+    // A refusal (the member changed meanwhile: lifted by someone else, say) belongs to no field, and the form it
+    // came from may no longer be on the page: it is said at the top.
+    if status == StatusCode::CONFLICT {
+        context["notice"] = message.into();
+    }
     context["form"] = json!({"name": form, "message": message, "theme": typed_form.theme, "reason": typed_form.reason});
     page_with(web, status, "staff/members-show", &context)
 }
@@ -194,7 +200,7 @@ async fn change(
 ) -> Response {
     let lang = Lang::of(&headers);
     if !ACTIONS.contains(&what.as_str()) {
-        return (StatusCode::NOT_FOUND, "not found").into_response();
+        return failure(&web, &signed_in, lang, "/staff/members", &AppError::NotFound(what));
     }
     let member = match web.app.member_by_id(id).await {
         Ok(m) => m,
@@ -221,7 +227,7 @@ async fn change(
             member_page(&web, &signed_in, lang, id, Some((&what, &form, &message, BAD_INPUT))).await
         }
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Conflict) => {
-            let message = e.to_string();
+            let message = said(lang, &e);
             member_page(
                 &web,
                 &signed_in,
@@ -266,7 +272,10 @@ async fn switch_advisor(
     let active = match what.as_str() {
         "activate" => true,
         "deactivate" => false,
-        _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
+        _ => {
+            let unknown = AppError::NotFound(what);
+            return failure(&web, &signed_in, Lang::of(&headers), "/staff/advisors", &unknown);
+        }
     };
     let app = web.app.for_client(&client.to_string());
     match app.set_advisor_active(&actor(&signed_in), &form.email, active).await {

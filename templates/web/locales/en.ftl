@@ -426,6 +426,35 @@ reason-server-refuses-sending = paused: the mail server refuses the sending itse
 reason-does-not-render = held: the mail cannot be composed: { $error }
 reason-failure-rate = paused automatically: { $failed } of { $done } mails of run { $run } failed ({ $rate } > { $limit })
 
+## A request the stored state refuses, and errors the pages do not word one by one (src/web/said.rs)
+refused-no-campaign = There is no campaign { $id }.
+refused-no-run = There is no run { $id }.
+refused-no-member = There is no member { $who }.
+refused-no-advisor = There is no advisor { $who }.
+refused-no-token = There is no API token { $id }.
+refused-no-log-record = There is no send-log record { $id }.
+refused-not-sendable = This campaign is { $state }, so it cannot be sent now. Only a campaign that is { $scheduled } can be.
+refused-not-editable = This campaign is { $state }, so it cannot be edited. Only a campaign that is { $scheduled } or { $paused } can be.
+refused-ended-while-edited = The campaign ended while it was being edited. Nothing was changed.
+refused-not-by-hand = A campaign cannot be made { $state } by hand.
+refused-stays-paused = The mail cannot be composed, so the campaign stays paused. Fix the template, then resume. (Details: { $error })
+refused-cannot-become = This campaign is { $state }, so it cannot become { $to }.
+refused-not-suppressed = { $who } is not suppressed.
+refused-account-exists = There already is an account for { $who }.
+said-input = The request could not be accepted. (Details: { $detail })
+said-config = The configuration is incomplete. Please ask an administrator. (Details: { $detail })
+said-conflict = This cannot be done in the current state.
+said-forbidden = You may not do this.
+said-mail-server = The mail server cannot be reached. Please try again later.
+
+## The confirmation of a move (src/web/staff/campaigns/actions.rs, templates/web/staff/campaign-confirm.hbs)
+move-on-campaign = { $move }: { $name }
+colon = {": "}
+consequence-pause = The schedule stops: none of this campaign's { $audience } recipients gets mail until it is resumed; mail waiting to be sent waits too.
+consequence-resume = The schedule resumes: the next firing goes to { $audience } recipients. Firings missed while paused are not sent.
+consequence-cancel = The campaign is cancelled for good: none of its { $audience } recipients gets any more of it, mail waiting included.
+consequence-send-now = A run starts now, outside the schedule, to { $audience } recipients.
+
 ## Schedules (src/web/staff/campaigns.rs, campaigns/form.rs)
 schedule-once = once, { $at }
 schedule-cron = repeating, by the cron expression

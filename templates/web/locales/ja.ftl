@@ -426,6 +426,35 @@ reason-server-refuses-sending = 一時停止：メールサーバーが（特定
 reason-does-not-render = 保留：メールを作成できません：{ $error }
 reason-failure-rate = 自動で一時停止：配信 { $run } の { $done } 通のうち { $failed } 通が失敗しました（{ $rate } ＞ 上限 { $limit }）
 
+## A request the stored state refuses, and errors the pages do not word one by one (src/web/said.rs)
+refused-no-campaign = キャンペーン { $id } は見つかりません。
+refused-no-run = 配信 { $id } は見つかりません。
+refused-no-member = 会員「{ $who }」は見つかりません。
+refused-no-advisor = 経営指導員「{ $who }」は見つかりません。
+refused-no-token = APIトークン { $id } は見つかりません。
+refused-no-log-record = 送信記録 { $id } は見つかりません。
+refused-not-sendable = このキャンペーンは「{ $state }」のため、今すぐ送信することはできません。今すぐ送信できるのは「{ $scheduled }」のキャンペーンだけです。
+refused-not-editable = このキャンペーンは「{ $state }」のため、変更できません。変更できるのは「{ $scheduled }」か「{ $paused }」のキャンペーンです。
+refused-ended-while-edited = 変更の途中でキャンペーンが終了しました。何も変更していません。
+refused-not-by-hand = キャンペーンを手動で「{ $state }」にすることはできません。
+refused-stays-paused = メールを作成できないため、一時停止のままです。テンプレートを直してから再開してください。（詳細：{ $error }）
+refused-cannot-become = このキャンペーンは「{ $state }」のため、「{ $to }」にはできません。
+refused-not-suppressed = { $who } は配信停止されていません。
+refused-account-exists = { $who } のアカウントはすでにあります。
+said-input = 入力を受け付けられませんでした。（詳細：{ $detail }）
+said-config = 設定に不足があります。管理者に連絡してください。（詳細：{ $detail }）
+said-conflict = いまの状態では、この操作はできません。
+said-forbidden = この操作をする権限がありません。
+said-mail-server = メールサーバーに接続できません。しばらくしてからお試しください。
+
+## The confirmation of a move (src/web/staff/campaigns/actions.rs, templates/web/staff/campaign-confirm.hbs)
+move-on-campaign = { $move }：{ $name }
+colon = ：
+consequence-pause = 配信予定を止めます。再開するまで、このキャンペーンの宛先 { $audience } 件にはメールが送られません。送信待ちのメールも止まります。
+consequence-resume = 配信予定を再開します。次の配信から宛先 { $audience } 件に送られます。停止中に過ぎた配信は送られません。
+consequence-cancel = キャンペーンを中止します。元に戻せません。宛先 { $audience } 件への今後の配信と送信待ちのメールは送られません。
+consequence-send-now = 配信予定とは別に、今すぐ宛先 { $audience } 件に送信を始めます。
+
 ## Schedules (src/web/staff/campaigns.rs, campaigns/form.rs)
 schedule-once = 1回（{ $at }）
 schedule-cron = 繰り返し（cron式による指定）

@@ -109,7 +109,15 @@ pub async fn newsletter_fired<S: AsRef<str>>(r: &Rig, emails: &[S]) -> outreach:
 pub async fn paused_touching_nobody(app: &Application, reply: &str) -> outreach::domain::campaign::Campaign {
     let c = app.store.campaigns().await.unwrap()[0].clone();
     assert_eq!(c.state, outreach::domain::campaign::CampaignState::Paused);
-    assert!(c.state_reason.contains(reply), "{}", c.state_reason);
+    assert!(
+        matches!(
+            &c.state_reason,
+            outreach::domain::campaign::StateReason::ServerRefusesSending { .. }
+        ),
+        "{:?}",
+        c.state_reason
+    );
+    assert!(c.state_reason.to_string().contains(reply), "{}", c.state_reason);
     assert!(
         app.store
             .members(None)

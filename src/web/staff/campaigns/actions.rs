@@ -63,32 +63,13 @@ impl Move {
 
     /// What will happen, with the audience size.
     fn consequence(self, lang: Lang, audience: i64) -> String {
-        match (self, lang) {
-            (Move::Pause, Lang::Ja) => format!(
-                "配信予定を止めます。再開するまで、このキャンペーンの宛先 {audience} 件にはメールが送られません。送信待ちのメールも止まります。"
-            ),
-            (Move::Pause, Lang::En) => format!(
-                "The schedule stops: none of this campaign's {audience} recipients gets mail until it is resumed; mail waiting to be sent waits too."
-            ),
-            (Move::Resume, Lang::Ja) => format!(
-                "配信予定を再開します。次の配信から宛先 {audience} 件に送られます。停止中に過ぎた配信は送られません。"
-            ),
-            (Move::Resume, Lang::En) => format!(
-                "The schedule resumes: the next firing goes to {audience} recipients. Firings missed while paused are not sent."
-            ),
-            (Move::Cancel, Lang::Ja) => format!(
-                "キャンペーンを中止します。元に戻せません。宛先 {audience} 件への今後の配信と送信待ちのメールは送られません。"
-            ),
-            (Move::Cancel, Lang::En) => format!(
-                "The campaign is cancelled for good: none of its {audience} recipients gets any more of it, mail waiting included."
-            ),
-            (Move::SendNow, Lang::Ja) => {
-                format!("配信予定とは別に、今すぐ宛先 {audience} 件に送信を始めます。")
-            }
-            (Move::SendNow, Lang::En) => {
-                format!("A run starts now, outside the schedule, to {audience} recipients.")
-            }
-        }
+        let key = match self {
+            Move::Pause => "consequence-pause",
+            Move::Resume => "consequence-resume",
+            Move::Cancel => "consequence-cancel",
+            Move::SendNow => "consequence-send-now",
+        };
+        lang.t_with(key, &[("audience", &audience.to_string())])
     }
 }
 
@@ -207,7 +188,10 @@ pub(super) async fn confirm(
         Ok(n) => n,
         Err(e) => return failed(&web, &who, lang, &e),
     };
-    let title = format!("{}: {}", the_move.title(lang), campaign.name);
+    let title = lang.t_with(
+        "move-on-campaign",
+        &[("move", &the_move.title(lang)), ("name", &campaign.name)],
+    );
     let mut context = frame(&web, &who, lang, &title, "/staff/campaigns");
     context["campaign"] = json!({"id": campaign.id, "name": campaign.name, "state": state_label(lang, campaign.state),
                "state_code": campaign.state.as_str()});

@@ -9,6 +9,7 @@ use chrono::TimeZone;
 
 use super::super::super::client::ClientAddress;
 use super::super::super::role::Staff;
+use super::super::super::said::said;
 use super::super::super::session::{Signed, SignedInUser, StaffForm};
 use super::super::super::state::Web;
 use super::super::super::status::{BAD_INPUT, status_of};
@@ -143,7 +144,7 @@ pub(super) async fn save(
         Err(AppError::Invalid(invalid)) => (Errors::of(lang, &invalid), BAD_INPUT),
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Conflict | ErrorKind::Config) => {
             let errors = Errors {
-                form: e.to_string(),
+                form: said(lang, &e),
                 ..Errors::default()
             };
             (errors, status_of(e.kind()))

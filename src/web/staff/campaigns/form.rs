@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::super::super::client::ClientAddress;
 use super::super::super::role::Staff;
+use super::super::super::said::said;
 use super::super::super::session::{Signed, SignedInUser, StaffForm};
 use super::super::super::state::Web;
 use super::super::super::status::{BAD_INPUT, status_of};
@@ -216,7 +217,7 @@ pub(super) async fn create(
         Err(AppError::Invalid(invalid)) => (Errors::of(lang, &invalid), BAD_INPUT),
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound | ErrorKind::Config) => {
             let errors = Errors {
-                form: e.to_string(),
+                form: said(lang, &e),
                 ..Errors::default()
             };
             (errors, status_of(e.kind()))

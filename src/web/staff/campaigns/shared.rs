@@ -8,15 +8,14 @@ use serde_json::Value;
 
 use super::super::super::session::SignedInUser;
 use super::super::super::state::Web;
-use super::super::super::status::status_of;
 use super::super::frame::{Lang, frame, page};
-use super::super::kit::local_time;
 pub(in crate::web::staff) use super::super::kit::options;
+use super::super::kit::{failure, local_time};
 use crate::Application;
 use crate::domain::campaign::schedule::Schedule;
-use crate::domain::campaign::{Campaign, CampaignState};
+use crate::domain::campaign::{Campaign, CampaignState, StateReason};
 use crate::domain::plan::Channel;
-use crate::error::{AppError, ErrorKind};
+use crate::error::AppError;
 
 /// How many firing times a campaign shows.
 pub(in crate::web::staff) const NEXT_FIRINGS: usize = 5;
@@ -41,62 +40,40 @@ pub(in crate::web::staff) fn state_label(lang: Lang, state: CampaignState) -> St
     lang.label("campaign-state", state.as_str())
 }
 
-/// Why a campaign is in its state, in the page's language. The reasons the service writes are named; a mail
-/// server's reply inside one is shown as the server gave it.
-pub(in crate::web::staff) fn reason_label(lang: Lang, reason: &str) -> String {
-    const SMTP: &str = "paused: the mail server refuses the sending, not a recipient: ";
-    const RENDER: &str = "held: the mail does not render: ";
-    const RATE: &str = "paused automatically: ";
+/// Why a campaign is in its state, in the page's language. A mail server's reply or a template's error inside a
+/// reason is shown as it was given; a reason stored as text by an earlier version, as it was stored.
+pub(in crate::web::staff) fn reason_label(lang: Lang, reason: &StateReason) -> String {
     match reason {
-        "" => String::new(),
-        "paused by staff" => lang.t("reason-paused-by-staff"),
-        "cancelled by staff" => lang.t("reason-cancelled-by-staff"),
-        "no firing time left inside the campaign's bounds" => lang.t("reason-no-firing-left"),
-        _ => {
-            if let Some(reply) = reason.strip_prefix(SMTP) {
-                lang.t_with("reason-server-refuses-sending", &[("reply", reply)])
-            } else if let Some(error) = reason.strip_prefix(RENDER) {
-                lang.t_with("reason-does-not-render", &[("error", error)])
-            } else if let Some(rest) = reason.strip_prefix(RATE) {
-                failure_rate_label(lang, rest).unwrap_or_else(|| reason.to_owned())
-            } else {
-                reason.to_owned()
-            }
+        StateReason::None => String::new(),
+        StateReason::PausedByStaff => lang.t("reason-paused-by-staff"),
+        StateReason::CancelledByStaff => lang.t("reason-cancelled-by-staff"),
+        StateReason::NoFiringLeft => lang.t("reason-no-firing-left"),
+        StateReason::ServerRefusesSending { code, reply } => {
+            let reply = match code {
+                Some(code) => format!("{code} {reply}"),
+                None => reply.clone(),
+            };
+            lang.t_with("reason-server-refuses-sending", &[("reply", &reply)])
         }
+        StateReason::DoesNotRender { error } => lang.t_with("reason-does-not-render", &[("error", error)]),
+        StateReason::FailureRate {
+            failed,
+            done,
+            run,
+            rate,
+            limit,
+        } => lang.t_with(
+            "reason-failure-rate",
+            &[
+                ("failed", &failed.to_string()),
+                ("done", &done.to_string()),
+                ("run", &run.to_string()),
+                ("rate", &format!("{:.0}%", rate * 100.0)),
+                ("limit", &format!("{:.0}%", limit * 100.0)),
+            ],
+        ),
+        StateReason::Text { text } => text.clone(),
     }
-}
-
-/// `3 of 10 deliveries of run 5 failed (30% > 20%)`, as the worker writes it.
-fn failure_rate_label(lang: Lang, rest: &str) -> Option<String> {
-    let words: Vec<&str> = rest.split_whitespace().collect();
-    let [
-        failed,
-        "of",
-        done,
-        "deliveries",
-        "of",
-        "run",
-        run,
-        "failed",
-        rate,
-        ">",
-        limit,
-    ] = words.as_slice()
-    else {
-        return None;
-    };
-    let rate = rate.trim_start_matches('(');
-    let limit = limit.trim_end_matches(')');
-    Some(lang.t_with(
-        "reason-failure-rate",
-        &[
-            ("failed", failed),
-            ("done", done),
-            ("run", run),
-            ("rate", rate),
-            ("limit", limit),
-        ],
-    ))
 }
 
 /// A schedule in words: the one time, or the name of a repeating schedule the form offers (any other cron
@@ -129,27 +106,10 @@ pub(in crate::web::staff) fn message(
     (status, page(web, "staff/message", &context)).into_response()
 }
 
-/// A service's failure as the staff pages show it, with its kind's status: the user's mistake, or ours. A
-/// configuration or mail-server problem is said (staff can have it fixed); the database's and the program's
-/// are logged and not shown.
+/// A service's failure on a campaign page, as every staff page shows one (`kit::failure`), with the way back to
+/// the campaigns.
 pub(in crate::web::staff) fn failed(web: &Web, who: &SignedInUser, lang: Lang, e: &AppError) -> Response {
-    let text = match e.kind() {
-        ErrorKind::NotFound => lang.t("not-found"),
-        ErrorKind::Database | ErrorKind::Internal => {
-            tracing::error!(error = %e, "web: a staff request failed");
-            lang.t("try-again-later")
-        }
-        // What is wrong with what was given, in the page's language.
-        ErrorKind::Invalid => match e {
-            AppError::Invalid(invalid) => {
-                let said: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
-                said.join(" ")
-            }
-            _ => e.to_string(),
-        },
-        _ => e.to_string(),
-    };
-    message(web, who, lang, status_of(e.kind()), &text)
+    failure(web, who, lang, "/staff/campaigns", e)
 }
 
 pub(in crate::web::staff) fn channel_options(lang: Lang, chosen: &str) -> Vec<Value> {

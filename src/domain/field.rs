@@ -110,39 +110,6 @@ impl Field {
             Field::Expires => "expires_days",
         })
     }
-
-    /// Its label on the staff pages, Japanese first.
-    pub fn label(self, english: bool) -> &'static str {
-        let (ja, en) = match self {
-            Field::Name => ("管理用の名前", "internal name"),
-            Field::Title => ("会員に見える題名", "title"),
-            Field::Issue => ("東商新聞の号", "issue"),
-            Field::Theme => ("テーマ", "theme"),
-            Field::Channel => ("配信経路", "channel"),
-            Field::Schedule => ("スケジュール", "schedule"),
-            Field::At => ("日時", "date and time"),
-            Field::Cron => ("cron", "cron expression"),
-            Field::From => ("開始日", "first day"),
-            Field::Until => ("終了日", "last day"),
-            Field::Since => ("この日以降", "since"),
-            Field::To => ("この日まで", "to"),
-            Field::Status => ("結果", "outcome"),
-            Field::FiscalYear => ("年度", "fiscal year"),
-            Field::Locale => ("言語", "language"),
-            Field::Reason => ("理由", "reason"),
-            Field::Email => ("メールアドレス", "address"),
-            Field::Recipient => ("宛先", "recipient"),
-            Field::Query => ("検索語", "search term"),
-            Field::Actor => ("操作した人", "actor"),
-            Field::Action => ("操作", "action"),
-            Field::Target => ("対象", "target"),
-            Field::Password => ("パスワード", "password"),
-            Field::Role => ("役割", "role"),
-            Field::TokenName => ("トークンの名前", "token name"),
-            Field::Expires => ("有効日数", "days valid"),
-        };
-        if english { en } else { ja }
-    }
 }
 
 #[cfg(test)]
@@ -156,9 +123,5 @@ mod tests {
             ("--fiscal-year", Some("fiscal_year"))
         );
         assert_eq!(Field::Schedule.api_name(), None);
-        assert_eq!(
-            (Field::Reason.label(false), Field::Reason.label(true)),
-            ("理由", "reason")
-        );
     }
 }

@@ -1,7 +1,7 @@
 //! What is wrong with what a person gave, as a value: a [`Problem`] (the message key and its arguments) about a
 //! [`Field`]. Each way in words it for its reader — the command line in English with its options
 //! (`--name must not be empty`), the API in English with its JSON field names, the staff pages beside the field in
-//! Japanese or English — and none of them reads a message to find the field.
+//! Japanese or English from the pages' catalogue — and none of them reads a message to find the field.
 
 use super::field::Field;
 
@@ -151,96 +151,6 @@ impl FieldError {
             }
         }
     }
-
-    /// The problem for a message beside its field on a page, in the reader's language (Japanese unless
-    /// `english`); the field itself is the label next to it.
-    pub fn explain(&self, english: bool) -> String {
-        let label = self.field.map_or("", |f| f.label(english));
-        let pick = |ja: &str, en: &str| if english { en.to_owned() } else { ja.to_owned() };
-        match &self.problem {
-            Problem::Empty if english => format!("Enter the {label}."),
-            Problem::Empty => format!("{label}を入力してください。"),
-            Problem::Control(_) => pick("改行や制御文字は使えません。", "No line breaks or control characters."),
-            Problem::TooLong { max, .. } if english => format!("At most {max} characters."),
-            Problem::TooLong { max, .. } => format!("{max}文字以内で入力してください。"),
-            Problem::NotAnAddress(given) if english => format!("{given} is not an e-mail address."),
-            Problem::NotAnAddress(given) => format!("{given} はメールアドレスの形になっていません。"),
-            Problem::TooMany { given, max } if english => format!("At most {max} addresses ({given} given)."),
-            Problem::TooMany { given, max } => format!("宛先は{max}件までです（{given}件あります）。"),
-            Problem::BadDateTime(_) => pick(
-                "日時を 2020-06-01T09:00 の形（東京時間）で入力してください。",
-                "Enter the date and time, Tokyo time, as 2020-06-01T09:00.",
-            ),
-            Problem::BadDate(_) => pick(
-                "日付を 2020-06-01 の形で入力してください。",
-                "Enter the date as 2020-06-01.",
-            ),
-            Problem::BadCron { .. } => pick(
-                "cron の書式が正しくありません。「分 時 日 月 曜日」の5項目で書いてください（例：0 9 * * MON#1 は毎月第1月曜 9:00）。",
-                "The cron expression does not parse. Write five fields, minute hour day month weekday \
-                 (e.g. 0 9 * * MON#1 is the first Monday of each month at 9:00).",
-            ),
-            Problem::OneSchedule => pick(
-                "日時と cron のどちらか一方だけを入力してください。",
-                "Give either a date and time or a cron expression, not both.",
-            ),
-            Problem::NeverFires { once: true, .. } => pick("この日時はもう過ぎています。", "That time has passed."),
-            Problem::NeverFires {
-                between: Some((from, until)),
-                ..
-            } if english => format!("This schedule never fires between {from} and {until}."),
-            Problem::NeverFires {
-                between: Some((from, until)),
-                ..
-            } => format!("このスケジュールでは、{from}から{until}までに一度も配信されません。"),
-            Problem::NeverFires { .. } => pick(
-                "このスケジュールでは、今後一度も配信されません（たとえば 2月31日は来ません）。",
-                "This schedule never fires from now on (February 31st, for one, never comes).",
-            ),
-            Problem::IssueForManuscripts => pick(
-                "号は東商新聞のときだけ入力します。",
-                "The issue is for Tosho Shimbun only.",
-            ),
-            Problem::UnknownTheme { .. } => pick(
-                "計画にないテーマです。一覧から選んでください。",
-                "The plan has no such theme; choose one from the list.",
-            ),
-            Problem::UnknownChannel(_) => pick("配信経路を選んでください。", "Choose a channel."),
-            Problem::NoDuty { .. } => pick(
-                "計画では、このテーマのこの配信経路に事業がありません。",
-                "The plan names no duty for this theme on this channel.",
-            ),
-            Problem::EnglishForNewsletters => pick(
-                "英語のメールはメールマガジンだけです。",
-                "Only newsletters have English mails.",
-            ),
-            Problem::ExpiresDays(_) => pick("日数は 1〜3650 の数で入力してください。", "Give 1 to 3650 days."),
-            Problem::PasswordShort { chars, min } if english => {
-                format!("At least {min} characters, please ({chars} given).")
-            }
-            Problem::PasswordShort { chars, min } => {
-                format!("パスワードは{min}文字以上にしてください（入力は{chars}文字）。")
-            }
-            Problem::PasswordControl => pick(
-                "パスワードに制御文字は使えません。",
-                "No control characters in a password.",
-            ),
-            Problem::PasswordCommon => pick(
-                "よく使われるパスワードです。別のものにしてください。",
-                "This is one of the most common passwords; choose another.",
-            ),
-            Problem::PasswordLikeAddress => pick(
-                "パスワードがメールアドレスとほとんど同じです。別のものにしてください。",
-                "The password is mostly the address; choose another.",
-            ),
-            Problem::UnknownRole(_) => pick("役割を選んでください。", "Choose a role."),
-            Problem::UnknownOutcome(_) => pick("結果を選んでください。", "Choose an outcome."),
-            Problem::DoesNotRender(cause) if english => format!("The mail does not render for this audience: {cause}"),
-            Problem::DoesNotRender(cause) => {
-                format!("この宛先に向けたメールを作れません（テンプレートの誤り）：{cause}")
-            }
-        }
-    }
 }
 
 /// Every problem found in one request (at least one), in the order of its fields, so that a form shows them all
@@ -291,14 +201,11 @@ mod tests {
         assert_eq!(e.to_string(), "--fiscal-year must not be empty");
         assert_eq!(e.english(Naming::Api), "fiscal_year must not be empty");
         let e = FieldError::new(Field::Name, Problem::Empty);
-        assert_eq!(e.explain(false), "管理用の名前を入力してください。");
-        assert_eq!(e.explain(true), "Enter the internal name.");
         let both = FieldError::new(Field::Schedule, Problem::OneSchedule);
         assert_eq!(both.to_string(), "give exactly one of --at and --cron");
         assert_eq!(both.english(Naming::Api), "give exactly one of at and cron");
         let neither = FieldError::new(Field::Schedule, Problem::Empty);
         assert_eq!(neither.english(Naming::Api), "give exactly one of at and cron");
-        assert_eq!(neither.explain(false), "スケジュールを入力してください。");
         let all = Invalid(vec![e, both]);
         assert_eq!(
             all.to_string(),

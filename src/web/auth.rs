@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use super::catalogue::Lang;
 use super::client::ClientAddress;
 use super::limits::retry_after;
 use super::menu::home_of;
@@ -37,16 +38,21 @@ pub(super) struct SignInForm {
 }
 
 /// The sign-in page with what was typed (never the password) and why it is shown again.
-fn sign_in_page(web: &Web, status: StatusCode, email: &str, next: &str, message: &str) -> Response {
-    let mut context = Pages::base(&web.app, "ja", "ログイン");
+fn sign_in_page(web: &Web, lang: Lang, status: StatusCode, email: &str, next: &str, message: &str) -> Response {
+    let mut context = Pages::base(&web.app, lang.code(), &lang.t("sign-in-title"));
+    context["en"] = (lang == Lang::En).into();
     context["email"] = email.into();
     context["next"] = local_path(next).unwrap_or_default().into();
     context["message"] = message.into();
     private((status, Html(web.pages.render("sign-in", &context))).into_response())
 }
 
-pub(super) async fn sign_in_form(State(web): State<Web>, Query(query): Query<SignInQuery>) -> Response {
-    sign_in_page(&web, StatusCode::OK, "", &query.next, "")
+pub(super) async fn sign_in_form(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Query(query): Query<SignInQuery>,
+) -> Response {
+    sign_in_page(&web, Lang::of(&headers), StatusCode::OK, "", &query.next, "")
 }
 
 pub(super) async fn sign_in(
@@ -56,14 +62,22 @@ pub(super) async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let app = &web.app;
+    let lang = Lang::of(&headers);
     // Login CSRF: another site must not sign the browser in to an account of its choosing.
     if !same_origin(&headers, &app.settings.web.base_url) {
-        return forbidden(&web, Refusal::ForeignOrigin);
+        return forbidden(&web, lang, Refusal::ForeignOrigin);
     }
     if let Err(wait) = web.sign_in_limits.allow(&form.email, client.0) {
         tracing::info!(%client, "web: sign-in attempts over the limit, refused unchecked");
-        let message = "ログインの試行が多すぎます。しばらく待ってから、もう一度お試しください。";
-        let mut page = sign_in_page(&web, StatusCode::TOO_MANY_REQUESTS, &form.email, &form.next, message);
+        let message = lang.t("sign-in-too-many");
+        let mut page = sign_in_page(
+            &web,
+            lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            &form.email,
+            &form.next,
+            &message,
+        );
         let (name, value) = retry_after(wait);
         page.headers_mut().insert(name, value);
         return page;
@@ -71,13 +85,13 @@ pub(super) async fn sign_in(
     let signed_in = match app.sign_in(&form.email, &form.password, &client.to_string()).await {
         Ok(signed_in) => signed_in,
         Err(e) if e.kind() == ErrorKind::Unauthorized => {
-            let message = "メールアドレスまたはパスワードが正しくありません。";
-            return sign_in_page(&web, status_of(e.kind()), &form.email, &form.next, message);
+            let message = lang.t("sign-in-wrong");
+            return sign_in_page(&web, lang, status_of(e.kind()), &form.email, &form.next, &message);
         }
         Err(e) if e.kind() == ErrorKind::Invalid => {
-            let message = "メールアドレスに使えない文字（改行や制御文字）が含まれています。";
+            let message = lang.t("sign-in-control");
             let typed = crate::domain::text::cleaned(&form.email, 254);
-            return sign_in_page(&web, status_of(e.kind()), &typed, &form.next, message);
+            return sign_in_page(&web, lang, status_of(e.kind()), &typed, &form.next, &message);
         }
         Err(e) => return unavailable(&web, status_of(e.kind()), &e),
     };

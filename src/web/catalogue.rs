@@ -5,6 +5,7 @@
 
 use std::sync::LazyLock;
 
+use axum::http::header::{self, HeaderMap};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use handlebars::{Context, Handlebars, Helper, HelperDef, RenderContext, RenderError, RenderErrorReason, ScopedJson};
@@ -30,6 +31,18 @@ impl Lang {
         }
     }
 
+    /// The language a reader chose on the pages: Japanese unless the switch set English (a cookie).
+    pub(crate) fn of(headers: &HeaderMap) -> Lang {
+        let en = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .any(|(name, value)| name == LANG_COOKIE && value == "en");
+        if en { Lang::En } else { Lang::Ja }
+    }
+
     /// The message `key` in this language.
     pub(crate) fn t(self, key: &str) -> String {
         CATALOGUE.text(self, key, None)
@@ -47,12 +60,31 @@ impl Lang {
 
     /// The message `key` with its arguments (`{ $name }` in the catalogue).
     pub(crate) fn t_with(self, key: &str, args: &[(&str, &str)]) -> String {
-        let mut fluent = FluentArgs::new();
-        for (name, value) in args {
-            fluent.set(*name, FluentValue::from(*value));
-        }
-        CATALOGUE.text(self, key, Some(&fluent))
+        CATALOGUE.text(self, key, Some(&fluent_args(args)))
     }
+
+    /// The message `key` with its arguments, if the catalogue has it: for keys made from stored names, where a
+    /// missing one is expected (a row written by a newer version) and said another way.
+    pub(crate) fn try_t_with(self, key: &str, args: &[(&str, &str)]) -> Option<String> {
+        CATALOGUE.lookup(self, key, Some(&fluent_args(args)))
+    }
+}
+
+fn fluent_args<'a>(args: &[(&'a str, &'a str)]) -> FluentArgs<'a> {
+    let mut fluent = FluentArgs::new();
+    for (name, value) in args {
+        fluent.set(*name, FluentValue::from(*value));
+    }
+    fluent
+}
+
+/// The cookie the language switch sets.
+pub(crate) const LANG_COOKIE: &str = "outreach_lang";
+
+/// The message `key` in both languages, Japanese first (`ログイン / Sign in`): for the title of a page whose
+/// reader's language is not known.
+pub(crate) fn both(key: &str) -> String {
+    format!("{} / {}", Lang::Ja.t(key), Lang::En.t(key))
 }
 
 pub(crate) const JA: &str = include_str!("../../templates/web/locales/ja.ftl");
@@ -133,7 +165,12 @@ impl HelperDef for Translate {
             .param(0)
             .and_then(|p| p.value().as_str())
             .ok_or(RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
-        let lang = Lang::from_code(ctx.data().get("lang").and_then(Value::as_str).unwrap_or("ja"));
+        // `{{t "key" lang="en"}}`: a page for readers whose language is not known (a member's broken link) says
+        // everything in both languages, Japanese first.
+        let lang = match h.hash_get("lang").and_then(|v| v.value().as_str()) {
+            Some(code) => Lang::from_code(code),
+            None => Lang::from_code(ctx.data().get("lang").and_then(Value::as_str).unwrap_or("ja")),
+        };
         // `{{t "outcome" row.outcome}}`: a state or a kind, named in the page's language.
         if let Some(value) = h.param(1) {
             let value = match value.value() {
@@ -143,7 +180,7 @@ impl HelperDef for Translate {
             return Ok(ScopedJson::Derived(Value::String(lang.label(key, &value))));
         }
         let mut args = FluentArgs::new();
-        for (name, value) in h.hash() {
+        for (name, value) in h.hash().iter().filter(|(name, _)| **name != "lang") {
             let text = match value.value() {
                 Value::String(s) => s.clone(),
                 Value::Null => String::new(),
@@ -151,7 +188,7 @@ impl HelperDef for Translate {
             };
             args.set(*name, FluentValue::from(text));
         }
-        let args = (!h.hash().is_empty()).then_some(&args);
+        let args = (args.iter().next().is_some()).then_some(&args);
         let text = CATALOGUE
             .lookup(lang, key, args)
             .ok_or_else(|| RenderErrorReason::Other(format!("no message {key:?} in the {} catalogue", lang.code())))?;

@@ -8,6 +8,7 @@ mod api;
 mod auth;
 mod catalogue;
 mod client;
+mod explain;
 mod format;
 mod fresh_link;
 mod keyset;

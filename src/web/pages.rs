@@ -6,6 +6,7 @@ use handlebars::Handlebars;
 use include_dir::{Dir, include_dir};
 use serde_json::{Value, json};
 
+use super::catalogue::{Lang, both};
 use super::status::BAD_INPUT;
 use crate::Application;
 use crate::domain::MemberStatus;
@@ -69,7 +70,7 @@ impl Pages {
 
     pub(super) async fn leave_confirm(&self, app: &Application, member: &Member, theme: &str) -> Response {
         let en = member.locale == "en";
-        let mut context = Self::base(app, &member.locale, if en { "Unsubscribe" } else { "配信停止" });
+        let mut context = Self::base(app, &member.locale, &lang_of(member).t("member-title-leave"));
         context["email"] = member.email.clone().into();
         context["theme"] = Self::theme_title(app, theme, en).await.into();
         Html(self.render("leave-confirm", &context)).into_response()
@@ -84,7 +85,7 @@ impl Pages {
         preferences: &str,
     ) -> Response {
         let en = member.locale == "en";
-        let mut context = Self::base(app, &member.locale, if en { "Unsubscribed" } else { "配信停止の完了" });
+        let mut context = Self::base(app, &member.locale, &lang_of(member).t("member-title-left"));
         context["email"] = member.email.clone().into();
         context["theme"] = Self::theme_title(app, theme, en).await.into();
         context["already"] = already.into();
@@ -95,7 +96,7 @@ impl Pages {
     /// The member's themes of the current plan with their state, and what was just changed.
     pub(super) async fn preferences(&self, app: &Application, member: &Member, done: Option<(Done, &str)>) -> Response {
         let en = member.locale == "en";
-        let mut context = Self::base(app, &member.locale, if en { "Your themes" } else { "配信設定" });
+        let mut context = Self::base(app, &member.locale, &lang_of(member).t("member-title-preferences"));
         let plan = app.plan(None).await.ok();
         let left_all = member.status == MemberStatus::Unsubscribed;
         let themes: Vec<Value> = plan
@@ -119,20 +120,13 @@ impl Pages {
             None => None,
             Some((what, slug)) => {
                 let theme = Self::theme_title(app, slug, en).await;
-                Some(match (what, en) {
-                    (Done::JoinRefused, false) => {
-                        format!("このアドレスへの配信は停止されているため、「{theme}」の配信は開始されていません。")
-                    }
-                    (Done::JoinRefused, true) => {
-                        format!("Mail to this address is stopped, so “{theme}” was not started.")
-                    }
-                    (Done::Joined, false) => format!("「{theme}」の配信を開始しました。"),
-                    (Done::Joined, true) => format!("You will receive “{theme}”."),
-                    (Done::Left, false) => format!("「{theme}」の配信を停止しました。"),
-                    (Done::Left, true) => format!("You will no longer receive “{theme}”."),
-                    (Done::LeftAll, false) => "すべての配信を停止しました。".to_owned(),
-                    (Done::LeftAll, true) => "You will receive no more newsletters.".to_owned(),
-                })
+                let key = match what {
+                    Done::JoinRefused => "member-done-join-refused",
+                    Done::Joined => "member-done-joined",
+                    Done::Left => "member-done-left",
+                    Done::LeftAll => "member-done-left-all",
+                };
+                Some(lang_of(member).t_with(key, &[("theme", &theme)]))
             }
         };
         // Undo offers the theme just left back, to a member who may still join it.
@@ -152,16 +146,16 @@ impl Pages {
 
     pub(super) fn invalid_link(&self, app: &Application, why: TokenError) -> Response {
         if why == TokenError::Inert {
-            let context = Self::base(app, "ja", "プレビューのリンク / Preview link");
+            let context = Self::base(app, "ja", &both("preview-link-title"));
             return Html(self.render("preview-link", &context)).into_response();
         }
-        let mut context = Self::base(app, "ja", "リンクが無効です / Invalid link");
+        let mut context = Self::base(app, "ja", &both("invalid-link-title"));
         context["expired"] = (why == TokenError::Expired).into();
         (BAD_INPUT, Html(self.render("invalid-link", &context))).into_response()
     }
 
     pub(super) fn link_requested(&self, app: &Application, answer: LinkAnswer) -> String {
-        let mut context = Self::base(app, "ja", "配信設定のリンク / Settings link");
+        let mut context = Self::base(app, "ja", &both("link-requested-title"));
         context["sent"] = (answer == LinkAnswer::Sent).into();
         context["too_many"] = (answer == LinkAnswer::TooMany).into();
         context["not_an_address"] = (answer == LinkAnswer::NotAnAddress).into();
@@ -169,8 +163,13 @@ impl Pages {
     }
 
     pub(super) fn unavailable(&self, app: &Application) -> String {
-        self.render("unavailable", &Self::base(app, "ja", "ただいま処理できません"))
+        self.render("unavailable", &Self::base(app, "ja", &both("unavailable-title")))
     }
+}
+
+/// The language a member chose (Japanese unless English).
+fn lang_of(member: &Member) -> Lang {
+    Lang::from_code(&member.locale)
 }
 
 /// What the preferences page confirms.

@@ -8,15 +8,13 @@ use crate::domain::campaign::CampaignState;
 use crate::error::{AppError, ErrorKind};
 
 use super::catalogue::Lang;
+use super::explain::explain_all;
 
 /// The error in the page's language. The database's and the program's own failures say only "try again later":
 /// the caller logs them.
 pub(crate) fn said(lang: Lang, e: &AppError) -> String {
     match e {
-        AppError::Invalid(invalid) => {
-            let said: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
-            said.join(" ")
-        }
+        AppError::Invalid(invalid) => explain_all(lang, invalid),
         AppError::Refused(refusal) => refused(lang, refusal),
         AppError::Input(detail) => lang.t_with("said-input", &[("detail", detail)]),
         AppError::Config(config) => lang.t_with("said-config", &[("detail", &config.to_string())]),

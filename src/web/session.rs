@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::catalogue::Lang;
 use super::pages::Pages;
 use super::role::{self, Auditor, Least};
 use super::state::Web;
@@ -120,7 +121,7 @@ impl<R: Least> FromRequestParts<Web> for Signed<R> {
 
     async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Response> {
         let user = SignedInUser::from_request_parts(parts, web).await?;
-        Signed::admit(user).map_err(|why| forbidden(web, why))
+        Signed::admit(user).map_err(|why| forbidden(web, Lang::of(&parts.headers), why))
     }
 }
 
@@ -135,27 +136,16 @@ pub(super) enum Refusal {
     Role(Role),
 }
 
-/// The 403 page, kept out of caches.
-pub(super) fn forbidden(web: &Web, why: Refusal) -> Response {
+/// The 403 page in the reader's language, kept out of caches.
+pub(super) fn forbidden(web: &Web, lang: Lang, why: Refusal) -> Response {
     let message = match why {
-        Refusal::ForeignOrigin | Refusal::Csrf => {
-            "フォームの有効期限が切れたか、ほかのサイトから送信されました。ページを開き直してから、もう一度お試しください。"
-                .to_owned()
-        }
-        Refusal::Role(role) => format!("この操作は、あなたの権限（{}）では行えません。", role_label(role)),
+        Refusal::ForeignOrigin | Refusal::Csrf => lang.t("forbidden-form"),
+        Refusal::Role(role) => lang.t_with("forbidden-role", &[("role", &lang.label("role", role.as_str()))]),
     };
-    let mut context = Pages::base(&web.app, "ja", "操作できません");
+    let mut context = Pages::base(&web.app, lang.code(), &lang.t("forbidden-title"));
     context["message"] = message.into();
     let html = web.pages.render("forbidden", &context);
     private((StatusCode::FORBIDDEN, Html(html)).into_response())
-}
-
-fn role_label(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "管理者 admin",
-        Role::Staff => "スタッフ staff",
-        Role::Auditor => "監査 auditor",
-    }
 }
 
 /// Not kept by the browser's cache or a proxy.
@@ -271,8 +261,9 @@ where
 
     async fn from_request(request: Request, web: &Web) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
+        let lang = Lang::of(&parts.headers);
         if !same_origin(&parts.headers, &web.app.settings.web.base_url) {
-            return Err(forbidden(web, Refusal::ForeignOrigin));
+            return Err(forbidden(web, lang, Refusal::ForeignOrigin));
         }
         let signed_in = SignedInUser::from_request_parts(&mut parts, web).await?;
         let bytes = Bytes::from_request(Request::from_parts(parts, body), web)
@@ -282,12 +273,12 @@ where
             .map(|f| f.csrf)
             .unwrap_or_default();
         if !csrf_matches(&signed_in.csrf, &token) {
-            return Err(forbidden(web, Refusal::Csrf));
+            return Err(forbidden(web, lang, Refusal::Csrf));
         }
         let form = serde_urlencoded::from_bytes::<T>(&bytes)
             .map_err(|e| (BAD_INPUT, format!("the form is incomplete: {e}")).into_response())?;
         Ok(StaffForm {
-            signed_in: Signed::admit(signed_in).map_err(|why| forbidden(web, why))?,
+            signed_in: Signed::admit(signed_in).map_err(|why| forbidden(web, lang, why))?,
             form,
         })
     }

@@ -61,7 +61,7 @@ const CASES: &[Case] = &[
         cli: "error: invalid cron expression \"0 9 * *\": expected 5 fields",
         api_field: "cron",
         page_field: "schedule",
-        ja: "cron の書式が正しくありません",
+        ja: "cron式の書き方が正しくありません",
         en: "The cron expression does not parse",
     },
     Case {

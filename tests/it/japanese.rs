@@ -332,3 +332,66 @@ both_backends!(
         assert!(c.sent > 0);
     }
 );
+
+/// The pages before and beside the staff pages: the sign-in page and a refusal (403) follow the language switch
+/// like every staff page, with no English on the Japanese side; a wrong password is said in the chosen language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sign_in_page_and_a_refusal_follow_the_language_switch() {
+    let mut env = TestEnv::new(common::Db::Sqlite).await.expect("sqlite env");
+    let s = support::staff_site::plain(&mut env, &[]).await;
+    let stored: BTreeSet<String> = support::spellings::stored_spellings(&[]).into_iter().collect();
+    let english = english_words();
+    let anonymous = Browser {
+        cookie: String::new(),
+        csrf: String::new(),
+    };
+    let in_english = |b: &Browser| Browser {
+        cookie: format!("{}; outreach_lang=en", b.cookie),
+        csrf: b.csrf.clone(),
+    };
+    let (status, html) = s.get(&anonymous, "/sign-in").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<h1>ログイン</h1>"), "{html}");
+    assert_eq!(leak(&html, &stored, &english), None, "{}", visible_text(&html));
+    let (_, html) = s.get(&in_english(&anonymous), "/sign-in").await;
+    assert!(
+        html.contains("<html lang=\"en\"") && html.contains("<h1>Sign in</h1>"),
+        "{html}"
+    );
+    // A wrong password, in each language.
+    let wrong = [("email", "staff@example.org"), ("password", "not the password at all")];
+    for (cookie, want) in [
+        ("", "メールアドレスまたはパスワードが正しくありません。"),
+        ("outreach_lang=en", "The address or the password is not right."),
+    ] {
+        let answer = s
+            .http
+            .post(format!("{}/sign-in", s.base))
+            .header("origin", "https://outreach.example.org")
+            .header("cookie", cookie)
+            .form(&wrong)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 401);
+        let html = answer.text().await.unwrap();
+        assert!(html.contains(want), "{cookie:?}: {}", visible_text(&html));
+    }
+    // An auditor on a staff page: the refusal names the role in the page's language.
+    let auditor = s.sign_in("auditor@example.org").await;
+    let (status, html) = s.get(&auditor, "/staff/campaigns/new").await;
+    assert_eq!(status, 403, "{html}");
+    assert!(
+        html.contains("この操作は、あなたの権限（監査）では行えません。"),
+        "{}",
+        visible_text(&html)
+    );
+    assert_eq!(leak(&html, &stored, &english), None, "{}", visible_text(&html));
+    let (status, html) = s.get(&in_english(&auditor), "/staff/campaigns/new").await;
+    assert_eq!(status, 403);
+    assert!(
+        html.contains("Your role (Auditor) cannot do this."),
+        "{}",
+        visible_text(&html)
+    );
+}

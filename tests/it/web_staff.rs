@@ -343,7 +343,7 @@ both_backends!(
         assert_eq!(json["times"], serde_json::json!(["2020年6月1日(月) 09:00"]));
         for (query, says) in [
             ("cron=0+0+31+2+*", "一度も配信されません"),
-            ("cron=every+monday", "cron の書式が正しくありません"),
+            ("cron=every+monday", "cron式の書き方が正しくありません"),
             ("cron=", "スケジュールを入力してください"),
             ("at=2020-05-01T09%3A00", "もう過ぎています"),
             ("at=tomorrow", "2020-06-01T09:00 の形"),
@@ -383,7 +383,9 @@ both_backends!(
             "{html}"
         );
         assert!(html.contains("管理用の名前を入力してください。"));
-        assert!(html.contains("aria-describedby=\"schedule-error\"") && html.contains("cron の書式が正しくありません"));
+        assert!(
+            html.contains("aria-describedby=\"schedule-error\"") && html.contains("cron式の書き方が正しくありません")
+        );
         assert!(html.contains("value=\"0 9 * * FUNDAY\""), "the cron typed is kept");
         assert!(
             html.contains("value=\"六月の&lt;ご案内&gt;\""),
@@ -611,7 +613,7 @@ both_backends!(
                 .text()
                 .await
                 .unwrap()
-                .contains("not-an-address はメールアドレスの形になっていません")
+                .contains("「not-an-address」はメールアドレスの形になっていません")
         );
         assert!(s.smtp.messages().is_empty() && s.recorded("campaign.send_test").await.is_empty());
         // Two addresses, one of them typed twice in another spelling: two mails, one record naming both.

@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::super::client::ClientAddress;
+use super::super::explain::{explain, explain_all};
 use super::super::role::Admin;
 use super::super::said::said;
 use super::super::session::{NoFields, Signed, SignedInUser, StaffForm};
@@ -121,7 +122,7 @@ async fn add_user(
                     &mut email
                 };
                 if slot.is_empty() {
-                    *slot = problem.explain(lang == Lang::En);
+                    *slot = explain(lang, problem);
                 }
             }
             users_page(
@@ -251,16 +252,8 @@ async fn create_token(
     {
         Ok((_, secret)) => tokens_page(&web, &signed_in, lang, &TokenForm::default(), None, Some(&secret)).await,
         Err(AppError::Invalid(invalid)) => {
-            let message: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
-            tokens_page(
-                &web,
-                &signed_in,
-                lang,
-                &form,
-                Some((&message.join(" "), BAD_INPUT)),
-                None,
-            )
-            .await
+            let message = explain_all(lang, &invalid);
+            tokens_page(&web, &signed_in, lang, &form, Some((&message, BAD_INPUT)), None).await
         }
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound) => {
             let message = said(lang, &e);

@@ -1,7 +1,7 @@
 //! The frame every staff page shares: its language (Japanese unless the user switched, a cookie), the menu the
 //! role may use, the user and the CSRF token for its forms; and the page rendered, kept out of caches.
 
-use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::header::{self, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -14,21 +14,9 @@ use crate::domain::account::Role;
 
 pub(super) use super::super::catalogue::Lang;
 
-pub(super) const LANG_COOKIE: &str = "outreach_lang";
+pub(super) use super::super::catalogue::LANG_COOKIE;
 
 impl Lang {
-    /// The language of the staff pages: Japanese unless the user switched to English (a cookie).
-    pub(super) fn of(headers: &HeaderMap) -> Lang {
-        let en = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .any(|(name, value)| name == LANG_COOKIE && value == "en");
-        if en { Lang::En } else { Lang::Ja }
-    }
-
     /// `ja` or `en` of the two: for data that carries both (a theme's titles), not for words of the pages.
     pub(super) fn pick<'a>(self, ja: &'a str, en: &'a str) -> &'a str {
         match self {

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::super::client::ClientAddress;
+use super::super::explain::explain_all;
 use super::super::role::Staff;
 use super::super::said::said;
 use super::super::session::{Signed, SignedInUser, StaffForm};
@@ -222,8 +223,7 @@ async fn change(
         Ok(()) => Redirect::to(&format!("/staff/members/{id}")).into_response(),
         // The reason's rules are the service's; its problem is said beside the field, in the reader's language.
         Err(AppError::Invalid(invalid)) => {
-            let message: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
-            let message = message.join(" ");
+            let message = explain_all(lang, &invalid);
             member_page(&web, &signed_in, lang, id, Some((&what, &form, &message, BAD_INPUT))).await
         }
         Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::Conflict) => {

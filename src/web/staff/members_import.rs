@@ -111,10 +111,10 @@ async fn read(mut multipart: Multipart) -> Result<Upload, String> {
 /// The checks of `StaffForm` (a multipart body is not a form it reads): a live session of a staff user (the
 /// extractor), our own origin, the session's CSRF token.
 async fn upload(State(web): State<Web>, signed_in: Signed<Staff>, request: Request) -> Response {
-    if !same_origin(request.headers(), &web.app.settings.web.base_url) {
-        return forbidden(&web, Refusal::ForeignOrigin);
-    }
     let lang = Lang::of(request.headers());
+    if !same_origin(request.headers(), &web.app.settings.web.base_url) {
+        return forbidden(&web, lang, Refusal::ForeignOrigin);
+    }
     let upload = match Multipart::from_request(request, &web).await {
         Ok(multipart) => read(multipart).await,
         Err(e) => Err(e.body_text()),
@@ -128,7 +128,7 @@ async fn upload(State(web): State<Web>, signed_in: Signed<Staff>, request: Reque
         }
     };
     if !csrf_matches(&signed_in.csrf, &upload.csrf) {
-        return forbidden(&web, Refusal::Csrf);
+        return forbidden(&web, lang, Refusal::Csrf);
     }
     let app = &web.app;
     let mut context = context(&web, &signed_in, lang);

@@ -19,15 +19,13 @@ pub(super) fn sentence(lang: Lang, row: &ActionRecord, campaigns: &CampaignNames
     };
     let target = target(lang, &row.target, campaigns);
     let key = format!("action-{}", row.action.replace(['.', '_'], "-"));
-    let said = lang.t_with(&key, &[("who", &who), ("target", &target)]);
-    if said == key {
-        lang.t_with(
-            "action-other",
-            &[("who", &who), ("action", &row.action), ("target", &target)],
-        )
-    } else {
-        said
-    }
+    lang.try_t_with(&key, &[("who", &who), ("target", &target)])
+        .unwrap_or_else(|| {
+            lang.t_with(
+                "action-other",
+                &[("who", &who), ("action", &row.action), ("target", &target)],
+            )
+        })
 }
 
 /// What the action was on, as a reader names it.

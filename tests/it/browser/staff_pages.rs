@@ -157,7 +157,7 @@ async fn an_auditor_is_refused_every_staff_page_and_form_and_staff_every_admin_o
         b.axe().await;
     }
     for path in STAFF_PAGES.iter().chain(ADMIN_PAGES) {
-        refused(&b, &fill(path), "監査 auditor").await;
+        refused(&b, &fill(path), "監査").await;
     }
     // The staff forms posted from the auditor's session, with its CSRF token: refused, nothing changed.
     b.goto("/audit/log").await;
@@ -186,7 +186,7 @@ async fn an_auditor_is_refused_every_staff_page_and_form_and_staff_every_admin_o
     let menu = b.text("nav").await;
     assert!(menu.contains("キャンペーン") && !menu.contains("ユーザー"), "{menu}");
     for path in ADMIN_PAGES {
-        refused(&b, path, "スタッフ staff").await;
+        refused(&b, path, "スタッフ").await;
     }
     b.goto("/staff").await;
     for path in ADMIN_ACTIONS {

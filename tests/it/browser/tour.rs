@@ -111,6 +111,10 @@ async fn every_page_in_japanese_and_english_on_a_desktop_and_a_phone() {
     // Signed out, and the member's pages from the mail's links (Japanese: the member's language).
     b.goto(&format!("{base}/sign-in")).await;
     look(&b, "sign-in", "ja", "/sign-in", &stored).await;
+    // The sign-in page has the language switch too.
+    b.goto("/lang/en?back=/sign-in").await;
+    look(&b, "sign-in", "en", "/sign-in", &stored).await;
+    b.goto("/lang/ja?back=/sign-in").await;
     look(&b, "member-preferences", "ja", &preferences, &stored).await;
     look(&b, "member-leave-confirm", "ja", &leave, &stored).await;
     look(&b, "member-invalid-link", "ja", "/p/not-a-token", &stored).await;

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 
 use super::super::super::client::ClientAddress;
+use super::super::super::explain::explain;
 use super::super::super::role::Staff;
 use super::super::super::said::said;
 use super::super::super::session::{Signed, SignedInUser, StaffForm};
@@ -57,9 +58,9 @@ pub(super) struct CampaignForm {
 /// schedule rules, the same the service applies.
 pub(super) fn firings(app: &Application, lang: Lang, at: &str, cron: &str) -> Result<Vec<i64>, String> {
     let zone = app.zone();
-    let explain = |e: FieldError| e.explain(lang == Lang::En);
-    let schedule = schedule_of(Some(at), Some(cron), zone).map_err(explain)?;
-    fires(&schedule, zone.tz, app.now(), NEXT_FIRINGS, (None, None)).map_err(explain)
+    let say = |e: FieldError| explain(lang, &e);
+    let schedule = schedule_of(Some(at), Some(cron), zone).map_err(say)?;
+    fires(&schedule, zone.tz, app.now(), NEXT_FIRINGS, (None, None)).map_err(say)
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -140,7 +141,7 @@ impl Errors {
                 _ => &mut errors.form,
             };
             if slot.is_empty() {
-                *slot = problem.explain(lang == Lang::En);
+                *slot = explain(lang, problem);
             }
         }
         errors

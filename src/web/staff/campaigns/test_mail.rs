@@ -7,6 +7,7 @@ use axum::http::header::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::super::super::client::ClientAddress;
+use super::super::super::explain::explain_all;
 use super::super::super::role::Staff;
 use super::super::super::session::StaffForm;
 use super::super::super::state::Web;
@@ -47,10 +48,7 @@ pub(super) async fn send(
     match sent {
         Ok(_) => Redirect::to(&format!("/staff/campaigns/{id}?done=send-test")).into_response(),
         // Which address is wrong, said in the page's language.
-        Err(AppError::Invalid(invalid)) => {
-            let said: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
-            message(&web, &who, lang, BAD_INPUT, &said.join(" "))
-        }
+        Err(AppError::Invalid(invalid)) => message(&web, &who, lang, BAD_INPUT, &explain_all(lang, &invalid)),
         Err(e) => failed(&web, &who, lang, &e),
     }
 }

@@ -15,19 +15,18 @@ const MONTHS_EN: [&str; 12] = [
 
 /// The name of month `i` of the fiscal year (0 = April): `4月`, or `Apr`.
 fn month_name(lang: Lang, i: usize) -> String {
-    match lang {
-        Lang::Ja => format!("{}月", (i + 3) % 12 + 1),
-        Lang::En => MONTHS_EN.get(i).copied().unwrap_or_default().to_owned(),
-    }
+    let month = ((i + 3) % 12 + 1).to_string();
+    let month_en = MONTHS_EN.get(i).copied().unwrap_or_default();
+    lang.t_with("fiscal-month", &[("month", &month), ("month_en", month_en)])
 }
 
 /// `令和8年度（2026年度）`, or `FY2026`.
 fn year_name(lang: Lang, figures: &YearFigures) -> String {
     let year = figures.fiscal_year.0;
-    match lang {
-        Lang::Ja => format!("{}（{year}年度）", fiscal_year_ja(year)),
-        Lang::En => format!("FY{year}"),
-    }
+    lang.t_with(
+        "fiscal-year-name",
+        &[("era", &fiscal_year_ja(year)), ("year", &year.to_string())],
+    )
 }
 
 /// The context of the figures' part of the page.
@@ -70,10 +69,7 @@ pub(super) fn context(lang: Lang, figures: &YearFigures) -> Value {
         .collect();
     let columns: Vec<String> = (0..12).map(|i| month_name(lang, i)).collect();
     let grid = Grid {
-        title: match lang {
-            Lang::Ja => format!("{year}のテーマ別・月別の送信数"),
-            Lang::En => format!("Mails sent per theme and month, {year}"),
-        },
+        title: lang.t_with("chart-title", &[("year", &year)]),
         description: lang.t("for-each-theme-the-mails-sent").to_owned(),
         columns: columns.clone(),
         rows: figures

@@ -151,7 +151,7 @@ async fn upload(State(web): State<Web>, signed_in: Signed<Staff>, request: Reque
         context["checked"] = json!({
             "name": upload.name,
             "valid": checked.valid,
-            "rejected": checked.rejected.iter().map(|r| json!({"line": r.line, "reason": r.reason})).collect::<Vec<_>>(),
+            "rejected": checked.rejected.iter().map(|r| json!({"line": r.line, "reason": r.reason()})).collect::<Vec<_>>(),
             "rejected_count": checked.rejected.len(),
             "hash": hash,
         });

@@ -8,11 +8,13 @@ use crate::domain::campaign::CampaignState;
 use crate::error::{AppError, ErrorKind};
 
 use super::catalogue::Lang;
+use super::staff::import_problems;
 
 /// The error in the page's language. The database's and the program's own failures say only "try again later":
 /// the caller logs them.
 pub(crate) fn said(lang: Lang, e: &AppError) -> String {
     match e {
+        AppError::Csv(row) => import_problems::say_file(lang, row),
         AppError::Invalid(invalid) => {
             let said: Vec<String> = invalid.problems().iter().map(|p| p.explain(lang == Lang::En)).collect();
             said.join(" ")

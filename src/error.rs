@@ -15,6 +15,7 @@
 
 use crate::config::ConfigError;
 use crate::domain::{FieldError, Invalid, Refusal, RefusalKind};
+use crate::import::csv::RowError;
 use crate::store::StoreError;
 
 /// What went wrong, as the caller must react to it.
@@ -54,6 +55,10 @@ pub enum AppError {
     /// Bad input that is not one field's (a file's line, a command's usage): the message says what and where.
     #[error("{0}")]
     Input(String),
+    /// A recipient file refused as a whole (empty, or its header wrong), typed so that a page words it itself;
+    /// `Display` is the parser's English (`line 1: …`).
+    #[error(transparent)]
+    Csv(RowError),
     /// A request the stored state refuses, typed so that every way words it itself.
     #[error(transparent)]
     Refused(#[from] Refusal),
@@ -120,7 +125,7 @@ impl AppError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             AppError::Config(_) => ErrorKind::Config,
-            AppError::Invalid(_) | AppError::Input(_) => ErrorKind::Invalid,
+            AppError::Invalid(_) | AppError::Input(_) | AppError::Csv(_) => ErrorKind::Invalid,
             AppError::NotFound(_) => ErrorKind::NotFound,
             AppError::Refused(r) => match r.kind() {
                 RefusalKind::NotFound => ErrorKind::NotFound,
@@ -150,6 +155,15 @@ mod tests {
     fn kinds_map_once_to_exit_codes() {
         let cases = [
             (AppError::input("x.csv: line 3: email: not an address"), 1),
+            (
+                AppError::Csv(RowError::new(
+                    1,
+                    crate::import::csv::RowProblem::EmptyFile {
+                        expected: &[crate::import::csv::Column::Email],
+                    },
+                )),
+                1,
+            ),
             (
                 crate::domain::FieldError::new(crate::domain::Field::Name, crate::domain::Problem::Empty).into(),
                 1,

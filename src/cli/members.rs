@@ -171,6 +171,7 @@ fn read_input(path: &std::path::Path) -> Result<Vec<u8>, AppError> {
 fn in_file(e: AppError, args: &ImportArgs) -> AppError {
     match e {
         AppError::Input(m) => AppError::Input(format!("{}: {m}", args.file.display())),
+        AppError::Csv(row) => AppError::Input(format!("{}: {row}", args.file.display())),
         other => other,
     }
 }

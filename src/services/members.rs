@@ -14,7 +14,7 @@ impl Application {
     ) -> Result<CsvImport, AppError> {
         let slugs = self.theme_slugs().await?;
         let refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
-        let parsed = recipients_csv::parse_members(bytes, &refs).map_err(|e| AppError::input(e.to_string()))?;
+        let parsed = recipients_csv::parse_members(bytes, &refs).map_err(AppError::Csv)?;
         let action = self
             .permitted(actor, "members.import", "members")?
             .with("rejected", parsed.errors.len());
@@ -42,7 +42,7 @@ impl Application {
         dry_run: bool,
         skip_invalid: bool,
     ) -> Result<CsvImport, AppError> {
-        let parsed = recipients_csv::parse_advisors(bytes).map_err(|e| AppError::input(e.to_string()))?;
+        let parsed = recipients_csv::parse_advisors(bytes).map_err(AppError::Csv)?;
         let action = self
             .permitted(actor, "advisors.import", "advisors")?
             .with("rejected", parsed.errors.len());

@@ -9,11 +9,13 @@ use crate::error::{AppError, ErrorKind};
 
 use super::catalogue::Lang;
 use super::explain::explain_all;
+use super::staff::import_problems;
 
 /// The error in the page's language. The database's and the program's own failures say only "try again later":
 /// the caller logs them.
 pub(crate) fn said(lang: Lang, e: &AppError) -> String {
     match e {
+        AppError::Csv(row) => import_problems::say_file(lang, row),
         AppError::Invalid(invalid) => explain_all(lang, invalid),
         AppError::Refused(refusal) => refused(lang, refusal),
         AppError::Input(detail) => lang.t_with("said-input", &[("detail", detail)]),

@@ -90,7 +90,7 @@ proptest! {
                         prop_assert!(e.line >= 2 && e.line <= lines + 1, "{e}");
                     }
                 }
-                Err(e) => prop_assert!(e.line <= lines + 1 && !e.reason.is_empty(), "{e}"),
+                Err(e) => prop_assert!(e.line <= lines + 1 && !e.reason().is_empty(), "{e}"),
             }
         }
     }
@@ -120,14 +120,14 @@ proptest! {
             Ok(p) => p,
             // A file-level refusal (every row blank, say) still names where.
             Err(e) => {
-                prop_assert!(e.line <= lines && !e.reason.is_empty(), "{e}");
+                prop_assert!(e.line <= lines && !e.reason().is_empty(), "{e}");
                 return Ok(());
             }
         };
         prop_assert!(parsed.rows.len() + parsed.errors.len() <= rows.len());
         for e in &parsed.errors {
             prop_assert!(e.line >= 2 && e.line <= lines, "{e}");
-            prop_assert!(!e.reason.is_empty());
+            prop_assert!(!e.reason().is_empty());
         }
         for row in &parsed.rows {
             // A row that was read has an address and no control character anywhere.

@@ -242,6 +242,98 @@ both_backends!(
             "a dry run imports nothing"
         );
 
+        // Each refused row is worded in the page's language: in Japanese, no English outside the values the file
+        // holds (quoted 「…」) and the plan's theme names.
+        let refused = "email,company,contact_name,themes,locale\n\
+               ok@example.jp,会社A,担当A,telework,ja\n\
+               not-an-address,会社B,担当B,telework,ja\n\
+               OK@example.jp,,担当C,telework,fr\n\
+               d@example.jp,会社D,担当D,golf,ja\n\
+               e@example.jp,会社E\n";
+        let titles: Vec<String> = s
+            .app
+            .plan(None)
+            .await
+            .unwrap()
+            .themes
+            .iter()
+            .map(|t| t.title_ja.clone())
+            .collect();
+        let (status, html) = s.upload(&staff, Some(refused), None).await;
+        assert_eq!(status, 400);
+        let said = refusals(&html);
+        let lines: Vec<&str> = said.iter().map(|(line, _)| line.as_str()).collect();
+        assert_eq!(lines, ["3", "4", "5", "6"], "{html}");
+        assert_eq!(
+            said[0].1,
+            "メールアドレス「not-an-address」の形が正しくありません（@ がありません）。"
+        );
+        assert_eq!(
+            said[1].1,
+            "メールアドレス「OK@example.jp」は2行目と同じアドレスです。会社名が空です（必須の項目です）。\
+             言語「fr」は使えません。「ja」（日本語）か「en」（英語）にしてください（空欄なら日本語）。"
+        );
+        assert!(
+            said[2]
+                .1
+                .starts_with("テーマ「golf」は計画にありません。使えるテーマ：「work-style-reform」（"),
+            "{}",
+            said[2].1
+        );
+        assert_eq!(said[3].1, "列の数が違います：5列のはずが、2列あります。");
+        for (line, reason) in &said {
+            let unquoted = without_quotes(&titles.iter().fold(reason.clone(), |r, t| r.replace(t.as_str(), "")));
+            assert!(
+                !unquoted.chars().any(|c| c.is_ascii_alphabetic()),
+                "English on line {line}: {reason}"
+            );
+        }
+        // The same rows on an English page, in English.
+        let english = Browser {
+            cookie: format!("{}; outreach_lang=en", staff.cookie),
+            csrf: staff.csrf.clone(),
+        };
+        let (status, html) = s.upload(&english, Some(refused), None).await;
+        assert_eq!(status, 400);
+        assert!(html.contains("<html lang=\"en\""));
+        let said = refusals(&html);
+        assert_eq!(
+            said[0].1,
+            "The email address \"not-an-address\" is not well formed (it has no @)."
+        );
+        assert!(
+            said[1]
+                .1
+                .starts_with("The email address \"OK@example.jp\" is the same as on line 2."),
+            "{}",
+            said[1].1
+        );
+        for (line, reason) in &said {
+            assert!(
+                !reason.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)),
+                "Japanese on line {line}: {reason}"
+            );
+        }
+        // A file refused as a whole (its header) is worded too.
+        let (status, html) = s.upload(&staff, Some("email,company\nx@example.jp,X社\n"), None).await;
+        assert_eq!(status, 400);
+        let message = message_of(&html);
+        assert!(
+            message.starts_with("ファイルを取り込めません。列名の行「email,company」が正しくありません（足りない列："),
+            "{message}"
+        );
+        assert!(
+            !without_quotes(&message).chars().any(|c| c.is_ascii_alphabetic()),
+            "{message}"
+        );
+        let (status, html) = s.upload(&english, Some("email,company\n"), None).await;
+        assert_eq!(status, 400);
+        let message = message_of(&html);
+        assert!(
+            message.starts_with("The file cannot be imported. The header \"email,company\""),
+            "{message}"
+        );
+
         let good = "email,company,contact_name,themes,locale\n\
                 ok@example.jp,会社A,担当A,telework,ja\n\
                 two@example.jp,会社B,担当B,telework,ja\n";
@@ -270,6 +362,53 @@ both_backends!(
         assert_eq!(s.upload(&staff, None, Some(&hash)).await.0, 409);
     }
 );
+
+/// The refused rows of a checked upload: (line, what the page says), unescaped.
+fn refusals(html: &str) -> Vec<(String, String)> {
+    html.split("<tr><th scope=\"row\">")
+        .skip(1)
+        .map(|row| {
+            let line = row.split('<').next().unwrap().to_owned();
+            let cell = row.split("<td").nth(1).unwrap();
+            let text = cell.split_once('>').unwrap().1.split("</td>").next().unwrap();
+            (line, unescaped(text))
+        })
+        .collect()
+}
+
+/// The message under the file field.
+fn message_of(html: &str) -> String {
+    let after = html
+        .split("id=\"file-error\" class=\"error\" role=\"alert\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no message: {html}"));
+    unescaped(after.split("</p>").next().unwrap())
+}
+
+fn unescaped(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x3D;", "=")
+        .replace("&#x60;", "`")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The text without the values it quotes (「…」).
+fn without_quotes(text: &str) -> String {
+    let mut kept = String::new();
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '「' => depth += 1,
+            '」' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => kept.push(c),
+            _ => {}
+        }
+    }
+    kept
+}
 
 both_backends!(
     log_pages_return_each_row_once_and_stream_csv,

@@ -22,11 +22,13 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::super::role::Staff;
+use super::super::said::said;
 use super::super::session::{Refusal, Signed, SignedInUser, csrf_matches, forbidden, same_origin};
 use super::super::state::Web;
 use super::super::status::{BAD_INPUT, status_of};
 use super::frame::{Lang, frame, page};
-use super::kit::{actor, failure, page_with};
+use super::import_problems::say_all_named;
+use super::kit::{ThemeNames, actor, failure, page_with};
 use crate::services::CsvImport;
 
 pub(in crate::web) const UPLOAD_PATH: &str = "/staff/members/import";
@@ -137,12 +139,24 @@ async fn upload(State(web): State<Web>, signed_in: Signed<Staff>, request: Reque
         let checked = match app.import_members(&actor(&signed_in), &content, true, false).await {
             Ok(checked) => checked,
             Err(e) if e.kind() == crate::error::ErrorKind::Invalid => {
-                context["message"] = e.to_string().into();
+                context["message"] = said(lang, &e).into();
                 return page_with(&web, status_of(e.kind()), "staff/members-import", &context);
             }
             Err(e) => return failure(&web, &signed_in, lang, "/staff/members", &e),
         };
         let importable = checked.rejected.is_empty() && checked.valid > 0;
+        // Refused rows name the plan's themes next to their slugs; without the plan, the slugs alone.
+        let themes = if checked.rejected.is_empty() {
+            None
+        } else {
+            ThemeNames::of(app, lang).await.ok()
+        };
+        let theme_name = |slug: &str| themes.as_ref().map(|names| names.name(slug));
+        let rejected: Vec<Value> = checked
+            .rejected
+            .iter()
+            .map(|r| json!({"line": r.line, "reason": say_all_named(lang, &theme_name, r)}))
+            .collect();
         let hash = if importable {
             keep(&signed_in, content)
         } else {
@@ -151,7 +165,7 @@ async fn upload(State(web): State<Web>, signed_in: Signed<Staff>, request: Reque
         context["checked"] = json!({
             "name": upload.name,
             "valid": checked.valid,
-            "rejected": checked.rejected.iter().map(|r| json!({"line": r.line, "reason": r.reason})).collect::<Vec<_>>(),
+            "rejected": rejected,
             "rejected_count": checked.rejected.len(),
             "hash": hash,
         });

@@ -10,6 +10,7 @@ mod campaigns;
 mod config_view;
 mod dashboard;
 mod frame;
+pub(super) mod import_problems;
 mod kit;
 mod members;
 mod members_import;

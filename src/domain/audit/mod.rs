@@ -1,0 +1,10 @@
+//! The verifiable audit log's core, with no I/O (issue 17): the Merkle tree and its proofs in the form of
+//! Certificate Transparency (RFC 9162), the incremental frontier a sealer extends, signed checkpoints in the
+//! C2SP formats, and the leaf encoding of audit events. `docs/audit-format.md` specifies every byte of it for
+//! verifiers written without this code.
+
+pub mod frontier;
+pub mod merkle;
+
+pub use frontier::Frontier;
+pub use merkle::{EMPTY_ROOT, Hash, ProofError};

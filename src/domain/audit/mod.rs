@@ -3,8 +3,12 @@
 //! C2SP formats, and the leaf encoding of audit events. `docs/audit-format.md` specifies every byte of it for
 //! verifiers written without this code.
 
+pub mod checkpoint;
 pub mod frontier;
 pub mod merkle;
+pub mod note;
 
+pub use checkpoint::{Checkpoint, CheckpointError, verify};
 pub use frontier::Frontier;
 pub use merkle::{EMPTY_ROOT, Hash, ProofError};
+pub use note::{Signer, Verifier};

@@ -274,4 +274,6 @@ fn len_u64(leaves: &[Hash]) -> Result<u64, ProofError> {
 }
 
 #[cfg(test)]
+mod reference;
+#[cfg(test)]
 mod tests;

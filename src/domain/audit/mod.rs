@@ -5,10 +5,12 @@
 
 pub mod checkpoint;
 pub mod frontier;
+pub mod leaf;
 pub mod merkle;
 pub mod note;
 
 pub use checkpoint::{Checkpoint, CheckpointError, verify};
 pub use frontier::Frontier;
+pub use leaf::{AuditEvent, LeafError, PersonalHmac, leaf_bytes, personal_hmac};
 pub use merkle::{EMPTY_ROOT, Hash, ProofError};
 pub use note::{Signer, Verifier};

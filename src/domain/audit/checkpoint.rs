@@ -38,6 +38,8 @@ pub enum CheckpointError {
     BadSignature { name: String, id: u32 },
     #[error("the note is not signed by {expected} (signed by: {found})")]
     NotSignedByKey { expected: String, found: String },
+    #[error("the checkpoint is of the log {origin:?}, not of {expected:?}, the name of the key")]
+    WrongOrigin { origin: String, expected: String },
 }
 
 /// A tree head: which log, how many leaves, their root, and when it was sealed.
@@ -132,10 +134,19 @@ impl Signer {
     }
 }
 
-/// The checkpoint in `note` if the key of `verifier_key` (a note verifier key text) signed it.
+/// The checkpoint in `note` if the key of `verifier_key` (a note verifier key text) signed it. The log's
+/// origin must be the key's name, as C2SP recommends and as our logs are made: a key that signs for one log
+/// cannot vouch for a checkpoint naming another.
 pub fn verify(note: &str, verifier_key: &str) -> Result<Checkpoint, CheckpointError> {
     let verifier = Verifier::parse(verifier_key)?;
-    Checkpoint::parse(verifier.open(note)?)
+    let checkpoint = Checkpoint::parse(verifier.open(note)?)?;
+    if checkpoint.origin != verifier.name() {
+        return Err(CheckpointError::WrongOrigin {
+            origin: checkpoint.origin,
+            expected: verifier.name().to_owned(),
+        });
+    }
+    Ok(checkpoint)
 }
 
 #[cfg(test)]

@@ -263,8 +263,8 @@ pub fn verify_consistency(
 
 /// The largest power of two below `n`, for `n >= 2`: where RFC 9162 splits a tree of `n` leaves.
 fn split(n: usize) -> usize {
-    debug_assert!(n >= 2);
-    // For n >= 2, n - 1 >= 1 has a highest set bit, and the shift is below usize::BITS.
+    // For n >= 2, n - 1 >= 1 has a highest set bit, and the shift is below usize::BITS (callers never pass
+    // less; if one did, it would get 1, not a panic).
     let below = n.saturating_sub(1).max(1);
     1 << (usize::BITS - 1 - below.leading_zeros())
 }

@@ -5,9 +5,13 @@
 //! `— <key name> <base64(key id ‖ signature)>` (an em dash U+2014 and a space first). The key id is the first
 //! four bytes of SHA-256(key name ‖ 0x0A ‖ 0x01 ‖ public key), 0x01 being the Ed25519 signature type, so a
 //! verifier holding a key knows which line is its own; lines by other keys (witnesses' cosignatures, a
-//! rotated key) are ignored, as the specification requires. No maintained Rust crate implements the format
-//! (the ones on crates.io belong to other products and bring their own stacks), and it is a hundred lines
-//! checked here against the Go reference's vectors.
+//! rotated key) are ignored, as the specification requires.
+//!
+//! Written here rather than taken from a crate: the candidates are Cloudflare's `signed_note` and
+//! `tlog_tiles` (ports of Go's code, from its azul project), but their crates.io releases (0.2.0, April 2025)
+//! lag their repository, which has since reworked the API and marks them unreleased, and would bring older
+//! base64, thiserror and rand_core beside ours; the other crates that read notes are parts of other
+//! products. The format is a hundred lines, checked against the Go reference's vectors (`checkpoint/tests.rs`).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -220,9 +224,9 @@ fn signature_line(line: &str) -> Result<(&str, u32, Vec<u8>), CheckpointError> {
     Ok((name, id, signature))
 }
 
-/// A note is UTF-8 (a `&str` is) without control characters other than newline.
+/// A note is UTF-8 (a `&str` is) without characters below U+0020 other than newline.
 fn check_characters(text: &str) -> Result<(), CheckpointError> {
-    if text.chars().any(|c| c.is_ascii_control() && c != '\n') {
+    if text.chars().any(|c| c < ' ' && c != '\n') {
         return Err(CheckpointError::MalformedNote("a control character other than newline"));
     }
     Ok(())

@@ -218,6 +218,17 @@ fn a_note_signed_by_another_key_fails_clearly() {
         verify(&forged, &ours.verifier_key()),
         Err(CheckpointError::BadSignature { .. })
     ));
+    let other_log = Checkpoint {
+        origin: "other.example/audit".to_owned(),
+        ..example()
+    };
+    assert_eq!(
+        verify(&ours.sign(&other_log).unwrap(), &ours.verifier_key()),
+        Err(CheckpointError::WrongOrigin {
+            origin: "other.example/audit".to_owned(),
+            expected: "outreach.example/audit".to_owned()
+        })
+    );
     let renamed = signer("other.example/audit", 1);
     assert!(matches!(
         verify(&renamed.sign(&example()).unwrap(), &ours.verifier_key()),

@@ -14,3 +14,6 @@ pub use frontier::Frontier;
 pub use leaf::{AuditEvent, LeafError, PersonalHmac, leaf_bytes, personal_hmac};
 pub use merkle::{EMPTY_ROOT, Hash, ProofError};
 pub use note::{Signer, Verifier};
+
+#[cfg(test)]
+mod vectors;

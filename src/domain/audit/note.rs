@@ -194,7 +194,8 @@ impl Verifier {
                 id,
             };
             let signature = Signature::from_slice(&signature).map_err(|_| bad())?;
-            // Strict: also refuses the small-order keys and non-canonical signatures RFC 8032 lets pass.
+            // Strict: also refuses small-order (weak) public keys and signature points, which RFC 8032's
+            // check lets pass; no honest signer makes either.
             self.key.verify_strict(text.as_bytes(), &signature).map_err(|_| bad())?;
             signed = true;
         }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod action;
+pub mod audit;
 pub mod campaign;
 pub mod channel;
 pub mod delivery;

@@ -168,19 +168,11 @@ fn ascii_words(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// A catalogue value without its `{ $name }` placeables: their names are code, not words of the language.
-fn without_placeables(value: &str) -> String {
-    let mut kept = String::new();
-    let mut depth = 0usize;
-    for c in value.chars() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => kept.push(c),
-            _ => {}
-        }
-    }
-    kept
+/// The spellings the site stores that must not show on a Japanese page, with its plan's theme slugs.
+async fn stored(s: &Site) -> BTreeSet<String> {
+    let plan = s.app.plan(None).await.unwrap();
+    let themes: Vec<String> = plan.themes.iter().map(|t| t.slug.clone()).collect();
+    support::spellings::stored_spellings(&themes).into_iter().collect()
 }
 
 /// Words of the English catalogue's values (four letters or more) that the Japanese catalogue never uses.
@@ -189,7 +181,10 @@ fn english_words() -> BTreeSet<String> {
         let text = std::fs::read_to_string(common::repo().join("templates/web/locales").join(file)).unwrap();
         let values: Vec<String> = text
             .lines()
-            .filter_map(|l| l.split_once(" = ").map(|(_, v)| without_placeables(v)))
+            .filter_map(|l| {
+                l.split_once(" = ")
+                    .map(|(_, v)| support::spellings::outside(v, '{', '}'))
+            })
             .collect();
         values.join(" ")
     };
@@ -210,16 +205,7 @@ both_backends!(
         let smtp = TestSmtp::start();
         let (s, _, pages) = site(&mut env, &smtp).await;
         let admin = s.sign_in(ADMIN).await;
-        let themes: Vec<String> = s
-            .app
-            .plan(None)
-            .await
-            .unwrap()
-            .themes
-            .iter()
-            .map(|t| t.slug.clone())
-            .collect();
-        let stored: BTreeSet<String> = support::spellings::stored_spellings(&themes).into_iter().collect();
+        let stored = stored(&s).await;
         let english = english_words();
         assert!(
             english.contains("campaigns") && english.contains("scheduled"),
@@ -253,16 +239,7 @@ both_backends!(
         let smtp = TestSmtp::start();
         let (s, c, _) = site(&mut env, &smtp).await;
         let admin = s.sign_in(ADMIN).await;
-        let themes: Vec<String> = s
-            .app
-            .plan(None)
-            .await
-            .unwrap()
-            .themes
-            .iter()
-            .map(|t| t.slug.clone())
-            .collect();
-        let stored: BTreeSet<String> = support::spellings::stored_spellings(&themes).into_iter().collect();
+        let stored = stored(&s).await;
         let english = english_words();
         let member = first_link(
             &s.get(&admin, "/staff/members?q=b%40example.co.jp").await.1,

@@ -282,7 +282,11 @@ both_backends!(
         );
         assert_eq!(said[3].1, "列の数が違います：5列のはずが、2列あります。");
         for (line, reason) in &said {
-            let unquoted = without_quotes(&titles.iter().fold(reason.clone(), |r, t| r.replace(t.as_str(), "")));
+            let unquoted = crate::support::spellings::outside(
+                &titles.iter().fold(reason.clone(), |r, t| r.replace(t.as_str(), "")),
+                '「',
+                '」',
+            );
             assert!(
                 !unquoted.chars().any(|c| c.is_ascii_alphabetic()),
                 "English on line {line}: {reason}"
@@ -323,7 +327,9 @@ both_backends!(
             "{message}"
         );
         assert!(
-            !without_quotes(&message).chars().any(|c| c.is_ascii_alphabetic()),
+            !crate::support::spellings::outside(&message, '「', '」')
+                .chars()
+                .any(|c| c.is_ascii_alphabetic()),
             "{message}"
         );
         let (status, html) = s.upload(&english, Some("email,company\n"), None).await;
@@ -393,21 +399,6 @@ fn unescaped(text: &str) -> String {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
-}
-
-/// The text without the values it quotes (「…」).
-fn without_quotes(text: &str) -> String {
-    let mut kept = String::new();
-    let mut depth = 0usize;
-    for c in text.chars() {
-        match c {
-            '「' => depth += 1,
-            '」' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => kept.push(c),
-            _ => {}
-        }
-    }
-    kept
 }
 
 both_backends!(

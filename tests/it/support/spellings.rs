@@ -20,3 +20,20 @@ pub fn stored_spellings(themes: &[String]) -> Vec<String> {
     words.extend(Role::ALL.iter().map(|r| r.as_str().to_owned()));
     words
 }
+
+/// `text` without what stands between `open` and `close` (nested or not): a catalogue value without its
+/// `{ $name }` placeables, a sentence without the values it quotes in 「…」.
+pub fn outside(text: &str, open: char, close: char) -> String {
+    let mut kept = String::new();
+    let mut depth = 0usize;
+    for c in text.chars() {
+        if c == open {
+            depth += 1;
+        } else if c == close {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 {
+            kept.push(c);
+        }
+    }
+    kept
+}

@@ -4,8 +4,9 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::sql::*;
 use super::*;
-use crate::domain::Trigger;
+use crate::domain::campaign::StateReason;
 use crate::domain::member::normalize_email;
+use crate::domain::{Action, Actor, Trigger};
 
 pub(super) const RUN_COLUMNS: &str =
     "id, campaign_id, scheduled_for, trigger, status, audience, created_at, finished_at";
@@ -102,14 +103,26 @@ impl Store {
         .map(|r| r.try_get("id"))
         .collect::<Result<_, _>>()?;
         if !done.is_empty() {
-            sqlx::query(
-                "UPDATE campaigns SET state = 'finished', updated_at = $1 WHERE state = 'scheduled' \
-                 AND at_ms IS NOT NULL AND EXISTS (SELECT 1 FROM runs r WHERE r.campaign_id = campaigns.id \
-                 AND r.status = 'done' AND r.trigger <> 'manual')",
+            // A one-time campaign whose firing has run is finished, with its reason and its action row, in this
+            // transaction: the same record the scheduler writes when a campaign has no firing left.
+            let reason = StateReason::NoFiringLeft;
+            let finished: Vec<i64> = sqlx::query(
+                "UPDATE campaigns SET state = 'finished', state_reason = $2, updated_at = $1 \
+                 WHERE state = 'scheduled' AND at_ms IS NOT NULL AND EXISTS (SELECT 1 FROM runs r \
+                 WHERE r.campaign_id = campaigns.id AND r.status = 'done' AND r.trigger <> 'manual') RETURNING id",
             )
             .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            .bind(reason.encode())
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
+            for id in finished {
+                let action = Action::new(&Actor::Scheduler, "campaign.finish", format!("campaign {id}"))
+                    .with("reason", reason.to_string());
+                super::actions::record(&mut tx, &action, now).await?;
+            }
         }
         tx.commit().await?;
         Ok(done)

@@ -306,3 +306,61 @@ both_backends!(
         assert_eq!(spellings, ["campaign.send-now", "campaign.send_now"]);
     }
 );
+
+// A one-time campaign finishes when its run is done: the worker's route to `finished` writes its action row and
+// its reason in the same transaction, as the scheduler's route does (issue 17: this change escaped the log).
+both_backends!(
+    a_one_time_campaign_finished_by_its_run_is_in_the_log,
+    |mut env: TestEnv| async move {
+        let smtp = crate::support::smtp::TestSmtp::start();
+        let r = crate::support::rig::rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
+        crate::support::rig::newsletter_fired(&r, &["one@example.co.jp", "two@example.co.jp"]).await;
+        assert_eq!(r.worker.drain().await.unwrap().sent, 2);
+        let c = r.app.store.campaigns().await.unwrap()[0].clone();
+        assert_eq!(c.state, CampaignState::Finished);
+        assert_eq!(c.state_reason, outreach::domain::campaign::StateReason::NoFiringLeft);
+        let finished = r
+            .app
+            .store
+            .actions(&ActionFilter {
+                action: Some("campaign.finish".into()),
+                ..ActionFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(finished.len(), 1, "{finished:?}");
+        assert_eq!(finished[0].target, format!("campaign {}", c.id));
+        assert_eq!(finished[0].actor_kind, "scheduler");
+    }
+);
+
+// The send log and the consent history are append-only in the database, as the staff-action log is.
+both_backends!(
+    the_send_log_and_consent_history_refuse_update_and_delete,
+    |mut env: TestEnv| async move {
+        let smtp = crate::support::smtp::TestSmtp::start();
+        let r = crate::support::rig::rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
+        crate::support::rig::newsletter_fired(&r, &["one@example.co.jp"]).await;
+        assert_eq!(r.worker.drain().await.unwrap().sent, 1);
+        for sql in [
+            "UPDATE send_log SET outcome = 'failed'",
+            "DELETE FROM send_log",
+            "UPDATE member_events SET source = 'someone'",
+            "DELETE FROM member_events",
+        ] {
+            let refused = execute(&env, sql).await;
+            assert!(
+                refused.as_ref().is_err_and(|e| e.contains("append-only")),
+                "{sql}: {refused:?}"
+            );
+        }
+        // Adding stays possible.
+        execute(
+            &env,
+            "INSERT INTO member_events (member_id, theme_slug, event, source, reason, at) \
+             SELECT id, NULL, 'created', 'test', '', 1 FROM members",
+        )
+        .await
+        .unwrap();
+    }
+);

@@ -221,14 +221,18 @@ impl Application {
 
     /// Ends a session on the server; recorded when it was live.
     pub async fn sign_out(&self, session_id: &str, user: &User, address: &str) -> Result<(), AppError> {
-        if self.store.end_session(session_id).await? {
-            let actor = Actor::User {
-                email: user.email.clone(),
-                role: user.role,
-            };
-            let action = Action::new(&actor, "user.sign_out", user.email.clone()).from_address(address);
-            self.store.change(self.now(), async |_| Ok(((), Some(action)))).await?;
-        }
+        let actor = Actor::User {
+            email: user.email.clone(),
+            role: user.role,
+        };
+        let action = Action::new(&actor, "user.sign_out", user.email.clone()).from_address(address);
+        // The session ends and its record is written in one transaction; a session already gone records nothing.
+        self.store
+            .change(self.now(), async |tx| {
+                let ended = accounts_store::sign_out(tx, session_id).await?;
+                Ok(((), ended.then_some(action)))
+            })
+            .await?;
         Ok(())
     }
 

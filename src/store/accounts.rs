@@ -144,7 +144,8 @@ impl Store {
         Ok(Some((user, row.try_get("csrf")?)))
     }
 
-    pub async fn end_session(&self, id: &str) -> StoreResult<bool> {
+    /// Ends an expired session (no one signed out: nothing to record).
+    async fn end_session(&self, id: &str) -> StoreResult<bool> {
         Ok(sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(secret_hash(id))
             .execute(self.pool())
@@ -246,4 +247,14 @@ pub async fn revoke_token(tx: &mut Tx, id: i64, now: i64) -> StoreResult<bool> {
             .rows_affected()
             > 0,
     )
+}
+
+/// Ends a session in the transaction that records the sign-out; false if it had already ended.
+pub async fn sign_out(tx: &mut Tx, id: &str) -> StoreResult<bool> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(secret_hash(id))
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+        > 0)
 }

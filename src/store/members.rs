@@ -562,15 +562,31 @@ pub async fn join(tx: &mut Tx, member_id: i64, theme: &str, now: i64) -> StoreRe
                 .bind(member_id)
                 .execute(&mut **tx)
                 .await?;
-            sqlx::query(
+            let turned_off: Vec<String> = sqlx::query(
                 "UPDATE member_themes SET subscribed = 0, source = 'member', changed_at = $1 \
-                 WHERE member_id = $2 AND theme_slug <> $3 AND subscribed = 1",
+                 WHERE member_id = $2 AND theme_slug <> $3 AND subscribed = 1 RETURNING theme_slug",
             )
             .bind(now)
             .bind(member_id)
             .bind(theme.to_owned())
-            .execute(&mut **tx)
-            .await?;
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("theme_slug"))
+            .collect::<Result<_, _>>()?;
+            // Each theme turned off is a consent change of its own in the history.
+            for slug in &turned_off {
+                member_event(
+                    tx,
+                    member_id,
+                    Some(slug),
+                    MemberEventKind::Unsubscribed,
+                    MemberSource::Member,
+                    "",
+                    now,
+                )
+                .await?;
+            }
             member_event(
                 tx,
                 member_id,

@@ -7,6 +7,7 @@ use super::sql::*;
 use super::*;
 use crate::domain::delivery::{AttemptRecord, ClaimedDelivery, Outcome};
 use crate::domain::member::MemberSource;
+use crate::domain::{Action, Actor};
 
 /// Deliveries of runs that may send: never from a paused or cancelled campaign.
 const ACTIVE_RUN: &str = "d.run_id IN (SELECT r.id FROM runs r JOIN campaigns c ON c.id = r.campaign_id \
@@ -60,8 +61,15 @@ async fn record_one(tx: &mut Tx, a: &AttemptRecord) -> StoreResult<()> {
              logging the attempt only"
         );
     }
-    if let Some(member_id) = a.suppress_member {
-        suppress_member(tx, member_id, &a.smtp_reply, MemberSource::Smtp, a.at).await?;
+    // The suppression is a change of the member's consent like any other: its action row, by the mail server,
+    // goes with it (only when it changed something: a member already suppressed gets no second row).
+    if let Some(member_id) = a.suppress_member
+        && suppress_member(tx, member_id, &a.smtp_reply, MemberSource::Smtp, a.at).await?
+    {
+        let action = Action::new(&Actor::Smtp, "member.suppress", a.recipient.clone())
+            .with("reason", a.smtp_reply.clone())
+            .with("delivery", a.delivery_id);
+        super::actions::record(tx, &action, a.at).await?;
     }
     sqlx::query(
         "INSERT INTO send_log (at, delivery_id, attempt, run_id, campaign_id, theme_slug, duty, channel, recipient, \

@@ -364,3 +364,88 @@ both_backends!(
         .unwrap();
     }
 );
+
+// A mailbox the mail server refuses (550 5.1.1) suppresses its member: the change is in the action log, by the
+// mail server, in the transaction of the attempt (issue 17: only a member event was written).
+both_backends!(
+    a_suppression_by_the_mail_server_is_in_the_log,
+    |mut env: TestEnv| async move {
+        let smtp = crate::support::smtp::TestSmtp::start();
+        let r = crate::support::rig::rig(&mut env, &smtp, "2020-06-01T08:00", &[]).await;
+        crate::support::rig::newsletter_fired(&r, &["ok@example.co.jp", "reject@example.co.jp"]).await;
+        let drained = r.worker.drain().await.unwrap();
+        assert_eq!((drained.sent, drained.failed), (1, 1));
+        let suppressed = r
+            .app
+            .store
+            .actions(&ActionFilter {
+                action: Some("member.suppress".into()),
+                ..ActionFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(suppressed.len(), 1, "{suppressed:?}");
+        assert_eq!(suppressed[0].actor_kind, "smtp");
+        assert_eq!(suppressed[0].target, "reject@example.co.jp");
+        assert!(suppressed[0].summary.contains("5.1.1"), "{}", suppressed[0].summary);
+    }
+);
+
+// Signing out ends the session and records it in one transaction: a session that is already gone records nothing.
+both_backends!(signing_out_twice_is_recorded_once, |mut env: TestEnv| async move {
+    env.set("OUTREACH_WEB__SIGNING_KEY", "actions-test-signing-key-0123456789abcdef");
+    let app = env.app(Arc::new(SystemClock)).await;
+    let me = tester();
+    let role = outreach::domain::account::Role::Staff;
+    app.add_user(&me, "out@example.org", role, "a long enough passphrase")
+        .await
+        .unwrap();
+    let signed_in = app
+        .sign_in("out@example.org", "a long enough passphrase", "127.0.0.1")
+        .await
+        .unwrap();
+    let user = signed_in.user.clone();
+    app.sign_out(&signed_in.session_id, &user, "127.0.0.1").await.unwrap();
+    app.sign_out(&signed_in.session_id, &user, "127.0.0.1").await.unwrap();
+    let out = app
+        .store
+        .actions(&ActionFilter {
+            action: Some("user.sign_out".into()),
+            ..ActionFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(app.session(&signed_in.session_id).await.unwrap().is_none());
+});
+
+// A member who left everything and comes back through one theme's link gets that theme only: every other theme
+// they had chosen is turned off with an event of its own, so the history says per theme what changed.
+both_backends!(
+    a_rejoin_records_each_theme_it_turns_off,
+    |mut env: TestEnv| async move {
+        env.set("OUTREACH_WEB__SIGNING_KEY", "actions-test-signing-key-0123456789abcdef");
+        let app = env.app(Arc::new(SystemClock)).await;
+        let csv = "email,company,contact_name,themes,locale\n\
+                   back@example.co.jp,株式会社,担当,telework;sme-talent;women-advancement,ja\n";
+        app.import_members(&tester(), csv.as_bytes(), false, false)
+            .await
+            .unwrap();
+        let member = app.store.member("back@example.co.jp").await.unwrap().unwrap();
+        assert!(app.leave_all_by_link(member.id, "127.0.0.1").await.unwrap());
+        assert!(app.join_by_link(member.id, "telework", "127.0.0.1").await.unwrap());
+        let history = app.store.member_history(member.id).await.unwrap();
+        let off: Vec<&str> = history
+            .iter()
+            .filter(|e| e.event == "unsubscribed" && e.theme_slug.is_some())
+            .filter_map(|e| e.theme_slug.as_deref())
+            .collect();
+        assert_eq!(off.len(), 2, "{history:?}");
+        assert!(
+            off.contains(&"sme-talent") && off.contains(&"women-advancement"),
+            "{off:?}"
+        );
+        let back = app.store.member("back@example.co.jp").await.unwrap().unwrap();
+        assert_eq!(back.themes, vec!["telework".to_owned()]);
+    }
+);

@@ -569,6 +569,8 @@ class Proofs(Case):
                     bad[rng.randrange(len(bad))][rng.randrange(32)] ^= 1 << rng.randrange(8)
                     self.assertIsNotNone(V.inclusion_problem(hashes[index], index, size, root, [bytes(p) for p in bad]))
                 self.assertIsNotNone(V.inclusion_problem(hashes[index], index, size, root, proof + [root]))
+                if size & (size - 1) == 0:  # the proof and root of a full tree, claimed for one leaf more
+                    self.assertIsNotNone(V.inclusion_problem(hashes[index], index, size + 1, root, proof))
                 self.assertIsNotNone(V.inclusion_problem(hashes[index], index + size, size, root, proof))
             for old in range(1, size + 1):
                 proof = subproof(old, hashes[:size], True)
@@ -579,6 +581,9 @@ class Proofs(Case):
                     self.assertIsNotNone(V.consistency_problem(old, mth(hashes[:old]), size, root, [bytes(p) for p in bad]))
                     self.assertIsNotNone(V.consistency_problem(old, mth(hashes[:old]), size, root, proof[:-1]))
                 self.assertIsNotNone(V.consistency_problem(old, mth(hashes[:old]), size, root, proof + [root]))
+                self.assertIsNotNone(V.consistency_problem(old, mth(hashes[1:old + 1]), size, root, proof))
+                if size & (size - 1) == 0 and old < size:  # a full tree's proof and root, claimed for one more
+                    self.assertIsNotNone(V.consistency_problem(old, mth(hashes[:old]), size + 1, root, proof))
 
     def test_inclusion_command(self):
         hashes = [V.leaf_hash(leaf) for leaf in DOC_LEAVES]

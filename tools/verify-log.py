@@ -739,21 +739,19 @@ def command_export(args):
 
 def parser():
     main = argparse.ArgumentParser(
-        prog="verify-log.py",
-        description="Verify outreach's audit log (docs/audit-format.md) without outreach.",
-        epilog="Exit status: 0 verified, 1 verification failed, 2 usage.",
+        prog="verify-log.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = main.add_subparsers(dest="command", required=True)
 
     c = commands.add_parser("checkpoint", help="check a signed checkpoint")
     c.add_argument("note_file", metavar="NOTE_FILE")
     c.add_argument("--key", required=True, metavar="VERIFIER_KEY")
-    c.set_defaults(run=command_checkpoint)
+    c.set_defaults(run=command_checkpoint, parser=c)
 
     c = commands.add_parser("note", help="check the signature of a signed note")
     c.add_argument("note_file", metavar="NOTE_FILE")
     c.add_argument("--key", required=True, metavar="VERIFIER_KEY")
-    c.set_defaults(run=command_note)
+    c.set_defaults(run=command_note, parser=c)
 
     c = commands.add_parser("inclusion", help="check an inclusion proof")
     leaf = c.add_mutually_exclusive_group(required=True)
@@ -765,34 +763,31 @@ def parser():
     c.add_argument("--checkpoint", metavar="NOTE_FILE")
     c.add_argument("--key", metavar="VERIFIER_KEY")
     c.add_argument("--proof", required=True, metavar="HEX,HEX,...")
-    c.set_defaults(run=command_inclusion)
+    c.set_defaults(run=command_inclusion, parser=c)
 
     c = commands.add_parser("consistency", help="check a consistency proof between two checkpoints")
     c.add_argument("--old", required=True, metavar="NOTE_FILE")
     c.add_argument("--new", required=True, metavar="NOTE_FILE")
     c.add_argument("--proof", required=True, metavar="HEX,HEX,...")
     c.add_argument("--key", required=True, metavar="VERIFIER_KEY")
-    c.set_defaults(run=command_consistency)
+    c.set_defaults(run=command_consistency, parser=c)
 
     c = commands.add_parser("export", help="check an export, and that it extends an older checkpoint")
     c.add_argument("export_file", metavar="EXPORT_FILE")
     c.add_argument("--key", required=True, metavar="VERIFIER_KEY")
     c.add_argument("--against", metavar="NOTE_FILE")
     c.add_argument("--proof", metavar="HEX,HEX,...")
-    c.set_defaults(run=command_export)
+    c.set_defaults(run=command_export, parser=c)
     return main
 
 
 def main(argv=None):
-    p = parser()
-    args = p.parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         print(args.run(args))
         return 0
     except Usage as e:
-        p.print_usage(sys.stderr)
-        print(f"verify-log.py: error: {e}", file=sys.stderr)
-        return 2
+        args.parser.error(str(e))  # prints the command's usage and the error; exits with status 2
     except Failure as e:
         print(f"FAIL {e}", file=sys.stderr)
         return 1

@@ -17,6 +17,7 @@ import importlib.util
 import json
 import random
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -37,18 +38,19 @@ _spec.loader.exec_module(V)
 
 
 def sections(text):
-    """{heading number: body} for every `## N.` and `### N.M` heading outside code blocks."""
+    """{number: body} for every `## N. Title` and `### N.M Title` heading outside code blocks, and
+    {title: body} for a heading without a number; a section's body holds its subsections'."""
     found, current, fenced = {}, None, False
     for line in text.splitlines(keepends=True):
         if line.startswith("```"):
             fenced = not fenced
-        m = None if fenced else re.match(r"#{2,3} (\d+(?:\.\d+)?)\.? ", line)
+        m = None if fenced else re.match(r"#{2,3} (?:(\d+(?:\.\d+)?)\.? )?(.*)$", line)
         if m:
-            current = m.group(1)
+            current = m[1] or m[2]
             found[current] = ""
         elif current is not None:
             found[current] += line
-            if "." in current:  # a subsection is also part of its section
+            if re.fullmatch(r"\d+\.\d+", current):
                 found[current.split(".")[0]] += line
     return found
 
@@ -395,6 +397,26 @@ class DocumentVectors(Case):
             self.assertFails(["checkpoint", path_, "--key", key], "not a checkpoint")
         wrong = self.file("note", notes[0].replace("cryptography", "cryptographY"))
         self.assertFails(["note", wrong, "--key", verifiers[0]], "does not verify")
+
+    def test_the_commands_of_verifying_without_our_code(self):
+        """The closing section's commands run as shown on §7.3's checkpoint and §8's export."""
+        (block,) = [b for b in code_blocks(SECTION["Verifying without our code"]) if "KEY=" in b]
+        key = re.search(r"^KEY='([^']+)'", block, re.M)[1]
+        self.assertEqual(key, DOC_VERIFIER_KEY)
+        self.file("checkpoint.txt", DOC_CHECKPOINT)
+        self.file("export.txt", code_blocks(SECTION["8"])[-1])
+        self.file("leaf.json", DOC_LEAVES[int(re.search(r"^sed -n (\d+)p export.txt > leaf.json$", block, re.M)[1]) - 1])
+        commands = [shlex.split(line) for line in block.replace("\\\n", " ").splitlines()
+                    if line.startswith("python3 tools/verify-log.py ")]
+        self.assertEqual([c[2] for c in commands], ["checkpoint", "inclusion", "consistency", "export"])
+        del commands[2]  # the document has no second checkpoint to prove the first extends
+        for command in commands:
+            if "--against" in command:  # nor a kept checkpoint, other than the export's own
+                command[command.index("--against") + 1] = "checkpoint.txt"
+            args = [key if a == "$KEY" else a for a in command[2:]]
+            done = subprocess.run([sys.executable, str(SCRIPT), *args], cwd=self.dir, capture_output=True, text=True)
+            self.assertEqual((done.returncode, done.stderr), (0, ""), command)
+            self.assertTrue(done.stdout.startswith("OK "), done.stdout)
 
     def test_example_export(self):
         """§8: the example export is §7.2's leaves, the separator and §7.3's checkpoint, and verifies."""

@@ -755,7 +755,8 @@ class Exports(Case):
             "not JSON": (b"checkpoint", "not JSON"),
             "an address for a hash": (canonical(address_leaf), "recipient_hmac is \"member@example.org\", not 64 lowercase hex"),
             "another kind's members": (canonical(dict(leaf, kind=other_kind)), "not an audit event"),
-            "no such kind": (canonical(dict(leaf, kind="page_view")), "its kind 'page_view' is none of"),
+            "no such kind": (canonical(dict(leaf, kind="page_view")), 'its kind "page_view" is none of'),
+            "a kind that is no string": (canonical(dict(leaf, kind=["send_attempt"])), 'its kind ["send_attempt"] is none'),
             "a member missing": (canonical({k: v for k, v in json.loads(DOC_LEAVES[1]).items() if k != "details"}),
                                  "a staff_action has a member 'details', this one has none"),
             "a member more": (canonical(dict(json.loads(DOC_LEAVES[2]), reason="moved")),
@@ -765,7 +766,8 @@ class Exports(Case):
             "an unknown outcome": (DOC_LEAVES[0].replace(b'"sent"', b'"bounced"'), "outcome is \"bounced\", none of"),
             "an array": (b"[1,2]", "not a JSON object"),
         }
-        not_events = {"an address for a hash", "another kind's members", "no such kind", "a member missing",
+        not_events = {"an address for a hash", "another kind's members", "no such kind", "a kind that is no string",
+                      "a member missing",
                       "a member more", "a boolean for an integer", "an unknown outcome", "an array"}
         for what, (bad, reason) in cases.items():
             with self.subTest(what):

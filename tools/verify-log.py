@@ -528,8 +528,8 @@ def event_problem(value):
     if type(value) is not dict:
         return "not a JSON object"
     kind = value.get("kind")
-    if kind not in EVENTS:
-        return f"its kind {kind!r} is none of {', '.join(EVENTS)}"
+    if type(kind) is not str or kind not in EVENTS:
+        return f"its kind {_shown(kind)} is none of {', '.join(EVENTS)}"
     members = EVENTS[kind]
     for name in sorted(value):
         if name != "kind" and name not in members:

@@ -697,7 +697,7 @@ class Exports(Case):
                          "the log does not extend that checkpoint")
         flipped = ("1" if proof[0] == "0" else "0") + proof[1:]
         self.assertFails(self.verify(export, "--against", old, "--proof", flipped),
-                         "the consistency proof from 600 to 1000")
+                         "export: the consistency proof (--proof) from 600 to 1000")
         older = self.export(self.leaves[:600], self.old_note)
         self.assertFails(self.verify(older, "--against", self.file("new", self.note)),
                          "the older checkpoint (1000 leaves) is larger than the export's (600)")

@@ -570,8 +570,9 @@ SEPARATOR = b"# checkpoint\n"
 
 
 def verify_export(stream, key, name="export", against=None, proof=None):
-    """The checkpoint an export (a binary stream) ends with, and the root of its first `against.size` leaves,
-    if the export verifies; raises Failure naming the first problem otherwise."""
+    """The checkpoint an export (a binary stream) ends with, if the export verifies and, given the older
+    checkpoint `against`, extends it (by its own first leaves, and by `proof` if given); raises Failure naming
+    the first problem otherwise."""
     tree = Frontier()
     prefix_root = EMPTY_ROOT if against is not None and against.size == 0 else None
     number = 0
@@ -617,12 +618,12 @@ def verify_export(stream, key, name="export", against=None, proof=None):
             raise Failure(
                 f"{name} lines 1-{against.size}: the root of the export's first {against.size} leaves, "
                 f"{b64(prefix_root)}, is not the older checkpoint's, {b64(against.root)}: the log does not "
-                "extend that checkpoint (it was rewritten, or it is another log under the same key)"
+                "extend that checkpoint (its history was rewritten, or the key signs two logs)"
             )
         if proof is not None:
             problem = consistency_problem(against.size, against.root, checkpoint.size, checkpoint.root, proof)
             if problem:
-                raise Failure(f"the consistency proof from {against.size} to {checkpoint.size}: {problem}")
+                raise Failure(f"{name}: the consistency proof (--proof) from {against.size} to {checkpoint.size}: {problem}")
     return checkpoint
 
 

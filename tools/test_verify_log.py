@@ -212,7 +212,10 @@ def events(count, seed):
                         {},
                         {"from": "sending", "to": "paused"},
                         {"rows": 120, "refused": 3, "file": "会員名簿.csv"},
-                        {"note": 'Café \u2028 "quoted" \\ tab\t del\x7f \x01 /', "limit": [9007199254740991, -9007199254740991]},
+                        {
+                            "note": 'Café \u2028 "quoted" \\ tab\t del\x7f \x01 /',
+                            "limit": [9007199254740991, -9007199254740991],
+                        },
                         {"nested": {"b": [None, True, False, 0, -7], "a": {}}, "empty": []},
                     ]
                 ),
@@ -753,7 +756,8 @@ class Exports(Case):
             "a carriage return": (DOC_LEAVES[0] + b"\r", "not in canonical form"),
             "an empty line": (b"", "not JSON"),
             "not JSON": (b"checkpoint", "not JSON"),
-            "an address for a hash": (canonical(address_leaf), "recipient_hmac is \"member@example.org\", not 64 lowercase hex"),
+            "an address for a hash": (canonical(address_leaf),
+                                      'recipient_hmac is "member@example.org", not 64 lowercase hex'),
             "another kind's members": (canonical(dict(leaf, kind=other_kind)), "not an audit event"),
             "no such kind": (canonical(dict(leaf, kind="page_view")), 'its kind "page_view" is none of'),
             "a kind that is no string": (canonical(dict(leaf, kind=["send_attempt"])), 'its kind ["send_attempt"] is none'),
@@ -784,15 +788,18 @@ class Exports(Case):
     def test_damaged_files_fail(self):
         whole = export_bytes(self.leaves, self.note)
         middle = whole.index(b"\n", len(whole) // 3) + 40
+        other_key = signed_note(DOC_NAME, OTHER_SEED, checkpoint_text(DOC_NAME, 1000, self.root))
         cases = {
             "cut in a line": (whole[:middle], "ends in the middle of a line, before its checkpoint"),
             "cut after a line": (whole[: whole.index(b"\n", middle) + 1], "without the line `# checkpoint`"),
             "no checkpoint": (whole[: whole.index(V.SEPARATOR)], "export: the file ends after 1000 lines without"),
-            "the checkpoint's size changed": (whole.replace(b"\n1000\n", b"\n999\n"), "export checkpoint (line 1002 on): the signature"),
-            "another key's checkpoint": (export_bytes(self.leaves, signed_note(DOC_NAME, OTHER_SEED, checkpoint_text(DOC_NAME, 1000, self.root))),
+            "the checkpoint's size changed": (whole.replace(b"\n1000\n", b"\n999\n"),
+                                              "export checkpoint (line 1002 on): the signature"),
+            "another key's checkpoint": (export_bytes(self.leaves, other_key),
                                          "export checkpoint (line 1002 on): the note is not signed by"),
             "a line after the note": (whole + b"\n", "do not end in a newline"),
-            "a CRLF separator": (whole.replace(V.SEPARATOR, b"# checkpoint\r\n"), "export line 1001 (leaf 1000): not canonical JSON"),
+            "a CRLF separator": (whole.replace(V.SEPARATOR, b"# checkpoint\r\n"),
+                                 "export line 1001 (leaf 1000): not canonical JSON"),
         }
         for what, (data, reason) in cases.items():
             with self.subTest(what):

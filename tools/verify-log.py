@@ -623,7 +623,9 @@ def verify_export(stream, key, name="export", against=None, proof=None):
         if proof is not None:
             problem = consistency_problem(against.size, against.root, checkpoint.size, checkpoint.root, proof)
             if problem:
-                raise Failure(f"{name}: the consistency proof (--proof) from {against.size} to {checkpoint.size}: {problem}")
+                raise Failure(
+                    f"{name}: the consistency proof (--proof) from {against.size} to {checkpoint.size}: {problem}"
+                )
     return checkpoint
 
 

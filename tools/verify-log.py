@@ -15,7 +15,8 @@ Usage:
   verify-log.py inclusion (--leaf-hash HEX | --leaf-file FILE) --index N --proof HEX,HEX,...
                           (--size N --root BASE64 | --checkpoint NOTE_FILE --key VERIFIER_KEY)
       Checks that a leaf is leaf N of the tree (§3) and prints `OK <index> <size> <base64 root>`. A leaf file
-      holds the leaf's bytes, optionally followed by one newline (a line of an export, as it is).
+      holds the leaf's bytes, optionally followed by one newline (a line of an export, as it is), and must be
+      an audit event in canonical JSON (§1); --leaf-hash takes the leaf hash of any leaf instead.
 
   verify-log.py consistency --old NOTE_FILE --new NOTE_FILE --proof HEX,HEX,... --key VERIFIER_KEY
       Checks both checkpoints and that the newer extends the older (§4); prints

@@ -168,9 +168,7 @@ impl Application {
             return Err(refused.into());
         }
         let email = normalize_email(email);
-        let mut tx = self.store.write().await?;
-        let found = accounts_store::user_by_email(&mut tx, &email).await?;
-        drop(tx);
+        let found = self.store.user_with_hash(&email).await?;
         let (user, hash) = match found {
             Some((user, hash)) => (Some(user), hash),
             None => (None, DECOY_HASH.to_owned()),

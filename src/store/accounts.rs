@@ -60,6 +60,20 @@ pub async fn user_by_email(tx: &mut Tx, email: &str) -> StoreResult<Option<(User
     row.map(|r| Ok((user_of(&r)?, r.try_get("password_hash")?))).transpose()
 }
 
+impl Store {
+    /// A user and their password hash, read outside any transaction: signing in checks a password (slow, on
+    /// purpose) and must not hold a write lock meanwhile.
+    pub async fn user_with_hash(&self, email: &str) -> StoreResult<Option<(User, String)>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"
+        )))
+        .bind(email.to_owned())
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| Ok((user_of(&r)?, r.try_get("password_hash")?))).transpose()
+    }
+}
+
 /// Sets a user's role, active flag or password hash; ending their sessions when they lose access or change
 /// password. Whether anything changed.
 pub async fn update_user(tx: &mut Tx, id: i64, change: &UserChange<'_>) -> StoreResult<bool> {

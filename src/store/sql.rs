@@ -129,7 +129,7 @@ impl Store {
     }
 
     /// A write transaction. SQLite takes the write lock up front so two writers queue instead of failing.
-    pub async fn write(&self) -> StoreResult<Tx> {
+    pub(crate) async fn write(&self) -> StoreResult<Tx> {
         Ok(match self.backend {
             Backend::Sqlite => {
                 let turn = self.sqlite_writer.clone().lock_owned().await;

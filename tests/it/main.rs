@@ -15,6 +15,7 @@ mod accounts;
 mod actions;
 mod api;
 mod attack;
+mod audit;
 mod browser;
 mod cli;
 mod crash;

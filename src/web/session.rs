@@ -56,7 +56,14 @@ where
             Ok(None) => Err(to_sign_in(parts)),
             Err(e) => {
                 tracing::error!(error = %e, "web: a session could not be read");
-                Err((status_of(e.kind()), "service unavailable").into_response())
+                // This extractor has no templates (it serves any state): the words of the "unavailable" page, in
+                // both languages, as text.
+                let text = format!(
+                    "{} / {}",
+                    Lang::Ja.t("unavailable-text"),
+                    Lang::En.t("unavailable-text")
+                );
+                Err((status_of(e.kind()), text).into_response())
             }
         }
     }
@@ -275,8 +282,11 @@ where
         if !csrf_matches(&signed_in.csrf, &token) {
             return Err(forbidden(web, lang, Refusal::Csrf));
         }
-        let form = serde_urlencoded::from_bytes::<T>(&bytes)
-            .map_err(|e| (BAD_INPUT, format!("the form is incomplete: {e}")).into_response())?;
+        let form = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|e| {
+            // Only a form that was not ours (fields missing or of the wrong kind) gets here.
+            tracing::info!(error = %e, "web: a staff form was refused as incomplete");
+            (BAD_INPUT, lang.t("form-incomplete")).into_response()
+        })?;
         Ok(StaffForm {
             signed_in: Signed::admit(signed_in).map_err(|why| forbidden(web, lang, why))?,
             form,

@@ -371,4 +371,13 @@ async fn the_sign_in_page_and_a_refusal_follow_the_language_switch() {
         "{}",
         visible_text(&html)
     );
+    // A form that is not ours (a field twice) is refused in the reader's language, not in the parser's English.
+    let admin = s.sign_in("admin@example.org").await;
+    let twice = [("email", "a@example.org"), ("email", "b@example.org")];
+    let (status, text) = s.post(&admin, "/admin/users", &twice).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        text,
+        "フォームの内容が足りません。ページを開き直してから、もう一度お試しください。"
+    );
 }

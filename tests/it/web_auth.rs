@@ -358,7 +358,21 @@ both_backends!(
 
         let big = "x".repeat(100 * 1024);
         for path in ["/sign-in".to_owned(), format!("/p/{token}")] {
-            let answer = s.post(&path, &[("email", big.as_str())]).send().await.unwrap();
+            // The server answers 413 from the Content-Length and closes without reading the body; a client still
+            // writing it may see the connection reset before it reads the answer (an HTTP race, seen once under
+            // load in CI). Such an attempt is asked again; every answer read must be the 413.
+            let mut answered = None;
+            for _ in 0..5 {
+                match s.post(&path, &[("email", big.as_str())]).send().await {
+                    Ok(answer) => {
+                        answered = Some(answer);
+                        break;
+                    }
+                    Err(e) if e.is_request() => continue,
+                    Err(e) => panic!("{path}: {e}"),
+                }
+            }
+            let answer = answered.unwrap_or_else(|| panic!("{path}: no answer in five attempts"));
             assert_eq!(answer.status(), 413, "{path}");
             assert_eq!(answer.headers()["x-frame-options"], "DENY");
         }

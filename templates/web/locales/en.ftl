@@ -524,6 +524,7 @@ forbidden-title = You cannot do this
 forbidden-form = The form has expired or was sent from another site. Please open the page again and retry.
 forbidden-role = Your role ({ $role }) cannot do this.
 forbidden-back = Back to your first page
+form-incomplete = The form is incomplete. Please open the page again and retry.
 invalid-link-title = Invalid link
 invalid-link-expired = This link has expired
 invalid-link-expired-text = Links to unsubscribe or change your themes work for a limited time after the mail was sent. Please use the link in a more recent mail, or write to the address above and we will stop the mail for you.

@@ -524,6 +524,7 @@ forbidden-title = 操作できません
 forbidden-form = フォームの有効期限が切れたか、ほかのサイトから送信されました。ページを開き直してから、もう一度お試しください。
 forbidden-role = この操作は、あなたの権限（{ $role }）では行えません。
 forbidden-back = 最初のページへ戻る
+form-incomplete = フォームの内容が足りません。ページを開き直してから、もう一度お試しください。
 invalid-link-title = リンクが無効です
 invalid-link-expired = このリンクは有効期限が切れています
 invalid-link-expired-text = 配信停止や配信設定のリンクは、メールの送信から一定期間でご利用いただけなくなります。新しいメールに記載されたリンクをお使いいただくか、下記までご連絡ください。配信を停止いたします。

@@ -14,7 +14,4 @@ pub mod store;
 pub mod web;
 
 pub use services::Application;
-
-/// The log filter when `OUTREACH_LOG` is not set: the scheduler library's start-up chatter is left out.
-pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,tokio_cron_scheduler=warn";
 pub mod cli;

@@ -32,13 +32,16 @@ mod plan;
 pub use args::Cli;
 use args::Command;
 
-/// Logs to standard error, filtered by `OUTREACH_LOG` (default [`crate::DEFAULT_LOG_FILTER`]): one JSON object
+/// The log filter when `OUTREACH_LOG` is not set: the scheduler library's start-up chatter is left out.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,tokio_cron_scheduler=warn";
+
+/// Logs to standard error, filtered by `OUTREACH_LOG` (default [`DEFAULT_LOG_FILTER`]): one JSON object
 /// per line with `OUTREACH_LOG_FORMAT=json` (for log collectors), otherwise text, in colour only at a terminal
 /// (never escape codes in a log file or journald).
 pub fn init_logging() {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("OUTREACH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(crate::DEFAULT_LOG_FILTER));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -38,30 +38,23 @@ fn module_of(path: &Path, src: &Path) -> String {
     first.trim_end_matches(".rs").to_owned()
 }
 
-fn uses(text: &str) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    for line in text.lines() {
-        let code = line.split("//").next().unwrap_or_default();
-        let mut rest = code;
-        while let Some(i) = rest.find("crate::") {
-            let after = &rest[i + "crate::".len()..];
-            let name: String = after
-                .chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                .collect();
-            // `crate::Application` is the services module's re-export.
-            let name = if name.is_empty() && after.starts_with("Application") {
+/// The top-level modules a file's code names: every `crate::…` path, inside `use` braces too
+/// (`use crate::{web, store}`), and every `super::…` or `self::…` path resolved from the file's own module
+/// (`super::super::store` in `web/x.rs` is `store`), so neither spelling sidesteps the rule.
+fn uses(file: &Path, src: &Path, text: &str) -> BTreeSet<String> {
+    let own = module_path(file, src);
+    paths_in(&code_of(text), &BTreeSet::new())
+        .iter()
+        .filter_map(|path| absolute(path, &own).into_iter().next())
+        // `crate::Application` is the services module's re-export.
+        .map(|first| {
+            if first == "Application" {
                 "services".to_owned()
             } else {
-                name
-            };
-            if !name.is_empty() {
-                found.insert(name);
+                first
             }
-            rest = after;
-        }
-    }
-    found
+        })
+        .collect()
 }
 
 fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
@@ -88,7 +81,7 @@ fn no_module_imports_one_above_it() {
             wrong.push(format!("{}: module {module} has no layer in this test", file.display()));
             continue;
         };
-        for used in uses(&std::fs::read_to_string(&file).unwrap()) {
+        for used in uses(&file, &src, &std::fs::read_to_string(&file).unwrap()) {
             if used == module {
                 continue;
             }
@@ -192,7 +185,11 @@ fn paths_in(code: &str, children: &BTreeSet<String>) -> Vec<String> {
         let statement_start = i == 0 || !is_ident(rest[..i].chars().last().unwrap());
         let after = &rest[i + 4..];
         let Some(end) = after.find(';') else { break };
-        if statement_start {
+        // A `use` item is a path tree; "use " inside a string or a sentence is not.
+        let tree = after[..end]
+            .chars()
+            .all(|c| is_ident(c) || c.is_whitespace() || ":{},*".contains(c));
+        if statement_start && tree {
             other.push_str(&rest[..i]);
             paths.extend(expand(&after[..end]));
         } else {
@@ -223,10 +220,13 @@ fn paths_in(code: &str, children: &BTreeSet<String>) -> Vec<String> {
     paths
 }
 
-/// The module of `modules` a path from `own` leads to: the longest one that is a prefix of it.
-fn target(path: &str, own: &[String], modules: &BTreeSet<Vec<String>>) -> Option<Vec<String>> {
+/// A path as seen from the module `own`, from the crate's root: `super::b` in `a::x` is `a::b`.
+fn absolute(path: &str, own: &[String]) -> Vec<String> {
     let mut segments = path.split("::").filter(|s| !s.is_empty());
-    let mut absolute: Vec<String> = match segments.next()? {
+    let Some(first) = segments.next() else {
+        return Vec::new();
+    };
+    let mut absolute: Vec<String> = match first {
         "crate" => Vec::new(),
         "self" => own.to_vec(),
         "super" => own[..own.len().saturating_sub(1)].to_vec(),
@@ -243,6 +243,12 @@ fn target(path: &str, own: &[String], modules: &BTreeSet<Vec<String>>) -> Option
             absolute.push(s.to_owned());
         }
     }
+    absolute
+}
+
+/// The module of `modules` a path from `own` leads to: the longest one that is a prefix of it.
+fn target(path: &str, own: &[String], modules: &BTreeSet<Vec<String>>) -> Option<Vec<String>> {
+    let absolute = absolute(path, own);
     (1..=absolute.len())
         .rev()
         .map(|n| absolute[..n].to_vec())
@@ -361,4 +367,16 @@ fn a_use_tree_expands_and_a_path_finds_its_module() {
         &children,
     );
     assert_eq!(found, ["super::a", "super::b", "auth::sign_in", "super::z::W"]);
+}
+
+#[test]
+fn the_rule_sees_braces_and_chains_of_super() {
+    let src = Path::new("/src");
+    let file = Path::new("/src/web/staff/x.rs");
+    let text = "use crate::{store, domain::Field};\n\
+                use super::super::super::runtime::Worker;\n\
+                fn f() { self::helper(); super::kit::a(); crate::Application::new(); }\n\
+                // crate::cli in a comment does not count\n";
+    let found: Vec<String> = uses(file, src, text).into_iter().collect();
+    assert_eq!(found, ["domain", "runtime", "services", "store", "web"]);
 }

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::account::Role;
+use super::campaign::StateReason;
 use serde_json::{Value, json};
 
 /// Who (or what) makes a change.
@@ -104,6 +105,13 @@ impl Action {
             summary: json!({}),
             address: String::new(),
         }
+    }
+
+    /// The scheduler finishing a campaign, with its reason: when no firing is left, and when a one-time
+    /// campaign's run is done.
+    pub fn campaign_finished(campaign_id: i64, reason: &StateReason) -> Self {
+        Action::new(&Actor::Scheduler, "campaign.finish", format!("campaign {campaign_id}"))
+            .with("reason", reason.to_string())
     }
 
     /// The client's address, for a change made over the web.

@@ -139,8 +139,7 @@ impl Scheduler {
                         settled_ms: None,
                     },
                     now,
-                    Action::new(&Actor::Scheduler, "campaign.finish", format!("campaign {}", c.id))
-                        .with("reason", reason.to_string()),
+                    Action::campaign_finished(c.id, &reason),
                 )
                 .await?
             {

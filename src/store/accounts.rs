@@ -49,28 +49,36 @@ pub async fn add_user(tx: &mut Tx, email: &str, role: Role, password_hash: &str,
     user_of(&row)
 }
 
+/// The user with this address and their password hash: the statement, and its row read back.
+fn with_hash_sql() -> String {
+    format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1")
+}
+
+fn with_hash(row: Option<AnyRow>) -> StoreResult<Option<(User, String)>> {
+    row.map(|r| Ok((user_of(&r)?, r.try_get("password_hash")?))).transpose()
+}
+
+/// Ends a session: the statement both the sign-out and an expired session use.
+const END_SESSION: &str = "DELETE FROM sessions WHERE id_hash = $1";
+
 /// The user with this address, if any, with their password hash.
 pub async fn user_by_email(tx: &mut Tx, email: &str) -> StoreResult<Option<(User, String)>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"
-    )))
-    .bind(email.to_owned())
-    .fetch_optional(&mut **tx)
-    .await?;
-    row.map(|r| Ok((user_of(&r)?, r.try_get("password_hash")?))).transpose()
+    let row = sqlx::query(sqlx::AssertSqlSafe(with_hash_sql()))
+        .bind(email.to_owned())
+        .fetch_optional(&mut **tx)
+        .await?;
+    with_hash(row)
 }
 
 impl Store {
     /// A user and their password hash, read outside any transaction: signing in checks a password (slow, on
     /// purpose) and must not hold a write lock meanwhile.
     pub async fn user_with_hash(&self, email: &str) -> StoreResult<Option<(User, String)>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"
-        )))
-        .bind(email.to_owned())
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(|r| Ok((user_of(&r)?, r.try_get("password_hash")?))).transpose()
+        let row = sqlx::query(sqlx::AssertSqlSafe(with_hash_sql()))
+            .bind(email.to_owned())
+            .fetch_optional(self.pool())
+            .await?;
+        with_hash(row)
     }
 }
 
@@ -160,7 +168,7 @@ impl Store {
 
     /// Ends an expired session (no one signed out: nothing to record).
     async fn end_session(&self, id: &str) -> StoreResult<bool> {
-        Ok(sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        Ok(sqlx::query(END_SESSION)
             .bind(secret_hash(id))
             .execute(self.pool())
             .await?
@@ -265,7 +273,7 @@ pub async fn revoke_token(tx: &mut Tx, id: i64, now: i64) -> StoreResult<bool> {
 
 /// Ends a session in the transaction that records the sign-out; false if it had already ended.
 pub async fn sign_out(tx: &mut Tx, id: &str) -> StoreResult<bool> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+    Ok(sqlx::query(END_SESSION)
         .bind(secret_hash(id))
         .execute(&mut **tx)
         .await?

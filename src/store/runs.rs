@@ -6,7 +6,7 @@ use super::sql::*;
 use super::*;
 use crate::domain::campaign::StateReason;
 use crate::domain::member::normalize_email;
-use crate::domain::{Action, Actor, Trigger};
+use crate::domain::{Action, Trigger};
 
 pub(super) const RUN_COLUMNS: &str =
     "id, campaign_id, scheduled_for, trigger, status, audience, created_at, finished_at";
@@ -119,9 +119,7 @@ impl Store {
             .map(|r| r.try_get("id"))
             .collect::<Result<_, _>>()?;
             for id in finished {
-                let action = Action::new(&Actor::Scheduler, "campaign.finish", format!("campaign {id}"))
-                    .with("reason", reason.to_string());
-                super::actions::record(&mut tx, &action, now).await?;
+                super::actions::record(&mut tx, &Action::campaign_finished(id, &reason), now).await?;
             }
         }
         tx.commit().await?;

@@ -69,8 +69,9 @@ impl Pages {
     }
 
     pub(super) async fn leave_confirm(&self, app: &Application, member: &Member, theme: &str) -> Response {
-        let en = member.locale == "en";
-        let mut context = Self::base(app, &member.locale, &lang_of(member).t("member-title-leave"));
+        let lang = lang_of(member);
+        let en = lang == Lang::En;
+        let mut context = Self::base(app, &member.locale, &lang.t("member-title-leave"));
         context["email"] = member.email.clone().into();
         context["theme"] = Self::theme_title(app, theme, en).await.into();
         Html(self.render("leave-confirm", &context)).into_response()
@@ -84,8 +85,9 @@ impl Pages {
         already: bool,
         preferences: &str,
     ) -> Response {
-        let en = member.locale == "en";
-        let mut context = Self::base(app, &member.locale, &lang_of(member).t("member-title-left"));
+        let lang = lang_of(member);
+        let en = lang == Lang::En;
+        let mut context = Self::base(app, &member.locale, &lang.t("member-title-left"));
         context["email"] = member.email.clone().into();
         context["theme"] = Self::theme_title(app, theme, en).await.into();
         context["already"] = already.into();
@@ -95,8 +97,9 @@ impl Pages {
 
     /// The member's themes of the current plan with their state, and what was just changed.
     pub(super) async fn preferences(&self, app: &Application, member: &Member, done: Option<(Done, &str)>) -> Response {
-        let en = member.locale == "en";
-        let mut context = Self::base(app, &member.locale, &lang_of(member).t("member-title-preferences"));
+        let lang = lang_of(member);
+        let en = lang == Lang::En;
+        let mut context = Self::base(app, &member.locale, &lang.t("member-title-preferences"));
         let plan = app.plan(None).await.ok();
         let left_all = member.status == MemberStatus::Unsubscribed;
         let themes: Vec<Value> = plan
@@ -126,7 +129,7 @@ impl Pages {
                     Done::Left => "member-done-left",
                     Done::LeftAll => "member-done-left-all",
                 };
-                Some(lang_of(member).t_with(key, &[("theme", &theme)]))
+                Some(lang.t_with(key, &[("theme", &theme)]))
             }
         };
         // Undo offers the theme just left back, to a member who may still join it.

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::catalogue::Lang;
+use super::catalogue::{Lang, both};
 use super::pages::Pages;
 use super::role::{self, Auditor, Least};
 use super::state::Web;
@@ -58,12 +58,7 @@ where
                 tracing::error!(error = %e, "web: a session could not be read");
                 // This extractor has no templates (it serves any state): the words of the "unavailable" page, in
                 // both languages, as text.
-                let text = format!(
-                    "{} / {}",
-                    Lang::Ja.t("unavailable-text"),
-                    Lang::En.t("unavailable-text")
-                );
-                Err((status_of(e.kind()), text).into_response())
+                Err((status_of(e.kind()), both("unavailable-text")).into_response())
             }
         }
     }

@@ -32,6 +32,15 @@ async fn execute(env: &TestEnv, sql: &str) -> Result<(), String> {
     result.map_err(|e| e.to_string())
 }
 
+/// The rows of the staff-action log of one action, as stored.
+async fn recorded(app: &outreach::Application, action: &str) -> Vec<outreach::domain::ActionRecord> {
+    let filter = ActionFilter {
+        action: Some(action.into()),
+        ..ActionFilter::default()
+    };
+    app.store.actions(&filter).await.unwrap()
+}
+
 both_backends!(
     an_action_row_commits_with_its_change_or_not_at_all,
     |mut env: TestEnv| async move {
@@ -319,15 +328,7 @@ both_backends!(
         let c = r.app.store.campaigns().await.unwrap()[0].clone();
         assert_eq!(c.state, CampaignState::Finished);
         assert_eq!(c.state_reason, outreach::domain::campaign::StateReason::NoFiringLeft);
-        let finished = r
-            .app
-            .store
-            .actions(&ActionFilter {
-                action: Some("campaign.finish".into()),
-                ..ActionFilter::default()
-            })
-            .await
-            .unwrap();
+        let finished = recorded(&r.app, "campaign.finish").await;
         assert_eq!(finished.len(), 1, "{finished:?}");
         assert_eq!(finished[0].target, format!("campaign {}", c.id));
         assert_eq!(finished[0].actor_kind, "scheduler");
@@ -375,15 +376,7 @@ both_backends!(
         crate::support::rig::newsletter_fired(&r, &["ok@example.co.jp", "reject@example.co.jp"]).await;
         let drained = r.worker.drain().await.unwrap();
         assert_eq!((drained.sent, drained.failed), (1, 1));
-        let suppressed = r
-            .app
-            .store
-            .actions(&ActionFilter {
-                action: Some("member.suppress".into()),
-                ..ActionFilter::default()
-            })
-            .await
-            .unwrap();
+        let suppressed = recorded(&r.app, "member.suppress").await;
         assert_eq!(suppressed.len(), 1, "{suppressed:?}");
         assert_eq!(suppressed[0].actor_kind, "smtp");
         assert_eq!(suppressed[0].target, "reject@example.co.jp");
@@ -407,14 +400,7 @@ both_backends!(signing_out_twice_is_recorded_once, |mut env: TestEnv| async move
     let user = signed_in.user.clone();
     app.sign_out(&signed_in.session_id, &user, "127.0.0.1").await.unwrap();
     app.sign_out(&signed_in.session_id, &user, "127.0.0.1").await.unwrap();
-    let out = app
-        .store
-        .actions(&ActionFilter {
-            action: Some("user.sign_out".into()),
-            ..ActionFilter::default()
-        })
-        .await
-        .unwrap();
+    let out = recorded(&app, "user.sign_out").await;
     assert_eq!(out.len(), 1, "{out:?}");
     assert!(app.session(&signed_in.session_id).await.unwrap().is_none());
 });

@@ -7,15 +7,9 @@ use crate::import::csv::{AddressFault, Column, Excerpt, RowError, RowProblem, he
 
 use super::super::catalogue::Lang;
 
-/// A problem of a row (or of the file) in the page's language.
-pub(super) fn say(lang: Lang, problem: &RowProblem) -> String {
-    say_named(lang, &|_| None, problem)
-}
-
 /// The problems of a row, one sentence each.
 pub(super) fn say_all(lang: Lang, row: &RowError) -> String {
-    let said: Vec<String> = row.problems.iter().map(|p| say(lang, p)).collect();
-    said.join(sentence_separator(lang))
+    say_all_named(lang, &|_| None, row)
 }
 
 /// The problems of a row, naming a theme next to its slug when `theme_name` knows it (the plan's name; this module

@@ -3,6 +3,11 @@
 use super::*;
 use crate::domain::member::ParseLocaleError;
 
+/// A problem of a row (or of the file) in the page's language, no theme named.
+fn say(lang: Lang, problem: &RowProblem) -> String {
+    say_named(lang, &|_| None, problem)
+}
+
 /// The member file's columns, as the examples expect them.
 const MEMBERS: &[Column] = &[
     Column::Email,

@@ -78,6 +78,7 @@ pub struct Settings {
     pub templates: TemplateSettings,
     pub organization: Organization,
     pub tosho_shimbun: ToshoShimbunSettings,
+    pub audit: AuditSettings,
     pub themes: Vec<ThemeName>,
     /// The data folder relative paths were read in (set by [`Settings::within`]), for the start line.
     #[serde(skip)]
@@ -240,6 +241,13 @@ pub struct Organization {
 #[serde(deny_unknown_fields)]
 pub struct ToshoShimbunSettings {
     pub editorial_desk: Vec<String>,
+}
+
+/// The verifiable audit log (docs/audit-format.md).
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    pub seal_secs: u64,
 }
 
 #[derive(Debug, Clone, serde::Serialize, Deserialize)]
@@ -420,6 +428,7 @@ impl Settings {
             d.heartbeat_secs.saturating_mul(3)..=3600,
         )?;
         within("delivery.refusal_streak", d.refusal_streak, 2..=10_000)?;
+        within("audit.seal_secs", self.audit.seal_secs, 1..=3600)?;
         if !(0.0..=1.0).contains(&self.delivery.failure_rate_pause) {
             return Err(ConfigError::new(
                 "delivery.failure_rate_pause",

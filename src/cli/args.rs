@@ -100,6 +100,9 @@ pub(super) enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(super::accounts::TokenCommand),
+    /// The verifiable audit log: its key, checkpoints, verification, proofs and export.
+    #[command(subcommand)]
+    Audit(super::audit::AuditCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -51,6 +51,13 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
     open_private(&options, path)?.write_all(contents)
 }
 
+/// Opens `path` to write anew (created, or truncated), 0600 as `write_private_file` leaves it.
+pub fn rewrite_private_file(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    open_private(&options, path)
+}
+
 fn open_private(options: &fs::OpenOptions, path: &Path) -> io::Result<fs::File> {
     let mut options = options.clone();
     #[cfg(unix)]

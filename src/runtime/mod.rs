@@ -183,6 +183,8 @@ pub async fn send_due(
             // Held by a live instance: it sends them, or dies and its deliveries become ours to take.
             tokio::time::sleep(Duration::from_secs(app.settings.delivery.heartbeat_secs)).await;
         };
+        // What this process wrote is in the verifiable log, under a signed checkpoint, before it says done.
+        app.seal().await?;
         Ok::<_, AppError>(SendDue { tick, summary, held })
     }
     .await;
@@ -259,6 +261,7 @@ pub async fn serve(app: Arc<Application>, shutdown: impl std::future::Future<Out
         transport.clone(),
     ));
     let hangup = tokio::spawn(reload_on_hangup(app.clone(), worker.clone()));
+    let sealer = tokio::spawn(seal_every(app.clone()));
     tracing::info!(
         version = %env!("CARGO_PKG_VERSION"),
         instance = %instance.id,
@@ -286,6 +289,10 @@ pub async fn serve(app: Arc<Application>, shutdown: impl std::future::Future<Out
     let _ = cron.shutdown().await;
     beat.abort();
     hangup.abort();
+    sealer.abort();
+    if let Err(e) = app.seal().await {
+        tracing::warn!(error = %e, "could not seal the audit log at shutdown; the next process seals it");
+    }
     transport.close().await;
     if finished {
         instance.stop().await;
@@ -297,6 +304,30 @@ pub async fn serve(app: Arc<Application>, shutdown: impl std::future::Future<Out
         tracing::error!("{e}");
     }
     outcome
+}
+
+/// Seals committed log rows into the verifiable log every `audit.seal_secs`, until the task is dropped. Sending
+/// never waits for it: rows are queued by the database in their own transaction and sealed here after. With
+/// several instances, the one that finds the log's state row locked leaves the work to the one sealing.
+async fn seal_every(app: Arc<Application>) {
+    let every = Duration::from_secs(app.settings.audit.seal_secs);
+    let mut failing = false;
+    loop {
+        tokio::time::sleep(every).await;
+        match app.seal().await {
+            Ok(_) if failing => {
+                tracing::warn!("audit log: sealing works again");
+                failing = false;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                if !failing {
+                    tracing::error!(error = %e, "audit log: sealing failed; rows wait and are sealed when it works");
+                }
+                failing = true;
+            }
+        }
+    }
 }
 
 /// SIGHUP reloads the templates, as `outreach reload` does through the database.

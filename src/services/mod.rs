@@ -2,6 +2,7 @@
 //! Changes are here, each taking the actor who makes it; reads are in [`queries`].
 
 mod accounts;
+mod audit;
 mod campaign_edit;
 mod campaigns;
 mod dashboard;
@@ -12,6 +13,7 @@ mod staff_tools;
 
 pub use crate::domain::campaign::{CampaignEdit, CampaignRequest};
 pub use accounts::{SIGN_IN_REFUSED, SignedIn};
+pub use audit::{Exported, Inclusion, Verification};
 pub use campaigns::{Preview, audience_of};
 pub use dashboard::{ThemeFigures, YearFigures};
 pub use link_mail::LinkMail;

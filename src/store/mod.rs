@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod actions;
+mod audit;
 pub mod campaigns;
 mod dashboard;
 mod dialect;
@@ -27,6 +28,7 @@ use crate::config::files::{create_private_file, create_private_folder, sqlite_fi
 use crate::domain::campaign::{CampaignState, StateReason};
 use crate::domain::{Outcome, RunStatus, Trigger};
 
+pub use audit::{AuditKeys, Sealed, StoredCheckpoint, StoredLeaf};
 pub use dashboard::MonthCount;
 pub use health::Gauges;
 pub use sql::{Store, Tx};

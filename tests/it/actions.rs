@@ -6,31 +6,11 @@ use crate::common;
 
 use std::sync::Arc;
 
+use common::execute;
 use common::{Db, TestEnv, tester};
 use outreach::clock::SystemClock;
 use outreach::domain::campaign::CampaignState;
 use outreach::store::ActionFilter;
-use sqlx::Connection;
-
-async fn execute(env: &TestEnv, sql: &str) -> Result<(), String> {
-    let result = match env.db {
-        Db::Sqlite => {
-            let mut c = sqlx::SqliteConnection::connect(&env.url).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&mut c)
-                .await
-                .map(|_| ())
-        }
-        Db::Postgres => {
-            let mut c = sqlx::PgConnection::connect(&env.url).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&mut c)
-                .await
-                .map(|_| ())
-        }
-    };
-    result.map_err(|e| e.to_string())
-}
 
 /// The rows of the staff-action log of one action, as stored.
 async fn recorded(app: &outreach::Application, action: &str) -> Vec<outreach::domain::ActionRecord> {

@@ -212,6 +212,50 @@ impl TestEnv {
     }
 }
 
+/// Runs SQL straight on the test database, as someone with database access would (triggers and all).
+pub async fn execute(env: &TestEnv, sql: &str) -> Result<(), String> {
+    let result = match env.db {
+        Db::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&env.url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await
+                .map(|_| ())
+        }
+        Db::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&env.url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await
+                .map(|_| ())
+        }
+    };
+    result.map_err(|e| e.to_string())
+}
+
+/// One integer from the test database (a count, an id).
+pub async fn scalar(env: &TestEnv, sql: &str) -> i64 {
+    use sqlx::Row;
+    match env.db {
+        Db::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&env.url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(&mut c)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .get(0)
+        }
+        Db::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&env.url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(&mut c)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .get(0)
+        }
+    }
+}
+
 /// The operator the tests act as.
 pub fn tester() -> outreach::domain::Actor {
     outreach::domain::Actor::operator("tester@example.org")

@@ -8,12 +8,14 @@ pub mod frontier;
 pub mod leaf;
 pub mod merkle;
 pub mod note;
+pub mod rows;
 
 pub use checkpoint::{Checkpoint, CheckpointError, verify};
 pub use frontier::Frontier;
 pub use leaf::{AuditEvent, LeafError, PersonalHmac, leaf_bytes, personal_hmac};
 pub use merkle::{EMPTY_ROOT, Hash, ProofError};
 pub use note::{Signer, Verifier};
+pub use rows::{ActionRow, ConsentRow, LogKind, LoggedRow, SendRow};
 
 #[cfg(test)]
 mod vectors;

@@ -8,7 +8,7 @@ use super::frame::Lang;
 use crate::config::Settings;
 
 /// Sections in the order of `config/default.toml`; the themes are shown as a list of their own.
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "database",
     "schedule",
     "delivery",
@@ -17,6 +17,7 @@ const SECTIONS: [&str; 8] = [
     "templates",
     "organization",
     "tosho_shimbun",
+    "audit",
 ];
 
 /// The settings as sections of `{key, env, value, description}` rows, and the themes.

@@ -623,6 +623,7 @@ config-section-web = Web server
 config-section-templates = Mail templates
 config-section-organization = Organisation
 config-section-tosho-shimbun = Tosho Shimbun
+config-section-audit = Audit log
 config-section-themes = Themes of the plan
 config-database-url = Where the data is kept: sqlite://PATH or postgres://USER@HOST:PORT/DB. A password in it is masked.
 config-database-max-connections = Connections to the database kept open.
@@ -683,6 +684,7 @@ config-organization-email = Contact address in every mail.
 config-organization-phone = Contact telephone number.
 config-organization-website = The organisation's web site.
 config-tosho-shimbun-editorial-desk = Addresses of the editorial desk who receive the manuscripts.
+config-audit-seal-secs = How often committed send-log rows, actions and consent changes are sealed into the verifiable log under a signed checkpoint, in seconds.
 
 ## Test mails (src/web/staff/campaigns/test_mail.rs)
 test-mail-to = Test mail to

@@ -623,6 +623,7 @@ config-section-web = Webサーバー
 config-section-templates = メールのテンプレート
 config-section-organization = 団体情報
 config-section-tosho-shimbun = 東商新聞
+config-section-audit = 監査ログ
 config-section-themes = 計画のテーマ
 config-database-url = データの保存先。sqlite://パス または postgres://ユーザー@ホスト:ポート/DB。パスワードは伏せて表示します。
 config-database-max-connections = データベースへの同時接続数。
@@ -683,6 +684,7 @@ config-organization-email = メールに記載する連絡先アドレス。
 config-organization-phone = 連絡先の電話番号。
 config-organization-website = 団体のWebサイト。
 config-tosho-shimbun-editorial-desk = 原稿を受け取る東商新聞編集部のアドレス。
+config-audit-seal-secs = 送信ログ・操作ログ・同意の履歴を検証可能なログに封印し、署名付きチェックポイントを作る間隔（秒）。
 
 ## Test mails (src/web/staff/campaigns/test_mail.rs)
 test-mail-to = テストメールの宛先

@@ -1,0 +1,66 @@
+-- The verifiable audit log (issue 17, docs/audit-format.md): every send-log row, staff action and consent
+-- change becomes a leaf of one Merkle tree, sealed into signed checkpoints.
+
+-- One row, made by the first sealer: the log's name (its checkpoints' origin) and the key of the personal
+-- hashes (hex). Sealers lock this row, so one seals at a time; the signing key is not here but derived from
+-- the installation's link key, so that whoever can write the database cannot sign.
+CREATE TABLE audit_state (
+    singleton    BIGINT PRIMARY KEY CHECK (singleton = 1),
+    origin       TEXT   NOT NULL,
+    personal_key TEXT   NOT NULL
+);
+
+-- Rows committed but not yet sealed. Written by triggers in the transaction of the row itself, so no writer
+-- can forget it and a rolled-back row leaves none; the sealer deletes what it sealed. Identity values may
+-- commit out of order: the sealer takes whatever is committed, and the leaf order is the order of sealing.
+CREATE TABLE audit_pending (
+    id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind   TEXT   NOT NULL CHECK (kind IN ('send_attempt', 'staff_action', 'consent_change')),
+    row_id BIGINT NOT NULL,
+    UNIQUE (kind, row_id)
+);
+
+-- The tree: leaf i is the row (kind, row_id); its hash is kept so proofs need no rows.
+CREATE TABLE audit_leaves (
+    leaf_index BIGINT PRIMARY KEY,
+    kind       TEXT   NOT NULL,
+    row_id     BIGINT NOT NULL,
+    leaf_hash  TEXT   NOT NULL,
+    UNIQUE (kind, row_id)
+);
+
+-- One signed checkpoint per seal; `frontier` (the roots of the perfect subtrees, hex, comma-separated) lets
+-- the next seal go on without reading the leaves.
+CREATE TABLE audit_checkpoints (
+    size     BIGINT PRIMARY KEY,
+    root     TEXT   NOT NULL,
+    at       BIGINT NOT NULL,
+    note     TEXT   NOT NULL,
+    frontier TEXT   NOT NULL
+);
+
+CREATE FUNCTION audit_to_seal() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO audit_pending (kind, row_id) VALUES (TG_ARGV[0], NEW.id);
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER send_log_to_seal AFTER INSERT ON send_log
+    FOR EACH ROW EXECUTE FUNCTION audit_to_seal('send_attempt');
+CREATE TRIGGER actions_to_seal AFTER INSERT ON actions
+    FOR EACH ROW EXECUTE FUNCTION audit_to_seal('staff_action');
+CREATE TRIGGER member_events_to_seal AFTER INSERT ON member_events
+    FOR EACH ROW EXECUTE FUNCTION audit_to_seal('consent_change');
+
+CREATE TRIGGER audit_leaves_append_only BEFORE UPDATE OR DELETE ON audit_leaves
+    FOR EACH ROW EXECUTE FUNCTION log_append_only('audit tree');
+CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION log_append_only('audit checkpoints');
+
+-- Rows written before this migration are sealed first, in the order they happened.
+INSERT INTO audit_pending (kind, row_id)
+SELECT kind, row_id FROM (
+    SELECT 'send_attempt' AS kind, id AS row_id, at FROM send_log
+    UNION ALL SELECT 'staff_action', id, at FROM actions
+    UNION ALL SELECT 'consent_change', id, at FROM member_events
+) AS logged ORDER BY at, kind, row_id;

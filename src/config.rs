@@ -248,6 +248,8 @@ pub struct ToshoShimbunSettings {
 #[serde(deny_unknown_fields)]
 pub struct AuditSettings {
     pub seal_secs: u64,
+    /// Addresses that get each day's latest checkpoint by mail.
+    pub witnesses: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, Deserialize)]
@@ -327,6 +329,7 @@ impl Settings {
                 .list_separator(",")
                 .with_list_parse_key("tosho_shimbun.editorial_desk")
                 .with_list_parse_key("web.trusted_proxies")
+                .with_list_parse_key("audit.witnesses")
                 .try_parsing(true)
                 .source(Some(env)),
         );
@@ -429,6 +432,7 @@ impl Settings {
         )?;
         within("delivery.refusal_streak", d.refusal_streak, 2..=10_000)?;
         within("audit.seal_secs", self.audit.seal_secs, 1..=3600)?;
+
         if !(0.0..=1.0).contains(&self.delivery.failure_rate_pause) {
             return Err(ConfigError::new(
                 "delivery.failure_rate_pause",
@@ -494,13 +498,15 @@ impl Settings {
             ));
         }
         self.web.base_url = self.web.base_url.trim_end_matches('/').to_owned();
-        for (i, address) in self.tosho_shimbun.editorial_desk.iter().enumerate() {
-            lettre::Address::from_str(address.trim()).map_err(|e| {
-                ConfigError::new(
-                    format!("tosho_shimbun.editorial_desk[{i}]"),
-                    format!("{address:?}: {e}"),
-                )
-            })?;
+        let address_lists = [
+            ("tosho_shimbun.editorial_desk", &self.tosho_shimbun.editorial_desk),
+            ("audit.witnesses", &self.audit.witnesses),
+        ];
+        for (key, addresses) in address_lists {
+            for (i, address) in addresses.iter().enumerate() {
+                lettre::Address::from_str(address.trim())
+                    .map_err(|e| ConfigError::new(format!("{key}[{i}]"), format!("{address:?}: {e}")))?;
+            }
         }
         for (i, theme) in self.themes.iter().enumerate() {
             if !is_slug(&theme.slug) {

@@ -57,6 +57,18 @@ CREATE TRIGGER audit_leaves_append_only BEFORE UPDATE OR DELETE ON audit_leaves
 CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints
     FOR EACH ROW EXECUTE FUNCTION log_append_only('audit checkpoints');
 
+-- Each day's latest checkpoint goes by mail to each witness (audit.witnesses) once: the instance whose claim
+-- inserts the row sends it; a failed mail, or one whose sender died while sending, is claimed again.
+CREATE TABLE audit_witness_mails (
+    day     TEXT    NOT NULL,
+    witness TEXT    NOT NULL,
+    size    BIGINT NOT NULL,
+    state   TEXT    NOT NULL CHECK (state IN ('sending', 'sent', 'failed')),
+    at      BIGINT NOT NULL,
+    reply   TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (day, witness)
+);
+
 -- Rows written before this migration are sealed first, in the order they happened.
 INSERT INTO audit_pending (kind, row_id)
 SELECT kind, row_id FROM (

@@ -68,6 +68,18 @@ BEGIN
     SELECT RAISE(ABORT, 'the audit checkpoints are append-only');
 END;
 
+-- Each day's latest checkpoint goes by mail to each witness (audit.witnesses) once: the instance whose claim
+-- inserts the row sends it; a failed mail, or one whose sender died while sending, is claimed again.
+CREATE TABLE audit_witness_mails (
+    day     TEXT    NOT NULL,
+    witness TEXT    NOT NULL,
+    size    INTEGER NOT NULL,
+    state   TEXT    NOT NULL CHECK (state IN ('sending', 'sent', 'failed')),
+    at      INTEGER NOT NULL,
+    reply   TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (day, witness)
+);
+
 -- Rows written before this migration are sealed first, in the order they happened.
 INSERT INTO audit_pending (kind, row_id)
 SELECT kind, row_id FROM (

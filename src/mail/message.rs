@@ -66,6 +66,41 @@ pub fn compose(
     })
 }
 
+/// A mail with a file attached (the witnesses' checkpoint): the text and HTML alternatives, then the file as
+/// `text/plain; charset=utf-8`, its bytes unchanged once decoded.
+pub fn compose_with_file(
+    from: &Mailbox,
+    to: &str,
+    mail: &RenderedMail,
+    message_id: &str,
+    file_name: &str,
+    file: &str,
+) -> Result<Composed, ComposeError> {
+    use lettre::message::header::ContentType;
+    use lettre::message::{Attachment, SinglePart};
+    let to = Mailbox::from_str(to.trim()).map_err(|e| ComposeError::Recipient(to.to_owned(), e.to_string()))?;
+    let content_type =
+        ContentType::parse("text/plain; charset=utf-8").map_err(|e| ComposeError::Build(e.to_string()))?;
+    // As bytes, not a String: lettre leaves the line ends of bytes alone (a String's become CRLF), and a signed
+    // note's bytes are what its signature covers.
+    let attached: SinglePart = Attachment::new(file_name.to_owned()).body(file.as_bytes().to_vec(), content_type);
+    let message = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(mail.subject.clone())
+        .message_id(Some(message_id.to_owned()))
+        .multipart(
+            MultiPart::mixed()
+                .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
+                .singlepart(attached),
+        )
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+    Ok(Composed {
+        envelope: message.envelope().clone(),
+        bytes: message.formatted(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

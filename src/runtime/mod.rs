@@ -261,7 +261,7 @@ pub async fn serve(app: Arc<Application>, shutdown: impl std::future::Future<Out
         transport.clone(),
     ));
     let hangup = tokio::spawn(reload_on_hangup(app.clone(), worker.clone()));
-    let sealer = tokio::spawn(seal_every(app.clone()));
+    let sealer = tokio::spawn(seal_every(app.clone(), transport.clone()));
     tracing::info!(
         version = %env!("CARGO_PKG_VERSION"),
         instance = %instance.id,
@@ -309,12 +309,17 @@ pub async fn serve(app: Arc<Application>, shutdown: impl std::future::Future<Out
 /// Seals committed log rows into the verifiable log every `audit.seal_secs`, until the task is dropped. Sending
 /// never waits for it: rows are queued by the database in their own transaction and sealed here after. With
 /// several instances, the one that finds the log's state row locked leaves the work to the one sealing.
-async fn seal_every(app: Arc<Application>) {
+/// After each seal, today's checkpoint goes to the witnesses who have not had one today.
+async fn seal_every(app: Arc<Application>, transport: Arc<dyn Transport>) {
     let every = Duration::from_secs(app.settings.audit.seal_secs);
     let mut failing = false;
     loop {
         tokio::time::sleep(every).await;
-        match app.seal().await {
+        let sealed = match app.seal().await {
+            Ok(_) => app.mail_witnesses(transport.as_ref()).await.map(|_| 0),
+            Err(e) => Err(e),
+        };
+        match sealed {
             Ok(_) if failing => {
                 tracing::warn!("audit log: sealing works again");
                 failing = false;

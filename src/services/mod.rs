@@ -10,6 +10,7 @@ mod link_mail;
 mod members;
 mod queries;
 mod staff_tools;
+mod witnesses;
 
 pub use crate::domain::campaign::{CampaignEdit, CampaignRequest};
 pub use accounts::{SIGN_IN_REFUSED, SignedIn};

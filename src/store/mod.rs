@@ -18,6 +18,7 @@ mod queue;
 pub mod runs;
 mod send_log;
 mod sql;
+mod witnesses;
 
 use std::path::Path;
 use std::time::Duration;
@@ -32,6 +33,7 @@ pub use audit::{AuditKeys, Sealed, StoredCheckpoint, StoredLeaf};
 pub use dashboard::MonthCount;
 pub use health::Gauges;
 pub use sql::{Store, Tx};
+pub use witnesses::WitnessMail;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -53,6 +53,8 @@ pub fn router(app: Arc<Application>) -> Result<Router, AppError> {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/audit/checkpoint", get(ops::audit_checkpoint))
+        .route("/audit/key", get(ops::audit_key))
         .nest("/api/v1", api::router(app))
         .merge(staff::routes())
         .with_state(web);

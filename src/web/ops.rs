@@ -151,3 +151,40 @@ pub(super) async fn metrics(State(web): State<Web>) -> Response {
     )
         .into_response()
 }
+
+/// `GET /audit/checkpoint`: the latest signed checkpoint of the verifiable log, public (it holds a size, a root
+/// and a time, no personal data), for witnesses and monitors to keep; the log must extend every one they kept.
+pub(super) async fn audit_checkpoint(State(web): State<Web>) -> Response {
+    match tokio::time::timeout(CHECK_TIMEOUT, web.app.store.latest_checkpoint()).await {
+        Ok(Ok(Some(checkpoint))) => plain_text(StatusCode::OK, checkpoint.note),
+        Ok(Ok(None)) => plain_text(StatusCode::NOT_FOUND, "no checkpoint yet: nothing is sealed\n".into()),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "audit checkpoint: the database failed");
+            plain_text(StatusCode::SERVICE_UNAVAILABLE, "the database does not answer\n".into())
+        }
+        Err(_) => plain_text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database does not answer in time\n".into(),
+        ),
+    }
+}
+
+/// `GET /audit/key`: the note verifier key the checkpoints are signed with, public.
+pub(super) async fn audit_key(State(web): State<Web>) -> Response {
+    match web.app.audit_verifier_keys().await {
+        Ok(keys) => plain_text(StatusCode::OK, keys.join("\n") + "\n"),
+        Err(e) => {
+            tracing::warn!(error = %e, "audit key: not available");
+            plain_text(StatusCode::SERVICE_UNAVAILABLE, "the key is not available\n".into())
+        }
+    }
+}
+
+fn plain_text(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}

@@ -362,3 +362,82 @@ both_backends!(
         assert!(err.contains("cut back") || err.contains("does not extend"), "{err}");
     }
 );
+
+/// The raw mails in the outbox addressed to `to`.
+fn raw_mails_to(env: &TestEnv, to: &str) -> Vec<Vec<u8>> {
+    let Ok(dir) = std::fs::read_dir(env.path().join("outbox")) else {
+        return Vec::new();
+    };
+    dir.filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .filter(|raw| {
+            crate::support::mime::read(raw)
+                .header("To")
+                .is_some_and(|t| t.contains(to))
+        })
+        .collect()
+}
+
+// Witnesses get the day's checkpoint by mail, once a day whatever happens after, as a file that verifies with
+// the independent verifier; anyone can fetch the latest checkpoint and the key over HTTP, without signing in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn witnesses_keep_the_days_checkpoint_and_anyone_can_fetch_it() {
+    use crate::support::served::{ALICE, served};
+    const WITNESS: &str = "kansa@metro.example.jp";
+    let mut env = TestEnv::new(Db::Sqlite).await.unwrap();
+    env.set("OUTREACH_AUDIT__SEAL_SECS", "1")
+        .set("OUTREACH_AUDIT__WITNESSES", format!("{WITNESS},second@example.org"));
+    let s = served(env).await;
+    let mut mails = Vec::new();
+    for _ in 0..100 {
+        mails = raw_mails_to(&s.env, WITNESS);
+        if !mails.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(mails.len(), 1, "one checkpoint mail to the witness");
+    let read = crate::support::mime::read(&mails[0]);
+    assert!(read.subject.contains("監査ログのチェックポイント"), "{}", read.subject);
+    let key = s.cli(&["audit", "key"]).trim().to_owned();
+    let name = mails[0]
+        .windows(11)
+        .position(|w| w == b"checkpoint-")
+        .map(|i| {
+            let rest = &mails[0][i..];
+            String::from_utf8_lossy(&rest[..rest.iter().position(|&b| b == b'"').unwrap()]).into_owned()
+        })
+        .expect("an attached checkpoint");
+    let kept = crate::support::mime::attachment(&mails[0], &name).expect("the attachment decodes");
+    std::fs::write(s.env.path().join("kept.checkpoint"), &kept).unwrap();
+    let checked = verifier(&["checkpoint", "kept.checkpoint", "--key", &key], s.env.path());
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+
+    // More happens and is sealed; the witness gets nothing more today, and the log extends what they kept.
+    s.cli(&["members", "unsubscribe", ALICE]);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(raw_mails_to(&s.env, WITNESS).len(), 1, "a second mail the same day");
+    assert_eq!(raw_mails_to(&s.env, "second@example.org").len(), 1);
+    s.cli(&["audit", "verify", "--against", "kept.checkpoint"]);
+
+    // The latest checkpoint and the key, public: the checkpoint verifies and is newer than the kept one.
+    let fetched = s.http.get(s.url("/audit/checkpoint")).send().await.unwrap();
+    assert_eq!(fetched.status(), reqwest::StatusCode::OK);
+    let note = fetched.text().await.unwrap();
+    std::fs::write(s.env.path().join("latest.checkpoint"), &note).unwrap();
+    let checked = verifier(&["checkpoint", "latest.checkpoint", "--key", &key], s.env.path());
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+    let size = |text: &str| text.lines().nth(1).unwrap().parse::<u64>().unwrap();
+    assert!(size(&note) > size(&String::from_utf8_lossy(&kept)), "{note}");
+    let published = s
+        .http
+        .get(s.url("/audit/key"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(published.lines().next(), Some(key.as_str()));
+}

@@ -138,6 +138,14 @@ both_backends!(kill_9_mid_run_loses_nothing, |mut env: TestEnv| async move {
         show.contains(&format!("sent {MEMBERS}, failed 0, waiting 0, not sent 0")),
         "{show}"
     );
+
+    // kill -9 lost no log row from the verifiable log: what the killed serve had not sealed, send-due sealed
+    // before it said done; every attempt is one leaf and the log verifies.
+    let (code, out, err) = env.run(&["audit", "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 committed entries not yet sealed"), "{out}");
+    let leaves = common::scalar(&env, "SELECT COUNT(*) FROM audit_leaves WHERE kind = 'send_attempt'").await;
+    assert_eq!(leaves, common::scalar(&env, "SELECT COUNT(*) FROM send_log").await);
 });
 
 both_backends!(sigterm_finishes_in_flight_and_exits_0, |mut env: TestEnv| async move {

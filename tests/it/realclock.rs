@@ -51,6 +51,8 @@ both_backends!(
     every_minute_cron_fires_once_per_minute_across_processes,
     |mut env: TestEnv| async move {
         env.set("OUTREACH_WEB__SIGNING_KEY", "real-clock-test-signing-key-0123456789");
+        // Every serve seals every second: the sealers meet, and the log must still hold each row once.
+        env.set("OUTREACH_AUDIT__SEAL_SECS", "1");
         assert_eq!(env.run(&["init"]).0, 0);
         let mut csv = String::from("email,company,contact_name,themes,locale\n");
         for i in 0..MEMBERS {
@@ -106,5 +108,25 @@ both_backends!(
             })
             .count();
         assert_eq!(mails, 2 * MEMBERS, "each member one mail per tick");
+
+        // Three processes sealed beside each other (two killed with SIGKILL): every row is one leaf, in one
+        // order, and the log verifies once what they left is sealed.
+        let (code, out, err) = env.run(&["audit", "seal"]);
+        assert_eq!(code, 0, "{out}{err}");
+        let (code, out, err) = env.run(&["audit", "verify"]);
+        assert_eq!(code, 0, "{out}{err}");
+        let rows = common::scalar(
+            &env,
+            "SELECT (SELECT COUNT(*) FROM send_log) + (SELECT COUNT(*) FROM actions) \
+             + (SELECT COUNT(*) FROM member_events)",
+        )
+        .await;
+        assert!(out.starts_with(&format!("OK {rows} ")), "{out}");
+        let sent_leaves = common::scalar(&env, "SELECT COUNT(*) FROM audit_leaves WHERE kind = 'send_attempt'").await;
+        assert_eq!(usize::try_from(sent_leaves).unwrap(), 2 * MEMBERS);
+        assert!(
+            common::scalar(&env, "SELECT COUNT(*) FROM audit_checkpoints").await >= 2,
+            "sealed more than once"
+        );
     }
 );

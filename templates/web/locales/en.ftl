@@ -685,6 +685,7 @@ config-organization-phone = Contact telephone number.
 config-organization-website = The organisation's web site.
 config-tosho-shimbun-editorial-desk = Addresses of the editorial desk who receive the manuscripts.
 config-audit-seal-secs = How often committed send-log rows, actions and consent changes are sealed into the verifiable log under a signed checkpoint, in seconds.
+config-audit-witnesses = Addresses that get each day's latest checkpoint by mail (for example the contact at the Metropolitan Government), who can later prove the log was not rewritten.
 
 ## Test mails (src/web/staff/campaigns/test_mail.rs)
 test-mail-to = Test mail to

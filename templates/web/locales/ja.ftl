@@ -685,6 +685,7 @@ config-organization-phone = 連絡先の電話番号。
 config-organization-website = 団体のWebサイト。
 config-tosho-shimbun-editorial-desk = 原稿を受け取る東商新聞編集部のアドレス。
 config-audit-seal-secs = 送信ログ・操作ログ・同意の履歴を検証可能なログに封印し、署名付きチェックポイントを作る間隔（秒）。
+config-audit-witnesses = その日の最新のチェックポイントを毎日メールで受け取るアドレス（例: 東京都の担当者）。受け取った人は、後からログが書き換えられていないことを確かめられます。
 
 ## Test mails (src/web/staff/campaigns/test_mail.rs)
 test-mail-to = テストメールの宛先

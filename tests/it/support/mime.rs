@@ -92,6 +92,23 @@ pub fn read(data: &[u8]) -> Read {
     }
 }
 
+/// The decoded bytes of the attachment named `name` (base64 or quoted-printable, line ends as sent).
+pub fn attachment(data: &[u8], name: &str) -> Option<Vec<u8>> {
+    let raw = String::from_utf8_lossy(data).into_owned();
+    let at = raw.find(&format!("filename=\"{name}\""))?;
+    let part_start = raw[..at].rfind("\r\n--")?;
+    let (head, rest) = raw[part_start..].split_once("\r\n\r\n")?;
+    let content = &rest[..rest.find("\r\n--")?];
+    if head.to_ascii_lowercase().contains("content-transfer-encoding: base64") {
+        let compact: String = content.chars().filter(|c| !c.is_whitespace()).collect();
+        STANDARD.decode(compact).ok()
+    } else if head.to_ascii_lowercase().contains("quoted-printable") {
+        quoted_printable::decode(content, quoted_printable::ParseMode::Robust).ok()
+    } else {
+        Some(content.as_bytes().to_vec())
+    }
+}
+
 fn unfold(head: &str) -> String {
     let mut out = String::new();
     for line in head.lines() {

@@ -250,6 +250,8 @@ pub struct AuditSettings {
     pub seal_secs: u64,
     /// Addresses that get each day's latest checkpoint by mail.
     pub witnesses: Vec<String>,
+    /// `outreach audit retention` pseudonymises personal data in the logs older than this.
+    pub retention_days: u32,
 }
 
 #[derive(Debug, Clone, serde::Serialize, Deserialize)]
@@ -432,6 +434,7 @@ impl Settings {
         )?;
         within("delivery.refusal_streak", d.refusal_streak, 2..=10_000)?;
         within("audit.seal_secs", self.audit.seal_secs, 1..=3600)?;
+        within("audit.retention_days", self.audit.retention_days, 0..=36_500)?;
 
         if !(0.0..=1.0).contains(&self.delivery.failure_rate_pause) {
             return Err(ConfigError::new(

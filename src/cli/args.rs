@@ -236,6 +236,18 @@ pub(super) enum MembersCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Erase a member's personal data on request (APPI, GDPR): unsubscribed from everything, then their address
+    /// and names replaced by a pseudonym in every record; the audit log still verifies. Cannot be undone.
+    Erase {
+        /// The member's address (any case).
+        email: String,
+        /// Why, kept in the action log (required).
+        #[arg(long)]
+        reason: String,
+        /// Say what would change, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

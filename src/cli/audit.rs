@@ -52,6 +52,13 @@ pub(super) enum AuditCommand {
         /// The newer checkpoint's size.
         new: u64,
     },
+    /// Replace names and addresses older than audit.retention_days in the logs with pseudonyms (the log still
+    /// verifies).
+    Retention {
+        /// Say what would change, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Write the whole log, cut at the latest checkpoint, in the export format of docs/audit-format.md §8.
     Export {
         /// Write here instead of standard output.
@@ -78,8 +85,25 @@ fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<(), AppError> {
     std::fs::write(path, bytes).map_err(|e| AppError::Io(format!("{}: {e}", path.display())))
 }
 
-pub(super) async fn audit(app: &Application, command: AuditCommand, out: &mut impl Write) -> Result<(), AppError> {
+pub(super) async fn audit(
+    app: &Application,
+    actor: &crate::domain::Actor,
+    command: AuditCommand,
+    out: &mut impl Write,
+) -> Result<(), AppError> {
     match command {
+        AuditCommand::Retention { dry_run } => {
+            let (erased, before) = app.apply_retention(actor, dry_run).await?;
+            let verb = if dry_run { "would pseudonymise" } else { "pseudonymised" };
+            say!(
+                out,
+                "{verb} personal data written before {}: {} send-log rows, {} actions, {} consent reasons",
+                crate::domain::campaign::schedule::format_local(before, app.settings.schedule.tz()),
+                erased.send_log,
+                erased.actions,
+                erased.consent
+            );
+        }
         AuditCommand::Key => {
             let (_, signer) = app.audit_signer().await?;
             say!(out, "{}", signer.verifier_key());

@@ -120,6 +120,19 @@ pub(super) async fn members(
                 say!(out, "{email}: already suppressed; nothing changed");
             }
         }
+        MembersCommand::Erase { email, reason, dry_run } => {
+            let erased = app.erase_member(actor, &email, &reason, dry_run).await?;
+            let verb = if dry_run { "would replace" } else { "replaced" };
+            say!(
+                out,
+                "{email}: {verb} the personal data with a pseudonym in {} send-log rows, {} actions, {} consent \
+                 reasons and {} deliveries, and in the member record",
+                erased.send_log,
+                erased.actions,
+                erased.consent,
+                erased.deliveries
+            );
+        }
     }
     Ok(())
 }

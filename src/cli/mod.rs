@@ -115,7 +115,7 @@ async fn dispatch(
         Command::Actions(c) => log::actions(app, c, out).await,
         Command::User(c) => accounts::user(app, actor, c, out).await,
         Command::Token(c) => accounts::token(app, actor, c, out).await,
-        Command::Audit(c) => audit::audit(app, c, out).await,
+        Command::Audit(c) => audit::audit(app, actor, c, out).await,
         other => ops::ops(app, actor, other, shutdown, out).await,
     }
 }

@@ -49,7 +49,11 @@ impl std::fmt::Display for Role {
 }
 
 fn is_admin_action(action: &str) -> bool {
-    action.starts_with("user.") || action.starts_with("token.")
+    // Erasing personal data cannot be undone: an administrator's decision, like accounts.
+    action.starts_with("user.")
+        || action.starts_with("token.")
+        || action.starts_with("audit.")
+        || action == "member.erase"
 }
 
 /// An account as stored, without its password hash.

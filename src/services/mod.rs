@@ -6,6 +6,7 @@ mod audit;
 mod campaign_edit;
 mod campaigns;
 mod dashboard;
+mod erasure;
 mod link_mail;
 mod members;
 mod queries;

@@ -9,6 +9,7 @@ mod audit;
 pub mod campaigns;
 mod dashboard;
 mod dialect;
+pub mod erasure;
 mod health;
 mod instances;
 mod member_search;

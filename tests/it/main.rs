@@ -16,6 +16,7 @@ mod actions;
 mod api;
 mod attack;
 mod audit;
+mod audit_erasure;
 mod audit_log;
 mod browser;
 mod cli;

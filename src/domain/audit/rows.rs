@@ -163,6 +163,48 @@ impl LoggedRow {
     }
 }
 
+impl ActionRow {
+    /// The row with its personal texts replaced by pseudonyms, giving the same leaf: the actor when
+    /// `actor_too`, and every text the leaf hashes in the target and the summary (a client's address, which no
+    /// leaf holds, is emptied by the caller). `None` when nothing would change.
+    pub fn erased(&self, key: &[u8], actor_too: bool) -> Option<ActionRow> {
+        let personal = is_about_a_person(&self.action);
+        let erase = |text: &str| {
+            if text.starts_with(ERASED_PREFIX) || text.is_empty() || !(personal || text.contains('@')) {
+                text.to_owned()
+            } else {
+                pseudonym(&stored_personal_hash(key, text))
+            }
+        };
+        let summary = match serde_json::from_str::<Value>(&self.summary) {
+            Ok(value) => crate::domain::action::canonical_json(&map_strings(value, &erase)),
+            Err(_) => self.summary.clone(),
+        };
+        let actor = if actor_too && !self.actor.starts_with(ERASED_PREFIX) {
+            pseudonym(&stored_personal_hash(key, &self.actor))
+        } else {
+            self.actor.clone()
+        };
+        let erased = ActionRow {
+            actor,
+            target: erase(&self.target),
+            summary,
+            ..self.clone()
+        };
+        let changed = erased.actor != self.actor || erased.target != self.target || erased.summary != self.summary;
+        changed.then_some(erased)
+    }
+}
+
+fn map_strings(value: Value, f: &impl Fn(&str) -> String) -> Value {
+    match value {
+        Value::String(text) => Value::String(f(&text)),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| map_strings(v, f)).collect()),
+        Value::Object(members) => Value::Object(members.into_iter().map(|(k, v)| (k, map_strings(v, f))).collect()),
+        other => other,
+    }
+}
+
 /// Actions on members and accounts name people (their address is the target, their names may be in the
 /// summary): every text of theirs is hashed. Other actions name campaigns, runs and plans, and only a text
 /// that holds an address (`@`) is hashed.
@@ -181,22 +223,7 @@ fn depersonalised(key: &[u8], text: &str, personal: bool) -> String {
 }
 
 fn depersonalised_value(key: &[u8], value: Value, personal: bool) -> Value {
-    match value {
-        Value::String(text) => Value::String(depersonalised(key, &text, personal)),
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|v| depersonalised_value(key, v, personal))
-                .collect(),
-        ),
-        Value::Object(members) => Value::Object(
-            members
-                .into_iter()
-                .map(|(k, v)| (k, depersonalised_value(key, v, personal)))
-                .collect(),
-        ),
-        other => other,
-    }
+    map_strings(value, &|text| depersonalised(key, text, personal))
 }
 
 #[cfg(test)]
@@ -265,5 +292,39 @@ mod tests {
         assert!(campaign.contains("\"target\":\"campaign 3\"") && campaign.contains("四月号"));
         assert!(!campaign.contains("x@example.org"), "{campaign}");
         assert!(row("campaign.pause", "campaign 3", "not json").event(KEY).is_err());
+    }
+
+    #[test]
+    fn an_erased_action_gives_the_leaf_it_gave_before() {
+        for (action, target, summary) in [
+            (
+                "member.update",
+                "member@example.org",
+                r#"{"company":["山田商店","山田商事"],"n":3}"#,
+            ),
+            (
+                "campaign.update",
+                "campaign 3",
+                r#"{"name":["四月号","五月号"],"to":"x@example.org"}"#,
+            ),
+        ] {
+            let row = ActionRow {
+                id: 9,
+                at: 0,
+                actor_kind: "user".into(),
+                actor: "sato@example.org".into(),
+                action: action.into(),
+                target: target.into(),
+                summary: summary.into(),
+            };
+            let leaf = |r: &ActionRow| leaf_bytes(&LoggedRow::Action(r.clone()).event(KEY).unwrap()).unwrap();
+            let erased = row.erased(KEY, true).expect("something to erase");
+            assert_eq!(leaf(&erased), leaf(&row), "{action}");
+            let stored = format!("{} {} {}", erased.actor, erased.target, erased.summary);
+            for personal in ["sato@", "member@", "山田", "x@example"] {
+                assert!(!stored.contains(personal), "{stored}");
+            }
+            assert!(erased.erased(KEY, true).is_none(), "erasing twice changes nothing");
+        }
     }
 }

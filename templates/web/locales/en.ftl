@@ -595,6 +595,8 @@ action-run-retry = { $who } retried the failed mail of { $target }
 action-member-unsubscribe = { $who } stopped mail to { $target }
 action-member-join = { $who } started mail to { $target } again
 action-member-suppress = { $who } suppressed all mail to { $target }
+action-member-erase = { $who } erased a member's personal data ({ $target })
+action-audit-retention = { $who } replaced personal data past its retention period with pseudonyms
 action-member-unsuppress = { $who } lifted the suppression of { $target }
 action-member-link-mailed = { $who } asked for a new link: it was mailed to { $target }
 action-token-create = { $who } created an API token ({ $target })
@@ -686,6 +688,7 @@ config-organization-website = The organisation's web site.
 config-tosho-shimbun-editorial-desk = Addresses of the editorial desk who receive the manuscripts.
 config-audit-seal-secs = How often committed send-log rows, actions and consent changes are sealed into the verifiable log under a signed checkpoint, in seconds.
 config-audit-witnesses = Addresses that get each day's latest checkpoint by mail (for example the contact at the Metropolitan Government), who can later prove the log was not rewritten.
+config-audit-retention-days = `outreach audit retention` replaces names and addresses older than this many days in the logs with pseudonyms (the log still verifies).
 
 ## Test mails (src/web/staff/campaigns/test_mail.rs)
 test-mail-to = Test mail to

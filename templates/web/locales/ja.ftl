@@ -595,6 +595,8 @@ action-run-retry = { $who } が{ $target }の失敗したメールを再送し�
 action-member-unsubscribe = { $who } が { $target } への配信を停止しました
 action-member-join = { $who } が { $target } への配信を再開しました
 action-member-suppress = { $who } が { $target } へのすべての送信を抑止しました
+action-member-erase = { $who } が会員の個人情報を消去しました（{ $target }）
+action-audit-retention = { $who } が保存期間を過ぎた個人情報を仮名に置き換えました
 action-member-unsuppress = { $who } が { $target } の抑止を解除しました
 action-member-link-mailed = { $who } が新しいリンクを依頼し、{ $target } に送信しました
 action-token-create = { $who } がAPIトークンを作成しました（{ $target }）
@@ -686,6 +688,7 @@ config-organization-website = 団体のWebサイト。
 config-tosho-shimbun-editorial-desk = 原稿を受け取る東商新聞編集部のアドレス。
 config-audit-seal-secs = 送信ログ・操作ログ・同意の履歴を検証可能なログに封印し、署名付きチェックポイントを作る間隔（秒）。
 config-audit-witnesses = その日の最新のチェックポイントを毎日メールで受け取るアドレス（例: 東京都の担当者）。受け取った人は、後からログが書き換えられていないことを確かめられます。
+config-audit-retention-days = 「outreach audit retention」で、この日数より古い送信ログ・操作ログ・同意の履歴の氏名やアドレスを仮名に置き換えます（ログの検証はそのまま通ります）。
 
 ## Test mails (src/web/staff/campaigns/test_mail.rs)
 test-mail-to = テストメールの宛先

@@ -529,6 +529,7 @@ def soak(args, rng, pg, app, handler, serves, workdir):
     dup_total = check_duplicates(failures, captures, kills, app.processes)
     measure_takeovers(kills, captures)
     scan_serve_logs(failures, logs)
+    audit_summary = check_audit_log(failures, app, pg)
     if other_outcomes:
         log("send log outcomes other than sent: "
             + ", ".join(f"{k}: {v}" for k, v in sorted(other_outcomes.items())))
@@ -553,7 +554,8 @@ def soak(args, rng, pg, app, handler, serves, workdir):
         f"{len(holding)} kill -9 while holding deliveries), runs: {len(runs)}, mails captured: {len(captures)}, "
         f"duplicates: {dup_total} (bound {POOL_SIZE * len(kill9)}), "
         f"longest kill→mail-flows-again: {fmt_s(max(flows) if flows else None)}, "
-        f"longest kill→taken-over mail: {fmt_s(max(takeovers) if takeovers else None)}",
+        f"longest kill→taken-over mail: {fmt_s(max(takeovers) if takeovers else None)}, "
+        f"audit log: {audit_summary}",
         flush=True,
     )
     if failures.messages:
@@ -723,6 +725,23 @@ def check_duplicates(failures, captures, kills, processes):
     if len(duplicates) > POOL_SIZE * len(kill9):
         failures.fail(f"{len(duplicates)} duplicates, more than pool_size x kill -9 = {POOL_SIZE * len(kill9)}")
     return len(duplicates)
+
+
+def check_audit_log(failures, app, pg):
+    """The serves sealed while they were killed and restarted: once what they left is sealed, the verifiable
+    log holds every send-log row, action and consent change exactly once and `audit verify` says OK."""
+    try:
+        app.run("audit", "seal")
+        said = app.run("audit", "verify", timeout=600).strip()
+    except RuntimeError as e:
+        failures.fail(f"the audit log does not verify: {e}")
+        return "FAILED"
+    rows = int(pg.psql("SELECT (SELECT COUNT(*) FROM send_log) + (SELECT COUNT(*) FROM actions) "
+                       "+ (SELECT COUNT(*) FROM member_events)").strip())
+    leaves = int(pg.psql("SELECT COUNT(*) FROM audit_leaves").strip())
+    if not said.startswith(f"OK {rows} ") or leaves != rows:
+        failures.fail(f"the audit log holds {leaves} leaves for {rows} logged rows: {said}")
+    return said.split(" (")[0]
 
 
 def scan_serve_logs(failures, logs):

@@ -292,6 +292,12 @@ mod tests {
         assert!(campaign.contains("\"target\":\"campaign 3\"") && campaign.contains("四月号"));
         assert!(!campaign.contains("x@example.org"), "{campaign}");
         assert!(row("campaign.pause", "campaign 3", "not json").event(KEY).is_err());
+        // The example of docs/audit-format.md §1.3.
+        let suppress = text(row("member.suppress", "member@example.org", "{}"));
+        assert!(
+            suppress.contains(r#""target":"hmac:aa2f7f9995180b61c5e17d7f5d553cffddcc42db5eb043cb8d74c7e726574ede""#),
+            "{suppress}"
+        );
     }
 
     #[test]

@@ -118,6 +118,16 @@ impl From<crate::mail::TemplateError> for AppError {
 }
 
 impl AppError {
+    /// A failed write to a command's output or an export: a closed pipe (`| head`) is told apart, so it ends
+    /// quietly.
+    pub fn from_output(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            AppError::OutputClosed
+        } else {
+            AppError::Io(format!("writing the output: {e}"))
+        }
+    }
+
     pub fn input(message: impl Into<String>) -> Self {
         AppError::Input(message.into())
     }

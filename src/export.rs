@@ -127,11 +127,7 @@ impl<W: Write> SafeCsv<W> {
 
 /// A failed write; a closed pipe is told apart, so the command line ends quietly.
 pub fn output_error(e: std::io::Error) -> AppError {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        AppError::OutputClosed
-    } else {
-        AppError::Io(format!("writing the output: {e}"))
-    }
+    AppError::from_output(e)
 }
 
 /// The send log's columns, as both exports write them.

@@ -99,7 +99,13 @@ pub(super) async fn ops(
             })
             .await;
             bar.finish_and_clear();
-            let SendDue { tick, summary, held } = done?;
+            let SendDue {
+                tick,
+                summary,
+                held,
+                sealed,
+                seal_time,
+            } = done?;
             for run in &tick.fired {
                 say!(
                     out,
@@ -128,6 +134,11 @@ pub(super) async fn ops(
                 summary.deferred,
                 summary.failed,
                 summary.skipped
+            );
+            say!(
+                out,
+                "sealed {sealed} entries into the audit log in {:.2}s",
+                seal_time.as_secs_f64()
             );
             for h in &held {
                 say!(

@@ -67,6 +67,9 @@ pub struct SendDue {
     pub summary: BatchSummary,
     /// Due deliveries live instances hold at the end (sent by them, or taken over once they die).
     pub held: Vec<Held>,
+    /// Log entries sealed into the audit log at the end, and how long that took.
+    pub sealed: u64,
+    pub seal_time: Duration,
 }
 
 /// This process as the database knows it.
@@ -184,8 +187,15 @@ pub async fn send_due(
             tokio::time::sleep(Duration::from_secs(app.settings.delivery.heartbeat_secs)).await;
         };
         // What this process wrote is in the verifiable log, under a signed checkpoint, before it says done.
-        app.seal().await?;
-        Ok::<_, AppError>(SendDue { tick, summary, held })
+        let sealing = Instant::now();
+        let sealed = app.seal().await?;
+        Ok::<_, AppError>(SendDue {
+            tick,
+            summary,
+            held,
+            sealed,
+            seal_time: sealing.elapsed(),
+        })
     }
     .await;
     beat.abort();

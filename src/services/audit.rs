@@ -374,8 +374,8 @@ impl Application {
                         if hex::encode(leaf_hash(&bytes)) != leaf.leaf_hash {
                             note(format!("{} was changed", describe(&leaf)));
                         }
-                        out.write_all(&bytes).map_err(crate::export::output_error)?;
-                        out.write_all(b"\n").map_err(crate::export::output_error)?;
+                        out.write_all(&bytes).map_err(AppError::from_output)?;
+                        out.write_all(b"\n").map_err(AppError::from_output)?;
                     }
                     Err(why) => note(format!("{}: {why}", describe(&leaf))),
                 }
@@ -385,9 +385,9 @@ impl Application {
         if expected_index != checkpoint.size {
             first_difference.get_or_insert(format!("leaves {expected_index} and after were removed"));
         }
-        out.write_all(b"# checkpoint\n").map_err(crate::export::output_error)?;
+        out.write_all(b"# checkpoint\n").map_err(AppError::from_output)?;
         out.write_all(checkpoint.note.as_bytes())
-            .map_err(crate::export::output_error)?;
+            .map_err(AppError::from_output)?;
         Ok(Some(Exported {
             checkpoint,
             first_difference,

@@ -68,7 +68,7 @@ impl Application {
                 .await;
             let accepted = matches!(reply, Reply::Accepted { .. });
             self.store
-                .witness_mail_ended(&day, witness, accepted, &reply.text())
+                .witness_mail_ended(&day, witness, accepted, reply.text())
                 .await?;
             if accepted {
                 sent += 1;

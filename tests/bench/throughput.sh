@@ -221,6 +221,14 @@ for n in "${sizes[@]}"; do
     sent=$(ob "$dir" "${smtp_env[@]}" -- log list --status sent | wc -l)
     [[ $sent -eq $n ]] || die "N=$n but the log has $sent sent mails"
     log "send-due: $n mails in ${send_s}s, peak RSS $(mb "$rss_kb") MB"
+    # send-due seals what it wrote into the audit log after sending, and says how long that took.
+    seal_s=$(sed -n 's/^sealed [0-9]* entries into the audit log in \([0-9.]*\)s$/\1/p' "$dir/send-due.out")
+    [[ -n $seal_s ]] || die "send-due did not say how long sealing took"
+    t0=$(now)
+    ob "$dir" "${smtp_env[@]}" -- audit verify >&2 || die "the audit log does not verify (N=$n)"
+    t1=$(now)
+    verify_s=$(elapsed "$t0" "$t1")
+    log "sealing: ${seal_s}s; audit verify: ${verify_s}s"
 
     t0=$(now)
     # shellcheck disable=SC2086 # BENCH_SOURCE_ARGS is a list of flags
@@ -236,15 +244,16 @@ for n in "${sizes[@]}"; do
     # smtp-sink -c prints running counters "sess=.. quit=.. mesg=.." separated by carriage returns.
     sink_mesg=$(tr '\r' '\n' <"$dir/sink.out" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -n 1)
     [[ ${sink_mesg:-0} -eq $((2 * n)) ]] || die "smtp-sink counted ${sink_mesg:-0} messages, expected $((2 * n))"
-    rows+=("$(awk -v n="$n" -v a="$send_s" -v b="$source_s" -v kb="$rss_kb" -v imp="$import_s" 'BEGIN {
-        o = n / a; s = n / b
-        printf "%-8d %16.1f %19.1f %8.3f %14.1f %11.2f", n, o, s, o / s, kb / 1024, imp
+    rows+=("$(awk -v n="$n" -v a="$send_s" -v b="$source_s" -v kb="$rss_kb" -v imp="$import_s" \
+        -v seal="$seal_s" -v ver="$verify_s" 'BEGIN {
+        o = n / a; s = n / b; u = n / (a - seal)
+        printf "%-8d %16.1f %19.1f %8.3f %18.1f %9.1f%% %11.2f %14.1f %11.2f", n, o, s, o / s, u, 100 * seal / a, ver, kb / 1024, imp
     }')")
 done
 
 # ---------------------------------------------------------------- report
 echo
 echo "mail size $mail_size bytes, concurrency $CONCURRENCY, sink and clients on 127.0.0.1"
-printf '%-8s %16s %19s %8s %14s %11s\n' N "outreach mail/s" "smtp-source mail/s" ratio "peak RSS (MB)" "import (s)"
+printf '%-8s %16s %19s %8s %18s %10s %11s %14s %11s\n' N "outreach mail/s" "smtp-source mail/s" ratio "without sealing/s" "sealing" "verify (s)" "peak RSS (MB)" "import (s)"
 for r in "${rows[@]}"; do echo "$r"; done
 echo "machine: $(nproc) cores, $(uname -r)"

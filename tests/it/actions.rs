@@ -110,6 +110,21 @@ both_backends!(
             assert!(err.contains("append-only"), "{sql}: {err}");
         }
         assert_eq!(count().await, before + 1);
+
+        // Every change that committed is one leaf of the audit log, queued in its own transaction; the ones
+        // rolled back left nothing to seal (a queued row whose change was rolled back would stop the seal).
+        app.seal().await.unwrap();
+        let logged = common::scalar(
+            &env,
+            "SELECT (SELECT COUNT(*) FROM send_log) + (SELECT COUNT(*) FROM actions) + (SELECT COUNT(*) FROM member_events)",
+        )
+        .await;
+        assert_eq!(common::scalar(&env, "SELECT COUNT(*) FROM audit_leaves").await, logged);
+        assert_eq!(common::scalar(&env, "SELECT COUNT(*) FROM audit_pending").await, 0);
+        assert_eq!(
+            common::scalar(&env, "SELECT COUNT(*) FROM audit_leaves WHERE kind = 'staff_action'").await,
+            i64::try_from(before + 1).unwrap()
+        );
     }
 );
 

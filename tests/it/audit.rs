@@ -4,14 +4,14 @@
 //! The verifier's own tests (every vector of the document, RFC 8032's, tampering of each kind) run here too, so
 //! `cargo test` runs them.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use outreach::domain::audit::merkle::{consistency_proof, leaf_hash, root};
 use outreach::domain::audit::{AuditEvent, Checkpoint, Signer, leaf_bytes, personal_hmac};
 use outreach::domain::{MemberEventKind, Outcome};
 
 use crate::common;
+use common::verify_log as verifier;
 
 const ORIGIN: &str = "outreach.example.org/audit";
 
@@ -75,15 +75,6 @@ fn export(signer: &Signer, leaves: &[Vec<u8>]) -> (Vec<u8>, String) {
     bytes.extend_from_slice(b"# checkpoint\n");
     bytes.extend_from_slice(note.as_bytes());
     (bytes, note)
-}
-
-fn verifier(args: &[&str], dir: &Path) -> Output {
-    Command::new("python3")
-        .arg(common::repo().join("tools/verify-log.py"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("python3 runs")
 }
 
 #[test]

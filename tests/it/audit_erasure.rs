@@ -3,21 +3,9 @@
 //! checkpoint, proof and export made before still verifies, with `audit verify` and the independent verifier;
 //! retention does the same for every row past `audit.retention_days`.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-use crate::common::{self, TestEnv, scalar};
+use crate::common::{self, TestEnv, scalar, verify_log as verifier};
 
 const MEMBERS: usize = 500;
-
-fn verifier(args: &[&str], dir: &Path) -> Output {
-    Command::new("python3")
-        .arg(common::repo().join("tools/verify-log.py"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("python3 runs")
-}
 
 fn ok(env: &TestEnv, args: &[&str]) -> String {
     let (code, out, err) = env.run(args);

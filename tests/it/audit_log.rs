@@ -7,19 +7,7 @@
 //! removed row, a forged checkpoint; a row never sealed, or a stored hash that disagrees with its row, is not
 //! in an export, and only `audit verify`, which reads the database, can see it).
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-use crate::common::{self, Db, TestEnv, execute, scalar};
-
-fn verifier(args: &[&str], dir: &Path) -> Output {
-    Command::new("python3")
-        .arg(common::repo().join("tools/verify-log.py"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("python3 runs")
-}
+use crate::common::{self, Db, TestEnv, execute, scalar, verify_log as verifier};
 
 fn ok(env: &TestEnv, args: &[&str]) -> String {
     let (code, out, err) = env.run(args);
@@ -137,22 +125,25 @@ both_backends!(
                 .unwrap_or_else(|| panic!("{name} in {proof}"))
                 .to_owned()
         };
-        let included = verifier(
-            &[
-                "inclusion",
-                "--leaf-file",
-                "leaf.json",
-                "--index",
-                &field("leaf"),
-                "--checkpoint",
-                "now.checkpoint",
-                "--key",
-                &key,
-                "--proof",
-                &field("proof"),
-            ],
-            env.path(),
-        );
+        let inclusion = |proof: &str| {
+            verifier(
+                &[
+                    "inclusion",
+                    "--leaf-file",
+                    "leaf.json",
+                    "--index",
+                    &field("leaf"),
+                    "--checkpoint",
+                    "now.checkpoint",
+                    "--key",
+                    &key,
+                    "--proof",
+                    proof,
+                ],
+                env.path(),
+            )
+        };
+        let included = inclusion(&field("proof"));
         assert!(
             included.status.success(),
             "{}",
@@ -163,22 +154,7 @@ both_backends!(
         let mut flipped = field("proof");
         let last = flipped.pop().unwrap();
         flipped.push(if last == '0' { '1' } else { '0' });
-        let refused = verifier(
-            &[
-                "inclusion",
-                "--leaf-file",
-                "leaf.json",
-                "--index",
-                &field("leaf"),
-                "--checkpoint",
-                "now.checkpoint",
-                "--key",
-                &key,
-                "--proof",
-                &flipped,
-            ],
-            env.path(),
-        );
+        let refused = inclusion(&flipped);
         assert_eq!(refused.status.code(), Some(1));
 
         // The newer checkpoint extends the older, by the consistency proof.

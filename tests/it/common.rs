@@ -256,6 +256,17 @@ pub async fn scalar(env: &TestEnv, sql: &str) -> i64 {
     }
 }
 
+/// Runs the independent verifier of the audit log (`tools/verify-log.py`, Python's standard library only) in
+/// `dir`.
+pub fn verify_log(args: &[&str], dir: &Path) -> Output {
+    Command::new("python3")
+        .arg(repo().join("tools/verify-log.py"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("python3 runs")
+}
+
 /// The operator the tests act as.
 pub fn tester() -> outreach::domain::Actor {
     outreach::domain::Actor::operator("tester@example.org")

@@ -687,8 +687,8 @@ config-organization-phone = Contact telephone number.
 config-organization-website = The organisation's web site.
 config-tosho-shimbun-editorial-desk = Addresses of the editorial desk who receive the manuscripts.
 config-audit-seal-secs = How often committed send-log rows, actions and consent changes are sealed into the verifiable log under a signed checkpoint, in seconds.
-config-audit-witnesses = Addresses that get each day's latest checkpoint by mail (for example the contact at the Metropolitan Government), who can later prove the log was not rewritten.
-config-audit-retention-days = `outreach audit retention` replaces names and addresses older than this many days in the logs with pseudonyms (the log still verifies).
+config-audit-witnesses = Addresses that get each day's latest checkpoint by mail (such as the contact at the Metropolitan Government), who can later prove the log was not rewritten.
+config-audit-retention-days = Personal data in the logs older than this many days is replaced with pseudonyms when the retention command runs (the log still verifies).
 
 ## Test mails (src/web/staff/campaigns/test_mail.rs)
 test-mail-to = Test mail to

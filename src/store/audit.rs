@@ -230,14 +230,16 @@ impl Store {
         }
         let mut sealed = Vec::with_capacity(pending.len());
         let mut queued = Vec::with_capacity(pending.len());
+        let mut in_batch = std::collections::HashSet::with_capacity(pending.len());
         for row in &pending {
             queued.push(row.try_get::<i64, _>("pending_id")?);
-            // Queued twice (a row put back by hand): it has its leaf already.
-            if row.try_get::<Option<i64>, _>("sealed_as")?.is_some() {
-                continue;
-            }
             let kind = kind_of(row)?;
             let row_id: i64 = row.try_get("row_id")?;
+            // Queued twice (a row put back by hand): it has its leaf already, or gets it once in this batch.
+            // The queue has no unique index on purpose: keeping one cost a fifth of the sending rate.
+            if row.try_get::<Option<i64>, _>("sealed_as")?.is_some() || !in_batch.insert((kind, row_id)) {
+                continue;
+            }
             let logged = logged_row(row, kind)?.ok_or_else(|| {
                 StoreError::Corrupt(format!(
                     "{} row {row_id} is queued for the audit log but gone",

@@ -6,6 +6,7 @@
 #   tests/release/empty_folder.sh target/release/outreach
 set -euo pipefail
 bin=$(realpath "${1:?usage: $0 PATH-TO-RELEASE-BINARY}")
+repo=$(realpath "$(dirname "${BASH_SOURCE[0]}")/../..")
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
@@ -25,6 +26,11 @@ id=$(run "$bin" campaign create --name 空のフォルダ --theme telework --cha
 run "$bin" campaign send-now "$id" | grep -q "1 recipients" || fail "send-now"
 run "$bin" send-due | grep -q "^sent 1, deferred 0" || fail "send-due"
 ls data/outbox/*.eml > /dev/null 2>&1 || fail "no mail in data/outbox"
+# The verifiable log: send-due sealed what it wrote; an export verifies with the independent verifier.
+run "$bin" audit verify | grep -q "^OK [0-9]* .* 0 committed entries not yet sealed" || fail "audit verify"
+run "$bin" audit export --out audit.export > /dev/null || fail "audit export"
+python3 "$repo/tools/verify-log.py" export audit.export --key "$(run "$bin" audit key)" | grep -q "^OK " \
+    || fail "the export does not verify independently"
 run "$bin" instances | grep -q "stopped	send-due" || fail "instances does not list the send-due that ran"
 # Accounts, and serve's web server: it says where it listens, and is ready.
 printf 'correct horse battery staple\n' | run "$bin" user add --role staff staff@example.org --password-stdin \
@@ -44,4 +50,4 @@ cd /
 env -i PATH=/usr/bin:/bin OUTREACH_LOG=warn OUTREACH_DATA_DIR="$dir/data" "$bin" campaign list | grep -q "telework" \
     || fail "OUTREACH_DATA_DIR from another folder"
 [ ! -e /data ] || [ -n "$(ls -A /data 2>/dev/null)" ] || fail "a data folder appeared in /"
-echo "empty folder: ok (init, template check, preview, members import, campaign create, send-now, send-due, instances, user add, token create, serve and /readyz)"
+echo "empty folder: ok (init, template check, preview, members import, campaign create, send-now, send-due, audit verify and an export the independent verifier accepts, instances, user add, token create, serve and /readyz)"

@@ -40,13 +40,7 @@ impl Application {
             clock: self.clock.clone(),
             owner: owner.to_owned(),
             installation: self.installation_id().await?,
-            // Checked when the settings were loaded.
-            from: self
-                .settings
-                .delivery
-                .from
-                .parse()
-                .map_err(|e| AppError::Config(crate::config::ConfigError::new("delivery.from", format!("{e}"))))?,
+            from: self.from_mailbox()?,
             signing_key: self.signing_key()?,
         }))
     }

@@ -2,9 +2,6 @@
 //! whether the address is a member's or not (the web page says "if it is registered"); only a member who can
 //! still receive mail is sent one, and the sending is recorded as the member's action.
 
-use std::str::FromStr;
-
-use lettre::message::Mailbox;
 use serde_json::json;
 
 use super::Application;
@@ -55,8 +52,7 @@ impl Application {
                 "ttl_days": ttl,
             }),
         )?;
-        let from = Mailbox::from_str(&settings.delivery.from)
-            .map_err(|e| AppError::Config(crate::config::ConfigError::new("delivery.from", e.to_string())))?;
+        let from = self.from_mailbox()?;
         let nonce = format!("{:016x}", rand::random::<u64>());
         let message_id = format!(
             "<outreach.link.{}.{nonce}@{}>",

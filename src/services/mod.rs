@@ -115,6 +115,17 @@ impl Application {
         }
     }
 
+    /// The From of every mail (`delivery.from`, checked when the settings were loaded).
+    pub fn from_mailbox(&self) -> Result<lettre::message::Mailbox, AppError> {
+        self.settings
+            .delivery
+            .from
+            .parse()
+            .map_err(|e: lettre::address::AddressError| {
+                AppError::Config(crate::config::ConfigError::new("delivery.from", e.to_string()))
+            })
+    }
+
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
     }

@@ -4,8 +4,6 @@
 
 use std::str::FromStr;
 
-use lettre::message::Mailbox;
-
 use super::*;
 use crate::domain::Outcome;
 use crate::mail::message::compose;
@@ -102,8 +100,7 @@ impl Application {
         let mut mail = self.campaign_mail(actor, templates, &campaign, None).await?;
         mail.subject = format!("{TEST_SUBJECT_PREFIX}{}", mail.subject);
         let settings = &self.settings;
-        let from = Mailbox::from_str(&settings.delivery.from)
-            .map_err(|e| AppError::Config(crate::config::ConfigError::new("delivery.from", e.to_string())))?;
+        let from = self.from_mailbox()?;
         let transport = self.transport()?;
         let mut sent: Vec<&str> = Vec::new();
         let mut refused = None;

@@ -2,9 +2,6 @@
 //! that people outside the Chamber (its contact at the Metropolitan Government) keep checkpoints the Chamber
 //! cannot take back; whoever kept one can later check, with the independent verifier, that the log extends it.
 
-use std::str::FromStr;
-
-use lettre::message::Mailbox;
 use serde_json::json;
 
 use crate::Application;
@@ -45,8 +42,7 @@ impl Application {
                 "file": file,
             }),
         )?;
-        let from = Mailbox::from_str(&self.settings.delivery.from)
-            .map_err(|e| AppError::Config(crate::config::ConfigError::new("delivery.from", e.to_string())))?;
+        let from = self.from_mailbox()?;
         let mut sent = 0;
         for witness in witnesses {
             if !self

@@ -319,11 +319,11 @@ async fn seal_every(app: Arc<Application>, transport: Arc<dyn Transport>) {
     let mut failing = false;
     loop {
         tokio::time::sleep(every).await;
-        let sealed = match app.seal().await {
-            Ok(_) => app.mail_witnesses(transport.as_ref()).await.map(|_| 0),
-            Err(e) => Err(e),
+        let done = async {
+            app.seal().await?;
+            app.mail_witnesses(transport.as_ref()).await
         };
-        match sealed {
+        match done.await {
             Ok(_) if failing => {
                 tracing::warn!("audit log: sealing works again");
                 failing = false;

@@ -63,16 +63,29 @@ fn size_of(value: i64) -> Result<u64, AppError> {
     u64::try_from(value).map_err(|_| corrupt(format!("a tree size of {value}")))
 }
 
-/// The leaf bytes a stored leaf's row gives now, or why it has none.
-fn recomputed(leaf: &StoredLeaf, keys: &AuditKeys) -> Result<Vec<u8>, String> {
+/// A stored leaf as its row gives it now.
+struct Recomputed {
+    bytes: Vec<u8>,
+    hash: Hash,
+    /// Whether it is the leaf that was sealed.
+    as_sealed: bool,
+}
+
+/// The leaf a stored leaf's row gives now, or why the row gives none.
+fn recomputed(leaf: &StoredLeaf, keys: &AuditKeys) -> Result<Recomputed, String> {
     let row = leaf.row.as_ref().ok_or_else(|| "its row was removed".to_owned())?;
     let event = row.event(&keys.personal_key).map_err(|e| e.to_string())?;
-    leaf_bytes(&event).map_err(|e| e.to_string())
+    let bytes = leaf_bytes(&event).map_err(|e| e.to_string())?;
+    let hash = leaf_hash(&bytes);
+    Ok(Recomputed {
+        as_sealed: hex::encode(hash) == leaf.leaf_hash,
+        bytes,
+        hash,
+    })
 }
 
 fn describe(leaf: &StoredLeaf) -> String {
-    let table = crate::domain::audit::LogKind::parse(&leaf.kind).map_or("?", |k| k.table());
-    format!("leaf {} ({table} row {})", leaf.index, leaf.row_id)
+    format!("leaf {} ({} row {})", leaf.index, leaf.kind.table(), leaf.row_id)
 }
 
 impl Application {
@@ -91,10 +104,9 @@ impl Application {
     }
 
     pub async fn audit_keys(&self) -> Result<AuditKeys, AppError> {
-        let candidate: [u8; 32] = rand::random();
         Ok(self
             .store
-            .audit_keys(&self.audit_origin_candidate(), &candidate)
+            .audit_keys(|| (self.audit_origin_candidate(), rand::random::<[u8; 32]>().to_vec()))
             .await?)
     }
 
@@ -108,7 +120,10 @@ impl Application {
     /// The verifier keys a checkpoint of this installation may be signed with: the current one, and the
     /// previous one during a rotation of the link key.
     pub async fn audit_verifier_keys(&self) -> Result<Vec<String>, AppError> {
-        let keys = self.audit_keys().await?;
+        self.verifier_keys_of(&self.audit_keys().await?)
+    }
+
+    fn verifier_keys_of(&self, keys: &AuditKeys) -> Result<Vec<String>, AppError> {
         self.verification_keys()?
             .iter()
             .map(|k| Ok(derived_signer(&keys.origin, k)?.verifier_key()))
@@ -134,7 +149,7 @@ impl Application {
     /// someone kept. Reads the leaves as a stream.
     pub async fn audit_verify(&self, against: Option<&str>) -> Result<Verification, AppError> {
         let keys = self.audit_keys().await?;
-        let verifier_keys = self.audit_verifier_keys().await?;
+        let verifier_keys = self.verifier_keys_of(&keys)?;
         let open = |note: &str| -> Result<Checkpoint, String> {
             let mut last = String::new();
             for key in &verifier_keys {
@@ -213,22 +228,21 @@ impl Application {
                     ));
                     return Ok(());
                 }
-                let bytes = match recomputed(&leaf, &keys) {
-                    Ok(bytes) => bytes,
+                let now = match recomputed(&leaf, &keys) {
+                    Ok(now) => now,
                     Err(why) => {
                         problem = Some(format!("{}: {why}", describe(&leaf)));
                         return Ok(());
                     }
                 };
-                let hash = leaf_hash(&bytes);
-                if hex::encode(hash) != leaf.leaf_hash {
+                if !now.as_sealed {
                     problem = Some(format!(
                         "{} was changed: the row no longer gives the leaf that was sealed",
                         describe(&leaf)
                     ));
                     return Ok(());
                 }
-                frontier.push(hash).map_err(|e| corrupt(e.to_string()))?;
+                frontier.push(now.hash).map_err(|e| corrupt(e.to_string()))?;
                 check_roots(&frontier, &mut problem);
                 Ok(())
             })
@@ -290,7 +304,9 @@ impl Application {
             .leaf(position)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("leaf {index}")))?;
-        let bytes = recomputed(&leaf, &keys).map_err(|why| corrupt(format!("{}: {why}", describe(&leaf))))?;
+        let bytes = recomputed(&leaf, &keys)
+            .map_err(|why| corrupt(format!("{}: {why}", describe(&leaf))))?
+            .bytes;
         let hashes = self.stored_hashes(checkpoint.size).await?;
         let proof = inclusion_proof(&hashes, index).map_err(|e| corrupt(e.to_string()))?;
         Ok(Inclusion {
@@ -370,11 +386,11 @@ impl Application {
                 }
                 expected_index = leaf.index.saturating_add(1);
                 match recomputed(&leaf, &keys) {
-                    Ok(bytes) => {
-                        if hex::encode(leaf_hash(&bytes)) != leaf.leaf_hash {
+                    Ok(now) => {
+                        if !now.as_sealed {
                             note(format!("{} was changed", describe(&leaf)));
                         }
-                        out.write_all(&bytes).map_err(AppError::from_output)?;
+                        out.write_all(&now.bytes).map_err(AppError::from_output)?;
                         out.write_all(b"\n").map_err(AppError::from_output)?;
                     }
                     Err(why) => note(format!("{}: {why}", describe(&leaf))),

@@ -21,7 +21,7 @@ impl Application {
         reason: &str,
         dry_run: bool,
     ) -> Result<Erased, AppError> {
-        let email = crate::domain::Field::Email.required(email)?;
+        let email = super::typed_address(email)?;
         let reason = crate::domain::Field::Reason.required(reason)?;
         let member = self
             .store
@@ -30,10 +30,7 @@ impl Application {
             .ok_or_else(|| AppError::Refused(crate::domain::Refusal::NoMember(email.to_owned())))?;
         let email_norm = normalize_email(&member.email);
         let keys = self.audit_keys().await?;
-        let alias = crate::domain::audit::rows::pseudonym(&crate::domain::audit::rows::stored_personal_hash(
-            &keys.personal_key,
-            &email_norm,
-        ));
+        let alias = crate::domain::audit::rows::pseudonym(&keys.personal_key, &email_norm);
         let action = self.permitted(actor, "member.erase", alias)?.with("reason", reason);
         let now = self.now();
         let scope = Scope::Member {

@@ -46,7 +46,7 @@ pub struct StoredCheckpoint {
 #[derive(Debug, Clone)]
 pub struct StoredLeaf {
     pub index: i64,
-    pub kind: String,
+    pub kind: LogKind,
     pub row_id: i64,
     /// Hex.
     pub leaf_hash: String,
@@ -70,6 +70,14 @@ const ROW_JOINS: &str = "LEFT JOIN send_log s ON l.kind = 'send_attempt' AND s.i
     LEFT JOIN actions a ON l.kind = 'staff_action' AND a.id = l.row_id \
     LEFT JOIN member_events e ON l.kind = 'consent_change' AND e.id = l.row_id \
     LEFT JOIN members m ON m.id = e.member_id";
+
+/// The checkpoints, as `stored_checkpoint` reads them.
+const CHECKPOINTS: &str = "SELECT size, root, at, note, frontier FROM audit_checkpoints";
+
+/// The leaves with their rows, as `stored_leaf` reads them.
+fn leaves_with_rows() -> String {
+    format!("SELECT l.leaf_index, l.kind, l.row_id, l.leaf_hash, {ROW_COLUMNS} FROM audit_leaves l {ROW_JOINS}")
+}
 
 fn logged_row(row: &AnyRow, kind: LogKind) -> StoreResult<Option<LoggedRow>> {
     Ok(match kind {
@@ -125,7 +133,7 @@ fn stored_leaf(row: &AnyRow) -> StoreResult<StoredLeaf> {
     let kind = kind_of(row)?;
     Ok(StoredLeaf {
         index: row.try_get("leaf_index")?,
-        kind: kind.as_str().to_owned(),
+        kind,
         row_id: row.try_get("row_id")?,
         leaf_hash: row.try_get("leaf_hash")?,
         row: logged_row(row, kind)?,
@@ -171,8 +179,14 @@ fn frontier_of(stored: Option<&StoredCheckpoint>) -> StoreResult<Frontier> {
 }
 
 impl Store {
-    /// The log's name and personal-hash key: the stored ones, or these if none are stored yet.
-    pub async fn audit_keys(&self, origin: &str, personal_key: &[u8]) -> StoreResult<AuditKeys> {
+    /// The log's name and personal-hash key: the stored ones, or those `make` gives (origin, key) when none
+    /// are stored yet. Only the first call of an installation writes; every seal reads.
+    pub async fn audit_keys(&self, make: impl FnOnce() -> (String, Vec<u8>)) -> StoreResult<AuditKeys> {
+        if let Some(keys) = self.stored_audit_keys().await? {
+            return Ok(keys);
+        }
+        let (origin, personal_key) = make();
+        // Another instance may make them at the same moment: the first one's stay.
         sqlx::query(
             "INSERT INTO audit_state (singleton, origin, personal_key) VALUES (1, $1, $2) \
              ON CONFLICT (singleton) DO NOTHING",
@@ -181,15 +195,24 @@ impl Store {
         .bind(hex::encode(personal_key))
         .execute(self.pool())
         .await?;
-        let row = sqlx::query("SELECT origin, personal_key FROM audit_state WHERE singleton = 1")
-            .fetch_one(self.pool())
-            .await?;
+        self.stored_audit_keys()
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("the audit log's keys were not stored".into()))
+    }
+
+    async fn stored_audit_keys(&self) -> StoreResult<Option<AuditKeys>> {
+        let Some(row) = sqlx::query("SELECT origin, personal_key FROM audit_state WHERE singleton = 1")
+            .fetch_optional(self.pool())
+            .await?
+        else {
+            return Ok(None);
+        };
         let key: String = row.try_get("personal_key")?;
-        Ok(AuditKeys {
+        Ok(Some(AuditKeys {
             origin: row.try_get("origin")?,
             personal_key: hex::decode(&key)
                 .map_err(|_| StoreError::Corrupt("the audit log's personal-hash key is not hex".into()))?,
-        })
+        }))
     }
 
     /// Seals up to `limit` committed rows, oldest queued first, into leaves and one signed checkpoint, in one
@@ -318,16 +341,15 @@ impl Store {
 
     /// The latest checkpoint, if any was sealed.
     pub async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>> {
-        let row =
-            sqlx::query("SELECT size, root, at, note, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1")
-                .fetch_optional(self.pool())
-                .await?;
+        let row = sqlx::query(AssertSqlSafe(format!("{CHECKPOINTS} ORDER BY size DESC LIMIT 1")))
+            .fetch_optional(self.pool())
+            .await?;
         row.as_ref().map(stored_checkpoint).transpose()
     }
 
     /// The checkpoint of a tree of exactly `size` leaves.
     pub async fn checkpoint_of_size(&self, size: i64) -> StoreResult<Option<StoredCheckpoint>> {
-        let row = sqlx::query("SELECT size, root, at, note, frontier FROM audit_checkpoints WHERE size = $1")
+        let row = sqlx::query(AssertSqlSafe(format!("{CHECKPOINTS} WHERE size = $1")))
             .bind(size)
             .fetch_optional(self.pool())
             .await?;
@@ -336,7 +358,7 @@ impl Store {
 
     /// Every checkpoint, smallest first.
     pub async fn checkpoints(&self) -> StoreResult<Vec<StoredCheckpoint>> {
-        let rows = sqlx::query("SELECT size, root, at, note, frontier FROM audit_checkpoints ORDER BY size")
+        let rows = sqlx::query(AssertSqlSafe(format!("{CHECKPOINTS} ORDER BY size")))
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(stored_checkpoint).collect()
@@ -349,10 +371,7 @@ impl Store {
         upto: i64,
         mut each: impl FnMut(StoredLeaf) -> Result<(), E>,
     ) -> Result<(), E> {
-        let sql = format!(
-            "SELECT l.leaf_index, l.kind, l.row_id, l.leaf_hash, {ROW_COLUMNS} FROM audit_leaves l {ROW_JOINS} \
-             WHERE l.leaf_index < $1 ORDER BY l.leaf_index"
-        );
+        let sql = format!("{} WHERE l.leaf_index < $1 ORDER BY l.leaf_index", leaves_with_rows());
         let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(upto).fetch(self.pool());
         while let Some(row) = rows.try_next().await.map_err(StoreError::from)? {
             each(stored_leaf(&row)?)?;
@@ -374,10 +393,7 @@ impl Store {
 
     /// One leaf with its row.
     pub async fn leaf(&self, index: i64) -> StoreResult<Option<StoredLeaf>> {
-        let sql = format!(
-            "SELECT l.leaf_index, l.kind, l.row_id, l.leaf_hash, {ROW_COLUMNS} FROM audit_leaves l {ROW_JOINS} \
-             WHERE l.leaf_index = $1"
-        );
+        let sql = format!("{} WHERE l.leaf_index = $1", leaves_with_rows());
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(index)
             .fetch_optional(self.pool())
@@ -430,7 +446,7 @@ impl Store {
 }
 
 async fn latest_checkpoint(tx: &mut Tx) -> StoreResult<Option<StoredCheckpoint>> {
-    let row = sqlx::query("SELECT size, root, at, note, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1")
+    let row = sqlx::query(AssertSqlSafe(format!("{CHECKPOINTS} ORDER BY size DESC LIMIT 1")))
         .fetch_optional(&mut **tx)
         .await?;
     row.as_ref().map(stored_checkpoint).transpose()

@@ -6,7 +6,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::StoreResult;
 use super::sql::Tx;
-use crate::domain::audit::rows::{ActionRow, ERASED_PREFIX, pseudonym, stored_personal_hash};
+use crate::domain::audit::rows::{ActionRow, ERASED_PREFIX, pseudonym};
 
 /// Whose data, or how old.
 #[derive(Debug, Clone)]
@@ -24,15 +24,6 @@ pub struct Erased {
     pub actions: u64,
     pub consent: u64,
     pub deliveries: u64,
-}
-
-impl Erased {
-    pub fn total(&self) -> u64 {
-        self.send_log
-            .saturating_add(self.actions)
-            .saturating_add(self.consent)
-            .saturating_add(self.deliveries)
-    }
 }
 
 /// Replaces the personal data in `scope` by pseudonyms, in the caller's transaction.
@@ -59,7 +50,7 @@ pub async fn erase(tx: &mut Tx, key: &[u8], scope: &Scope, now: i64) -> StoreRes
         let done = sqlx::query(AssertSqlSafe(format!(
             "UPDATE send_log SET recipient = $1, smtp_reply = '' WHERE {rows_of} AND recipient = $3"
         )))
-        .bind(pseudonym(&stored_personal_hash(key, &recipient)))
+        .bind(pseudonym(key, &recipient))
         .bind(bind)
         .bind(&recipient)
         .execute(&mut **tx)
@@ -122,7 +113,7 @@ pub async fn erase(tx: &mut Tx, key: &[u8], scope: &Scope, now: i64) -> StoreRes
     erased.consent = reasons.execute(&mut **tx).await?.rows_affected();
 
     if let Scope::Member { id, email_norm } = scope {
-        let alias = pseudonym(&stored_personal_hash(key, email_norm));
+        let alias = pseudonym(key, email_norm);
         let deliveries = sqlx::query(
             "UPDATE deliveries SET email = $1, email_norm = $1, last_reply = '' \
              WHERE recipient_kind = 'member' AND recipient_id = $2",

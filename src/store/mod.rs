@@ -34,7 +34,6 @@ pub use audit::{AuditKeys, Sealed, StoredCheckpoint, StoredLeaf};
 pub use dashboard::MonthCount;
 pub use health::Gauges;
 pub use sql::{Store, Tx};
-pub use witnesses::WitnessMail;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -1,21 +1,8 @@
 //! Witness mails (migration 0012): which day's checkpoint went to which witness, claimed so that one instance
 //! sends each.
 
-use sqlx::Row;
-
 use super::StoreResult;
 use super::sql::Store;
-
-/// One witness mail as recorded.
-#[derive(Debug, Clone)]
-pub struct WitnessMail {
-    pub day: String,
-    pub witness: String,
-    pub size: i64,
-    pub state: String,
-    pub at: i64,
-    pub reply: String,
-}
 
 impl Store {
     /// Claims the mail of `day` to `witness`: true when this caller is to send it (no one has, it failed, or
@@ -60,27 +47,5 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(())
-    }
-
-    /// The latest witness mails, newest first.
-    pub async fn witness_mails(&self, limit: u32) -> StoreResult<Vec<WitnessMail>> {
-        let rows = sqlx::query(
-            "SELECT day, witness, size, state, at, reply FROM audit_witness_mails ORDER BY day DESC, witness LIMIT $1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(WitnessMail {
-                    day: r.try_get("day")?,
-                    witness: r.try_get("witness")?,
-                    size: r.try_get("size")?,
-                    state: r.try_get("state")?,
-                    at: r.try_get("at")?,
-                    reply: r.try_get("reply")?,
-                })
-            })
-            .collect()
     }
 }

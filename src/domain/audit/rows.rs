@@ -20,9 +20,10 @@ pub fn stored_personal_hash(key: &[u8], stored: &str) -> PersonalHmac {
         .unwrap_or_else(|| personal_hmac(key, stored))
 }
 
-/// The pseudonym that replaces an erased value.
-pub fn pseudonym(hash: &PersonalHmac) -> String {
-    format!("{ERASED_PREFIX}{}", hash.as_str())
+/// The pseudonym that replaces a stored value when it is erased: `erased:` and its personal hash. A value
+/// already erased is its own pseudonym.
+pub fn pseudonym(key: &[u8], stored: &str) -> String {
+    format!("{ERASED_PREFIX}{}", stored_personal_hash(key, stored).as_str())
 }
 
 /// The three kinds of logged rows, by the name the tree's tables use.
@@ -169,19 +170,20 @@ impl ActionRow {
     /// leaf holds, is emptied by the caller). `None` when nothing would change.
     pub fn erased(&self, key: &[u8], actor_too: bool) -> Option<ActionRow> {
         let personal = is_about_a_person(&self.action);
+        // Exactly the texts the leaf hashes: erased, they give the same hash.
         let erase = |text: &str| {
-            if text.starts_with(ERASED_PREFIX) || text.is_empty() || !(personal || text.contains('@')) {
-                text.to_owned()
+            if is_hashed(text, personal) {
+                pseudonym(key, text)
             } else {
-                pseudonym(&stored_personal_hash(key, text))
+                text.to_owned()
             }
         };
         let summary = match serde_json::from_str::<Value>(&self.summary) {
             Ok(value) => crate::domain::action::canonical_json(&map_strings(value, &erase)),
             Err(_) => self.summary.clone(),
         };
-        let actor = if actor_too && !self.actor.starts_with(ERASED_PREFIX) {
-            pseudonym(&stored_personal_hash(key, &self.actor))
+        let actor = if actor_too {
+            pseudonym(key, &self.actor)
         } else {
             self.actor.clone()
         };
@@ -215,9 +217,14 @@ fn is_about_a_person(action: &str) -> bool {
 }
 
 /// A text as a leaf holds it: `hmac:` and its personal hash when it may name a person, else as it is.
+/// Whether a leaf holds the text hashed: when it may name a person. An erased text was hashed before it was
+/// erased (that is why it was erased), so it stays hashed.
+fn is_hashed(text: &str, personal: bool) -> bool {
+    !text.is_empty() && (personal || text.contains('@') || text.starts_with(ERASED_PREFIX))
+}
+
 fn depersonalised(key: &[u8], text: &str, personal: bool) -> String {
-    // An erased text was hashed before it was erased (that is why it was erased): it stays hashed.
-    if text.is_empty() || !(personal || text.contains('@') || text.starts_with(ERASED_PREFIX)) {
+    if !is_hashed(text, personal) {
         return text.to_owned();
     }
     format!("hmac:{}", stored_personal_hash(key, text).as_str())
@@ -265,7 +272,8 @@ mod tests {
             })
         };
         let before = leaf_bytes(&row("member@example.org").event(KEY).unwrap()).unwrap();
-        let erased = pseudonym(&personal_hmac(KEY, "member@example.org"));
+        let erased = pseudonym(KEY, "member@example.org");
+        assert_eq!(pseudonym(KEY, &erased), erased, "a pseudonym is its own");
         assert!(!erased.contains("member"));
         assert_eq!(leaf_bytes(&row(&erased).event(KEY).unwrap()).unwrap(), before);
         // The example of docs/audit-format.md §1.4.

@@ -340,13 +340,9 @@ both_backends!(
 );
 
 /// The raw mails in the outbox addressed to `to`.
-fn raw_mails_to(env: &TestEnv, to: &str) -> Vec<Vec<u8>> {
-    let Ok(dir) = std::fs::read_dir(env.path().join("outbox")) else {
-        return Vec::new();
-    };
-    dir.filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-        .filter_map(|e| std::fs::read(e.path()).ok())
+fn raw_mails_to(s: &crate::support::served::Served, to: &str) -> Vec<Vec<u8>> {
+    s.outbox_raw()
+        .into_iter()
         .filter(|raw| {
             crate::support::mime::read(raw)
                 .header("To")
@@ -367,7 +363,7 @@ async fn witnesses_keep_the_days_checkpoint_and_anyone_can_fetch_it() {
     let s = served(env).await;
     let mut mails = Vec::new();
     for _ in 0..100 {
-        mails = raw_mails_to(&s.env, WITNESS);
+        mails = raw_mails_to(&s, WITNESS);
         if !mails.is_empty() {
             break;
         }
@@ -393,8 +389,8 @@ async fn witnesses_keep_the_days_checkpoint_and_anyone_can_fetch_it() {
     // More happens and is sealed; the witness gets nothing more today, and the log extends what they kept.
     s.cli(&["members", "unsubscribe", ALICE]);
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    assert_eq!(raw_mails_to(&s.env, WITNESS).len(), 1, "a second mail the same day");
-    assert_eq!(raw_mails_to(&s.env, "second@example.org").len(), 1);
+    assert_eq!(raw_mails_to(&s, WITNESS).len(), 1, "a second mail the same day");
+    assert_eq!(raw_mails_to(&s, "second@example.org").len(), 1);
     s.cli(&["audit", "verify", "--against", "kept.checkpoint"]);
 
     // The latest checkpoint and the key, public: the checkpoint verifies and is newer than the kept one.

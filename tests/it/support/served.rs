@@ -285,13 +285,17 @@ impl Served {
 
     /// The mails written to the outbox so far, decoded.
     pub fn outbox(&self) -> Vec<Read> {
+        self.outbox_raw().iter().map(|b| read(b)).collect()
+    }
+
+    /// The mails written to the outbox so far, as bytes (to read their attachments).
+    pub fn outbox_raw(&self) -> Vec<Vec<u8>> {
         let Ok(dir) = std::fs::read_dir(self.env.path().join("outbox")) else {
             return Vec::new();
         };
         dir.filter_map(Result::ok)
             .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
             .filter_map(|e| std::fs::read(e.path()).ok())
-            .map(|b| read(&b))
             .collect()
     }
 }
